@@ -1,0 +1,305 @@
+"""`calcbridge`: the embedded database, the landing zone, processing runs, API keys and `up`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.core import migrate, postgres
+from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings
+
+HOST = "127.0.0.1"
+
+
+def _prepare_environment(settings: PlatformSettings) -> None:
+    """Start/migrate the database and export what every child needs (DAGSTER_HOME, URLs, dbt vars)."""
+    postgres.ensure_databases(settings)
+    migrate.upgrade(postgres.warehouse_url(settings))
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", settings.dagster_home / "dagster.yaml")
+    os.environ.update(postgres.runtime_env(settings))
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.action == "up":
+        _prepare_environment(settings)
+        print(postgres.render(postgres.warehouse_url(settings)))
+        return 0
+    if args.action == "down":
+        if settings.database_url:
+            print("DATABASE_URL is set: the external server is not ours to stop")
+            return 0
+        print("stopped" if postgres.stop_embedded(settings) else "not running")
+        return 0
+    if args.action == "status":
+        state = postgres.status(settings)
+        kind = "embedded" if state.embedded else "external"
+        print(f"{kind}: {'running' if state.running else 'stopped'}")
+        if state.pid:
+            print(f"pid: {state.pid}\nsocket: {state.socket_dir}")
+        if state.url:
+            print(f"url: {state.url}")
+        return 0 if state.running else 1
+    url = postgres.dagster_url(settings) if args.dagster else postgres.warehouse_url(settings)
+    print(postgres.render(url))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from orchestration.core.landing import copy_into_landing, is_sidecar
+
+    settings = get_settings()
+    count = 0
+    for raw in args.paths:
+        path = Path(raw)
+        files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if is_sidecar(file):
+                continue
+            if not file.is_file():
+                print(f"error: {file} is not a file", file=sys.stderr)
+                return 2
+            target = copy_into_landing(file, settings.landing, args.tenant, args.domain)
+            print(target)
+            count += 1
+    print(f"{count} file(s) landed in {settings.landing / args.tenant / args.domain}")
+    return 0
+
+
+@dataclass
+class RunOutcome:
+    """One line of `calcbridge process`'s summary."""
+
+    job: str
+    partition: str
+    file_name: str
+    run_id: str
+    status: str
+
+
+def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[RunOutcome]:
+    """Evaluate every landing sensor once and execute its runs, then dbt, in the recorded instance."""
+    import dagster as dg
+
+    from orchestration.core import landing_log
+    from orchestration.core.dbt import prepare_manifest
+    from orchestration.core.partitions import FILE_PARTITIONS
+    from orchestration.core.resources import engine_for
+
+    _prepare_environment(settings)
+    prepare_manifest()
+    from orchestration.definitions import defs, file_jobs
+
+    instance = dg.DagsterInstance.get()
+    engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
+    outcomes: list[RunOutcome] = []
+    for domain in DOMAINS:
+        cursor_name = f"process:{domain}"
+        evaluation = landing_log.evaluate(
+            engine,
+            domain,
+            landing_log.load_cursor(engine, cursor_name),
+            landing_root=settings.landing,
+            archive_root=settings.archive,
+            settle_seconds=settle_seconds,
+        )
+        for rejected in evaluation.rejected:
+            print(f"rejected {rejected.candidate.relative_path}: {rejected.code}: {rejected.reason}")
+        if not evaluation.requests:
+            landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
+            continue
+        partitions = FILE_PARTITIONS[domain]
+        instance.add_dynamic_partitions(partitions.name, sorted({r.partition_key for r in evaluation.requests}))
+        job = defs.resolve_job_def(file_jobs[domain].name)
+        sensor_name = f"{domain}_landing_sensor"
+        for request in evaluation.requests:
+            run_tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/sensor_name": sensor_name}
+            if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
+                continue  # the same run key already ran (or is running): the same file runs once
+            result = job.execute_in_process(
+                instance=instance, partition_key=request.partition_key, tags=run_tags, raise_on_error=False
+            )
+            outcomes.append(
+                RunOutcome(
+                    job.name,
+                    request.partition_key,
+                    request.tags["calcbridge/file_name"],
+                    result.run_id,
+                    "SUCCESS" if result.success else "FAILURE",
+                )
+            )
+        # Only now: a crash before this point re-evaluates these files next time (logged once, run once).
+        landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
+    marts_missing = instance.get_latest_materialization_event(dg.AssetKey(["marts", "uploads"])) is None
+    if outcomes or marts_missing:
+        job = defs.resolve_job_def("dbt_build_job")
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        outcomes.append(RunOutcome(job.name, "-", "-", result.run_id, "SUCCESS" if result.success else "FAILURE"))
+    return outcomes
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    outcomes = process(get_settings(), settle_seconds=args.settle)
+    if not outcomes:
+        print("nothing new in the landing zone")
+        return 0
+    width = max(len(o.file_name) for o in outcomes)
+    print(f"{'status':8} {'job':22} {'partition':28} {'file':{width}} run_id")
+    for o in outcomes:
+        print(f"{o.status:8} {o.job:22} {o.partition:28} {o.file_name:{width}} {o.run_id}")
+    failed = [o for o in outcomes if o.status != "SUCCESS"]
+    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import write_demo
+
+    settings = get_settings()
+    landed = write_demo(settings.landing, settings.home / "demo_src")
+    for path in landed:
+        print(path)
+    print(f"{len(landed)} demo file(s) landed")
+    return 0
+
+
+def create_api_key(settings: PlatformSettings, tenant: str, name: str) -> str:
+    """Create a key for a tenant (stored hashed); return the key itself, shown once."""
+    from api.keys import create_api_key as _create
+    from orchestration.core.resources import engine_for
+
+    _prepare_environment(settings)
+    return _create(engine_for(postgres.render(postgres.warehouse_url(settings))), tenant, name)
+
+
+def cmd_apikey(args: argparse.Namespace) -> int:
+    key = create_api_key(get_settings(), args.tenant, args.name)
+    print(f"API key for tenant {args.tenant} ({args.name}); it is not stored and will not be shown again:")
+    print(key)
+    return 0
+
+
+def _spawn(command: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, start_new_session=True)
+
+
+def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    _prepare_environment(settings)
+    if args.demo:
+        cmd_demo(args)
+    outcomes = process(settings)
+    failed = sum(o.status != "SUCCESS" for o in outcomes)
+    print(f"processed {len(outcomes)} run(s), {failed} failed (see the Dagster UI and /api/v1/dlq)")
+    key_file = settings.home / "demo_api_key"
+    if not key_file.exists():
+        key_file.write_text(create_api_key(settings, "acme", "demo") + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    workspace = str(PROJECT_ROOT / "workspace.yaml")
+    children = [
+        _spawn(
+            [str(bin_dir / "dagster-webserver"), "-h", HOST, "-p", str(args.ui_port), "-w", workspace],
+            logs / "webserver.log",
+        ),
+        _spawn([str(bin_dir / "dagster-daemon"), "run", "-w", workspace], logs / "daemon.log"),
+        _spawn(
+            [str(bin_dir / "uvicorn"), "api.main:app", "--host", HOST, "--port", str(args.api_port), "--workers", "2"],
+            logs / "api.log",
+        ),
+    ]
+    print(f"Dagster UI: http://{HOST}:{args.ui_port}")
+    print(f"API:        http://{HOST}:{args.api_port}/docs")
+    print(f"logs:       {logs}")
+    print(f"demo API key (tenant acme): {key_file.read_text(encoding='utf-8').strip()}")
+    print("Ctrl-C stops everything (the database keeps running: `calcbridge db down`).")
+    stop = False
+
+    def _handle(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _handle)
+    signal.signal(signal.SIGTERM, _handle)
+    try:
+        while not stop:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[0]} exited with {child.returncode}; stopping", file=sys.stderr)
+                    stop = True
+            time.sleep(0.5)
+    finally:
+        _stop(children)
+    print("stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calcbridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the embedded Postgres (or DATABASE_URL)")
+    db.add_argument("action", choices=["up", "down", "status", "url"])
+    db.add_argument("--dagster", action="store_true", help="with `url`: Dagster's storage database")
+    db.set_defaults(func=cmd_db)
+
+    ingest = sub.add_parser("ingest", help="copy files (and their sidecars) into the landing zone")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--tenant", required=True)
+    ingest.add_argument("--domain", required=True, choices=DOMAINS)
+    ingest.set_defaults(func=cmd_ingest)
+
+    proc = sub.add_parser("process", help="evaluate the landing sensors once and run what they request")
+    proc.add_argument("--settle", type=float, default=0.0, help="skip files younger than this many seconds")
+    proc.set_defaults(func=cmd_process)
+
+    demo = sub.add_parser("demo", help="write the bundled deterministic demo files into the landing zone")
+    demo.set_defaults(func=cmd_demo)
+
+    apikey = sub.add_parser("apikey", help="API keys")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_sub.add_parser("create", help="create a key bound to one tenant")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", default="cli")
+    create.set_defaults(func=cmd_apikey)
+
+    up = sub.add_parser("up", help="database, optional demo, process, then the Dagster UI + daemon and the API")
+    up.add_argument("--demo", action="store_true")
+    up.add_argument("--ui-port", type=int, default=3000)
+    up.add_argument("--api-port", type=int, default=8000)
+    up.set_defaults(func=cmd_up)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

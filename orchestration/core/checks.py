@@ -1,0 +1,60 @@
+"""Shared helpers for validating frames with pandera and reporting the outcome as an asset check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+
+from orchestration.core.errors import InputError
+
+PANDERA_CHECK = "pandera_schema"
+
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+"""Op retries for transient faults (database connection, price source); bad input raises without retry."""
+
+
+def pandera_check_spec(asset_key: dg.AssetKey | str, schema: pa.DataFrameSchema) -> dg.AssetCheckSpec:
+    """The check every Python asset declares: its frame matches its pandera schema."""
+    key = dg.AssetKey.from_user_string(asset_key) if isinstance(asset_key, str) else asset_key
+    return dg.AssetCheckSpec(PANDERA_CHECK, asset=key, description=f"Rows match pandera schema {schema.name}.")
+
+
+def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, where: str) -> pd.DataFrame:
+    """Validate lazily so every failure is reported at once; raise a typed VALIDATION_ERROR."""
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(20)
+        raise InputError(
+            "VALIDATION_ERROR",
+            f"{len(exc.failure_cases)} value(s) fail schema {schema.name}",
+            where,
+            {"failure_cases": cases.astype(str).to_dict(orient="records")},
+        ) from exc
+
+
+def passed_check(asset_key: dg.AssetKey, schema: pa.DataFrameSchema, rows: int) -> dg.AssetCheckResult:
+    """The check result recorded with a successful materialization."""
+    return dg.AssetCheckResult(
+        check_name=PANDERA_CHECK,
+        asset_key=asset_key,
+        passed=True,
+        metadata={"schema": schema.name or "", "rows_validated": rows},
+    )
+
+
+def as_failure(error: InputError, extra: Mapping[str, Any] | None = None) -> dg.Failure:
+    """A typed input error as a Dagster failure that is never retried."""
+    metadata: dict[str, Any] = {"error_code": error.code, "where": error.where}
+    for key, value in {**error.details, **(extra or {})}.items():
+        metadata[key] = dg.MetadataValue.json(value) if isinstance(value, dict | list) else str(value)
+    return dg.Failure(description=str(error), metadata=metadata, allow_retries=False)
+
+
+def preview(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    """A markdown preview of the first rows for the asset's materialization page."""
+    return dg.MetadataValue.md(frame.head(rows).astype(str).to_markdown(index=False))

@@ -1,0 +1,74 @@
+"""dbt integration: the project, a translator that keeps the graph connected and grouped, the assets."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.core.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+os.environ.update(DBT_ENV)
+if Path(DBT_EXECUTABLE).parent.as_posix() not in os.environ.get("PATH", "").split(os.pathsep):
+    # dagster-dbt's preparer looks for `dbt` on PATH; the interpreter's own bin may not be on it.
+    os.environ["PATH"] = os.pathsep.join([str(Path(DBT_EXECUTABLE).parent), os.environ.get("PATH", "")])
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def prepare_manifest() -> Path:
+    """Parse the dbt project into target/manifest.json (the CLI, the image build and the tests call this)."""
+    dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
+
+
+dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    prepare_manifest()
+
+
+class CalcBridgeTranslator(DagsterDbtTranslator):
+    """Groups each model by its domain folder and materializes models when their upstream changes."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props.get("resource_type") in ("model", "seed", "snapshot") and len(fqn) >= 3:
+            return str(fqn[2]) if fqn[1] in ("staging", "marts") else str(fqn[1])
+        return super().get_group_name(dbt_resource_props)
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        # A failed upstream partition must not hold back every mart: drop eager()'s "no missing deps".
+        return dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=CalcBridgeTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):  # noqa: ANN201 - generator of events
+    """Every dbt model, seed and test: staging views and marts, with dbt tests as asset checks."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def run_dbt(args: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI on the project (tests and `calcbridge`); raise with dbt's output when it fails."""
+    result = subprocess.run(
+        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env={**(env or os.environ), **DBT_ENV},
+        capture_output=True,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result

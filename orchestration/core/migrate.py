@@ -1,0 +1,33 @@
+"""Apply the warehouse migrations (Alembic) programmatically: `calcbridge db up` and tests call this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import URL
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: URL | str) -> Config:
+    """An Alembic config pointing at our migrations folder and the given database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: URL | str, revision: str = "head") -> None:
+    """Bring the warehouse schema to `revision` (idempotent) in one transaction."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            config = alembic_config(url)
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()

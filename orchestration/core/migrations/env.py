@@ -1,0 +1,38 @@
+"""Alembic environment: applies `orchestration.core.schema.metadata` to the warehouse."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+from orchestration.core.schema import SCHEMAS, metadata
+
+PYTHON_OWNED_SCHEMAS = {"raw", "analytics", "ops"}
+"""dbt owns staging and marts; autogenerate must never propose dropping its objects."""
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    schema = getattr(obj, "schema", None) or getattr(getattr(obj, "table", None), "schema", None)
+    return schema in PYTHON_OWNED_SCHEMAS
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"))
+        connection = engine.connect()
+    for schema in SCHEMAS:
+        connection.execute(sa.text(f"create schema if not exists {schema}"))
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        include_schemas=True,
+        include_object=include_object,
+        version_table_schema="ops",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,12 @@
+"""Partitions as module constants: one dynamic partition per landed file, per domain."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.core.settings import DOMAINS
+
+FILE_PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
+    domain: dg.DynamicPartitionsDefinition(name=f"{domain}_files") for domain in DOMAINS
+}
+"""Keys are `<tenant>.<sha256[:16]>`; the landing sensors add them, analysts re-run them."""

@@ -1,0 +1,67 @@
+"""Dagster resources shared by every domain: the warehouse and the landing zone."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+from sqlalchemy.engine import Engine
+
+from orchestration.core import postgres, warehouse
+from orchestration.core.settings import get_settings
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.Lock()
+
+
+def engine_for(url: str) -> Engine:
+    """One pooled engine per URL per process (sensors and steps reuse it)."""
+    with _LOCK:
+        if url not in _ENGINES:
+            _ENGINES[url] = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return _ENGINES[url]
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse Postgres. Leave `database_url` empty to use DATABASE_URL or the embedded server."""
+
+    database_url: str | None = None
+
+    _url: str | None = PrivateAttr(default=None)
+
+    def url(self) -> str:
+        if self._url is None:
+            self._url = self.database_url or postgres.render(postgres.warehouse_url(get_settings()))
+        return self._url
+
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.url())
+
+    def replace_partition(self, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str, partition_key: str) -> int:
+        """Replace all rows of (table, tenant, partition) in one transaction, loading with COPY."""
+        return warehouse.replace_partition(self.engine, table, frame, tenant_id=tenant_id, partition_key=partition_key)
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where files land and where they are archived by content hash; empty values use the settings."""
+
+    landing_root: str | None = None
+    archive_root: str | None = None
+    settle_seconds: float | None = None
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_root) if self.landing_root else get_settings().landing
+
+    @property
+    def archive(self) -> Path:
+        return Path(self.archive_root) if self.archive_root else get_settings().archive
+
+    @property
+    def settle(self) -> float:
+        return get_settings().landing_settle_seconds if self.settle_seconds is None else self.settle_seconds

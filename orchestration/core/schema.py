@@ -1,0 +1,104 @@
+"""The DDL of every Python-written table, in one place; Alembic migrations apply it.
+
+dbt owns `staging` and `marts`; Python owns `raw`, `analytics` and `ops`. Every Python-written data
+table carries `tenant_id` and `partition_key` so the warehouse can replace one partition atomically.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from orchestration.core.settings import DOMAINS
+
+SCHEMAS: tuple[str, ...] = ("raw", "staging", "analytics", "marts", "ops")
+
+metadata = sa.MetaData()
+
+
+def partition_columns() -> list[sa.Column]:
+    """The two columns every partitioned table starts with."""
+    return [
+        sa.Column("tenant_id", sa.Text, nullable=False, comment="Tenant that owns the row."),
+        sa.Column("partition_key", sa.Text, nullable=False, comment="Dagster partition that wrote the row."),
+    ]
+
+
+landing_log = sa.Table(
+    "landing_log",
+    metadata,
+    sa.Column("landing_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("domain", sa.Text, nullable=False),
+    sa.Column("relative_path", sa.Text, nullable=False, comment="Path under the landing root."),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, comment="accepted | duplicate | rejected"),
+    sa.Column("reason_code", sa.Text, comment="Typed code for a rejection, e.g. UNSUPPORTED_EXTENSION."),
+    sa.Column("reason", sa.Text, comment="Human explanation of a rejection or duplicate."),
+    sa.Column("sha256", sa.Text),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("partition_key", sa.Text),
+    sa.Column("archive_path", sa.Text, comment="Content-addressed copy kept before any parsing."),
+    sa.Column("sidecar", JSONB, comment="The <file>.meta.json that travelled with the file."),
+    sa.Column("landed_at", sa.DateTime(timezone=True), nullable=False, comment="When the file arrived."),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("status in ('accepted', 'duplicate', 'rejected')", name="ck_landing_log_status"),
+    sa.Index("ix_landing_log_partition", "domain", "partition_key"),
+    sa.Index("ux_landing_log_observation", "domain", "relative_path", "landed_at", unique=True),
+    sa.Index("ix_landing_log_tenant", "tenant_id", "domain", "landed_at"),
+    schema="ops",
+    comment="Every file a landing sensor saw: accepted, duplicate or rejected with a reason.",
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True, comment="Public prefix of the key; the lookup handle."),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column(
+        "key_hash", sa.Text, nullable=False, comment="sha256 of the secret part; the key itself is never stored."
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    schema="ops",
+    comment="API keys, each bound to one tenant.",
+)
+
+sensor_cursors = sa.Table(
+    "sensor_cursors",
+    metadata,
+    sa.Column("sensor_name", sa.Text, primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    schema="ops",
+    comment="Landing high-water marks of `calcbridge process` (the daemon keeps its sensors' cursors itself).",
+)
+
+
+def landed_files_table_name(domain: str) -> str:
+    """One raw table per domain, so each maps onto exactly one Dagster asset."""
+    return f"{domain}_landed_files"
+
+
+def _landed_files(domain: str) -> sa.Table:
+    return sa.Table(
+        landed_files_table_name(domain),
+        metadata,
+        *partition_columns(),
+        sa.Column("domain", sa.Text, nullable=False),
+        sa.Column("file_name", sa.Text, nullable=False),
+        sa.Column("sha256", sa.Text, nullable=False),
+        sa.Column("size_bytes", sa.BigInteger, nullable=False),
+        sa.Column("landed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("archive_path", sa.Text, nullable=False),
+        sa.Column("sidecar", JSONB),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("materialized_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "partition_key", name=f"pk_{domain}_landed_files"),
+        schema="raw",
+        comment=f"One row per file landed in landing/<tenant>/{domain}/ (one per partition).",
+    )
+
+
+landed_files: dict[str, sa.Table] = {domain: _landed_files(domain) for domain in DOMAINS}

@@ -1,0 +1,51 @@
+"""The one Definitions object: every domain's assets, jobs, sensors and resources, with global policies."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.core.dbt import DBT_EXECUTABLE, dbt_models, dbt_project
+from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.resources import LandingZoneResource, WarehouseResource
+from orchestration.core.settings import DOMAINS
+from orchestration.ops.assets import landed_files_assets, ops_landing_log
+from orchestration.ops.sensors import build_landing_sensor
+
+DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {domain: [landed_files_assets[domain]] for domain in DOMAINS}
+"""Per domain, the Python assets partitioned by that domain's file partitions (domain issues extend these)."""
+
+file_jobs = {
+    domain: dg.define_asset_job(
+        name=f"{domain}_files_job",
+        selection=dg.AssetSelection.assets(*assets),
+        partitions_def=FILE_PARTITIONS[domain],
+        description=f"Everything one file landed in {domain}/ produces; one run per file partition.",
+        tags={"domain": domain},
+    )
+    for domain, assets in DOMAIN_FILE_ASSETS.items()
+}
+
+dbt_build_job = dg.define_asset_job(
+    name="dbt_build_job",
+    selection=dg.AssetSelection.assets(dbt_models),
+    description="Build every dbt model and run its tests (staging views, marts).",
+)
+
+dbt_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "dbt_automation_sensor",
+    target=dg.AssetSelection.assets(dbt_models),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Rebuilds dbt models after their upstream Python assets materialize.",
+)
+
+defs = dg.Definitions(
+    assets=[ops_landing_log, *(a for assets in DOMAIN_FILE_ASSETS.values() for a in assets), dbt_models],
+    jobs=[*file_jobs.values(), dbt_build_job],
+    sensors=[*(build_landing_sensor(domain, file_jobs[domain].name) for domain in DOMAINS), dbt_automation_sensor],
+    resources={
+        "warehouse": WarehouseResource(),
+        "landing_zone": LandingZoneResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    },
+)
