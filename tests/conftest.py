@@ -59,10 +59,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     home = tmp_path_factory.mktemp("calcbridge")
     saved = {k: os.environ.get(k) for k in ("CALCBRIDGE_HOME", "DAGSTER_HOME", "DAGSTER_PG_URL", "DATABASE_URL")}
     os.environ["CALCBRIDGE_HOME"] = str(home)
-    os.environ.pop("DAGSTER_PG_URL", None)
+    for key in ("DAGSTER_PG_URL", "DATABASE_URL"):  # the suite always runs on its own embedded server
+        os.environ.pop(key, None)
     get_settings.cache_clear()
     settings = get_settings()
-    external = bool(settings.database_url)
     postgres.ensure_databases(settings)
     migrate.upgrade(postgres.warehouse_url(settings))
     os.environ.update(postgres.runtime_env(settings))
@@ -75,8 +75,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     finally:
         instance.dispose()
         engine.dispose()
-        if not external:
-            postgres.stop_embedded(settings)
+        postgres.stop_embedded(settings)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -226,7 +226,7 @@ def evaluate(
     return Evaluation(list(requests.values()), result.rejected, duplicates, result.cursor.to_json())
 
 
-def landed_frame(record: LandedRecord, materialized_at: Any) -> Any:
+def landed_frame(record: LandedRecord) -> Any:
     """The `landed_files` row of a partition, after checking the archived copy still has its hash."""
     import pandas as pd
 
@@ -254,7 +254,6 @@ def landed_frame(record: LandedRecord, materialized_at: Any) -> Any:
                 "archive_path": str(record.archive_path),
                 "sidecar": record.sidecar,
                 "status": "accepted",
-                "materialized_at": materialized_at,
             }
         ]
     )

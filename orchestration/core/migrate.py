@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -10,6 +11,16 @@ from alembic.config import Config
 from sqlalchemy.engine import URL
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+PYTHON_OWNED_SCHEMAS = frozenset({"raw", "analytics", "ops"})
+"""dbt owns staging and marts; autogenerate must never propose dropping its objects."""
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic hook: compare only objects in the schemas Python owns."""
+    if type_ == "table" and name == "alembic_version":
+        return False
+    schema = getattr(obj, "schema", None) or getattr(getattr(obj, "table", None), "schema", None)
+    return schema in PYTHON_OWNED_SCHEMAS
 
 
 def alembic_config(url: URL | str) -> Config:

@@ -94,7 +94,6 @@ def _landed_files(domain: str) -> sa.Table:
         sa.Column("archive_path", sa.Text, nullable=False),
         sa.Column("sidecar", JSONB),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("materialized_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "partition_key", name=f"pk_{domain}_landed_files"),
         schema="raw",
         comment=f"One row per file landed in landing/<tenant>/{domain}/ (one per partition).",

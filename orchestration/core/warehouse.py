@@ -23,7 +23,7 @@ def _cell(value: Any, is_json: bool) -> Any:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
         return Jsonb(json.loads(value) if isinstance(value, str) else value)
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, float | np.floating) and math.isnan(value):
         return None

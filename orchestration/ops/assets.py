@@ -1,7 +1,5 @@
 """The landing spine's assets: one `landed_files` asset per domain, at the head of that domain's graph."""
 
-import datetime as dt
-
 import dagster as dg
 import pandera.pandas as pa
 
@@ -23,7 +21,6 @@ LANDED_FILES_SCHEMA = pa.DataFrameSchema(
         "archive_path": pa.Column(str),
         "sidecar": pa.Column(object, nullable=True),
         "status": pa.Column(str, pa.Check.isin(["accepted"])),
-        "materialized_at": pa.Column(nullable=False),
     },
     name="landed_files",
     strict=True,
@@ -69,7 +66,7 @@ def build_landed_files_asset(domain: str) -> dg.AssetsDefinition:
                     "no accepted landing is logged for this partition",
                     f"{domain}/{partition_key}",
                 )
-            frame = landing_log.landed_frame(record, dt.datetime.now(dt.UTC))
+            frame = landing_log.landed_frame(record)
             frame = validate(frame, LANDED_FILES_SCHEMA, f"{domain}/{partition_key}")
         except InputError as error:
             raise as_failure(error) from error

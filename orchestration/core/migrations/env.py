@@ -5,15 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from orchestration.core.migrate import include_object
 from orchestration.core.schema import SCHEMAS, metadata
-
-PYTHON_OWNED_SCHEMAS = {"raw", "analytics", "ops"}
-"""dbt owns staging and marts; autogenerate must never propose dropping its objects."""
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    schema = getattr(obj, "schema", None) or getattr(getattr(obj, "table", None), "schema", None)
-    return schema in PYTHON_OWNED_SCHEMAS
 
 
 def run_migrations_online() -> None:

@@ -21,8 +21,7 @@ accepted_uploads as (
         'accepted'::text as status,
         null::text as reason_code,
         null::text as reason,
-        landed_at,
-        materialized_at
+        landed_at
     from landed
 ),
 
@@ -40,8 +39,7 @@ rejected_uploads as (
         'rejected'::text as status,
         reason_code,
         reason,
-        landed_at,
-        null::timestamptz as materialized_at
+        landed_at
     from rejections
 ),
 

@@ -23,8 +23,7 @@ final as (
         sha256,
         size_bytes,
         status,
-        landed_at,
-        materialized_at
+        landed_at
     from unioned
 )
 
