@@ -147,11 +147,42 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
     return outcomes
 
 
-def cmd_process(args: argparse.Namespace) -> int:
-    outcomes = process(get_settings(), settle_seconds=args.settle)
-    if not outcomes:
-        print("nothing new in the landing zone")
-        return 0
+def rerun(settings: PlatformSettings, domain: str, partition_keys: Sequence[str]) -> list[RunOutcome]:
+    """Run a domain's file job again for the given partitions (after the input or the code was fixed)."""
+    import dagster as dg
+
+    from orchestration.core import landing_log
+    from orchestration.core.dbt import prepare_manifest
+    from orchestration.core.resources import engine_for
+
+    _prepare_environment(settings)
+    prepare_manifest()
+    from orchestration.definitions import defs, file_jobs
+
+    instance = dg.DagsterInstance.get()
+    engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
+    job = defs.resolve_job_def(file_jobs[domain].name)
+    outcomes: list[RunOutcome] = []
+    for key in partition_keys:
+        record = landing_log.lookup(engine, domain, key)
+        tags = {
+            "tenant": record.tenant_id if record else key.split(".")[0],
+            "domain": domain,
+            "calcbridge/rerun": "true",
+        }
+        if record:
+            tags["calcbridge/file_name"] = record.file_name
+        result = job.execute_in_process(instance=instance, partition_key=key, tags=tags, raise_on_error=False)
+        name = record.file_name if record else "?"
+        outcomes.append(RunOutcome(job.name, key, name, result.run_id, "SUCCESS" if result.success else "FAILURE"))
+    if any(o.status == "SUCCESS" for o in outcomes):
+        dbt_job = defs.resolve_job_def("dbt_build_job")
+        result = dbt_job.execute_in_process(instance=instance, raise_on_error=False)
+        outcomes.append(RunOutcome(dbt_job.name, "-", "-", result.run_id, "SUCCESS" if result.success else "FAILURE"))
+    return outcomes
+
+
+def _print_outcomes(outcomes: Sequence[RunOutcome]) -> int:
     width = max(len(o.file_name) for o in outcomes)
     print(f"{'status':8} {'job':22} {'partition':28} {'file':{width}} run_id")
     for o in outcomes:
@@ -159,6 +190,18 @@ def cmd_process(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.status != "SUCCESS"]
     print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    outcomes = process(get_settings(), settle_seconds=args.settle)
+    if not outcomes:
+        print("nothing new in the landing zone")
+        return 0
+    return _print_outcomes(outcomes)
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    return _print_outcomes(rerun(get_settings(), args.domain, args.partitions))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -277,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     proc = sub.add_parser("process", help="evaluate the landing sensors once and run what they request")
     proc.add_argument("--settle", type=float, default=0.0, help="skip files younger than this many seconds")
     proc.set_defaults(func=cmd_process)
+
+    again = sub.add_parser("rerun", help="run a domain's file job again for some partitions (e.g. after a fix)")
+    again.add_argument("--domain", required=True, choices=DOMAINS)
+    again.add_argument("partitions", nargs="+", help="partition keys, as listed by /api/v1/dlq or the UI")
+    again.set_defaults(func=cmd_rerun)
 
     demo = sub.add_parser("demo", help="write the bundled deterministic demo files into the landing zone")
     demo.set_defaults(func=cmd_demo)

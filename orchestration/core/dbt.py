@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.core import postgres
 from orchestration.core.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -56,6 +57,7 @@ class CalcBridgeTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):  # noqa: ANN201 - generator of events
     """Every dbt model, seed and test: staging views and marts, with dbt tests as asset checks."""
+    os.environ.update(postgres.dbt_env())  # profiles.yml reads the same server the warehouse resource uses
     yield from dbt.cli(["build"], context=context).stream()
 
 

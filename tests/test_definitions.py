@@ -1,0 +1,75 @@
+"""A snapshot of the Definitions: a silent rename of an asset, group, partition, job or sensor fails CI.
+
+Regenerate after an intended change with `CALCBRIDGE_UPDATE_SNAPSHOTS=1 make test` and review the diff.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.core.dbt import dbt_project, prepare_manifest
+from orchestration.definitions import defs
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+def _partitions(definition: dg.PartitionsDefinition | None) -> str | None:
+    if definition is None:
+        return None
+    if isinstance(definition, dg.DynamicPartitionsDefinition):
+        return f"dynamic:{definition.name}"
+    return type(definition).__name__
+
+
+def describe(definitions: dg.Definitions) -> dict:
+    """Everything a data engineer would notice changing in the UI, as plain JSON."""
+    graph = definitions.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "partitions": _partitions(node.partitions_def),
+            "materializable": node.is_materializable,
+            "deps": sorted(p.to_user_string() for p in node.parent_keys),
+            "checks": sorted(c.name for c in node.check_keys),
+        }
+    repo = definitions.get_repository_def()
+    return {
+        "assets": assets,
+        "jobs": {
+            job.name: _partitions(job.partitions_def)
+            for job in sorted(repo.get_all_jobs(), key=lambda j: j.name)
+            if not job.name.startswith("__")
+        },
+        "sensors": {s.name: s.default_status.value for s in sorted(repo.sensor_defs, key=lambda s: s.name)},
+        "schedules": {s.name: s.cron_schedule for s in sorted(repo.schedule_defs, key=lambda s: s.name)},
+    }
+
+
+def test_definitions_match_the_snapshot():
+    current = describe(defs)
+    if os.environ.get("CALCBRIDGE_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_every_python_asset_is_described_grouped_and_checked():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        assert node.description, key
+        assert node.group_name and node.group_name != "default", key
+        assert node.check_keys, f"{key.to_user_string()} has no check"
+
+
+def test_the_dbt_manifest_builds_from_a_clean_parse():
+    manifest_path = prepare_manifest()
+    manifest = json.loads(manifest_path.read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert {"stg_landed_files", "stg_landing_rejections", "uploads"} <= models
+    assert manifest_path == dbt_project.manifest_path
