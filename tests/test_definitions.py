@@ -63,7 +63,8 @@ def test_every_python_asset_is_described_grouped_and_checked():
         if not node.is_materializable:
             continue
         assert node.description, key
-        assert node.group_name and node.group_name != "default", key
+        assert node.group_name, key
+        assert node.group_name != "default", key
         assert node.check_keys, f"{key.to_user_string()} has no check"
 
 

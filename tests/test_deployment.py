@@ -1,14 +1,16 @@
 """The production topology cannot run here (no Docker engine); check that what it names exists."""
 
 import importlib
+import itertools
 import shlex
+import sys
 from pathlib import Path
 
 import yaml
 
 from orchestration.core.settings import PROJECT_ROOT
 
-BIN = Path(__import__("sys").executable).parent
+BIN = Path(sys.executable).parent
 
 
 def _compose() -> dict:
@@ -30,7 +32,7 @@ def test_every_command_and_module_the_compose_file_names_exists():
             continue
         argv = command if isinstance(command, list) else shlex.split(command)
         assert (BIN / argv[0]).exists(), f"{name}: {argv[0]} is not installed"
-        for flag, value in zip(argv, argv[1:], strict=False):
+        for flag, value in itertools.pairwise(argv):
             if flag == "-m":
                 importlib.import_module(value)
             if flag == "-w":
