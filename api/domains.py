@@ -1,0 +1,8 @@
+"""The landing domains as a type, so query parameters validate them and the OpenAPI schema lists them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Domain = Literal["clo", "trustee", "equity", "covenants", "performance"]
+"""The landing domains of orchestration.core.settings.DOMAINS (a test keeps the two in step)."""

@@ -1,0 +1,56 @@
+"""The read-only CalcBridge API: `create_app()` for tests and tools, `app` for `uvicorn api.main:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import dagster as dg
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.routers import API_V1_PREFIX, API_V1_ROUTERS, ROOT_ROUTERS
+from api.runtime import Runtime
+from api.settings import ApiSettings, get_api_settings
+
+DESCRIPTION = """Read-only access to what CalcBridge's Dagster pipelines have materialized.
+
+Authenticate with `X-API-Key: cb_<key_id>_<secret>` or `Authorization: Bearer <HS256 JWT>`; every
+row is scoped to the credential's tenant. Collections use opaque keyset cursors. Every error has the
+envelope `{"error": {code, message, details, request_id, timestamp}}` and every response carries
+`X-Request-ID`.
+"""
+
+
+def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInstance | None = None) -> FastAPI:
+    """Build the app; settings default to the environment, the Dagster instance to DAGSTER_HOME's."""
+    settings = settings or get_api_settings()
+    runtime = Runtime(settings, instance=instance)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.dispose()
+
+    app = FastAPI(
+        title="CalcBridge API",
+        version=settings.version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    for router in API_V1_ROUTERS:
+        app.include_router(router, prefix=API_V1_PREFIX)
+    for router in ROOT_ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    templates = [API_V1_PREFIX + r.path for router in API_V1_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    templates += [r.path for router in ROOT_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    templates += [url for url in (app.openapi_url, app.docs_url, app.redoc_url) if url]
+    app.add_middleware(RequestContextMiddleware, templates=templates, metrics=runtime.metrics)
+    return app
+
+
+app = create_app()

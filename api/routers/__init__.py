@@ -1,0 +1,18 @@
+"""Every router, in one place: add a domain by appending its router to `API_V1_ROUTERS`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routers import health, ops, uploads
+
+API_V1_PREFIX = "/api/v1"
+
+API_V1_ROUTERS: tuple[APIRouter, ...] = (
+    uploads.router,
+    ops.router,
+)
+"""Mounted under /api/v1; each needs auth and is scoped to the caller's tenant."""
+
+ROOT_ROUTERS: tuple[APIRouter, ...] = (health.router,)
+"""Mounted at the root without auth: probes and metrics."""
