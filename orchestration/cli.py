@@ -96,7 +96,7 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
     from orchestration.core.resources import engine_for
 
     _prepare_environment(settings)
-    prepare_manifest()
+    prepare_manifest(force=False)
     from orchestration.definitions import defs, file_jobs
 
     instance = dg.DagsterInstance.get()
@@ -156,7 +156,7 @@ def rerun(settings: PlatformSettings, domain: str, partition_keys: Sequence[str]
     from orchestration.core.resources import engine_for
 
     _prepare_environment(settings)
-    prepare_manifest()
+    prepare_manifest(force=False)
     from orchestration.definitions import defs, file_jobs
 
     instance = dg.DagsterInstance.get()

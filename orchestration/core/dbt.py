@@ -25,10 +25,20 @@ if Path(DBT_EXECUTABLE).parent.as_posix() not in os.environ.get("PATH", "").spli
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def prepare_manifest() -> Path:
-    """Parse the dbt project into target/manifest.json (the CLI, the image build and the tests call this)."""
-    dbt_project.preparer.prepare(dbt_project)
-    return dbt_project.manifest_path
+def _sources_changed_since(stamp: float) -> bool:
+    skip = {DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"}
+    for path in DBT_PROJECT_DIR.rglob("*"):
+        if path.is_file() and not any(parent in skip for parent in path.parents) and path.stat().st_mtime > stamp:
+            return True
+    return False
+
+
+def prepare_manifest(*, force: bool = True) -> Path:
+    """Parse the dbt project into target/manifest.json; with force=False only when a project file changed."""
+    manifest = dbt_project.manifest_path
+    if force or not manifest.exists() or _sources_changed_since(manifest.stat().st_mtime):
+        dbt_project.preparer.prepare(dbt_project)
+    return manifest
 
 
 dbt_project.prepare_if_dev()
