@@ -1,6 +1,9 @@
-"""The one Definitions object: every domain's assets, jobs, sensors and resources, with global policies."""
+"""The one Definitions object: every domain's assets, jobs, sensors and resources, with global policies.
 
-from __future__ import annotations
+A domain plugs in with two lines here: its file-partitioned assets go into `DOMAIN_FILE_ASSETS` (the
+`<domain>_files_job` runs them for each landed file) and everything else it defines (assets on other
+partitions, jobs, schedules, sensors, resources) into `DOMAIN_DEFINITIONS` as a `dg.Definitions`.
+"""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -12,18 +15,28 @@ from orchestration.core.settings import DOMAINS
 from orchestration.ops.assets import landed_files_assets, ops_landing_log
 from orchestration.ops.sensors import build_landing_sensor
 
-DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {domain: [landed_files_assets[domain]] for domain in DOMAINS}
-"""Per domain, the Python assets partitioned by that domain's file partitions (domain issues extend these)."""
+DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
+    "clo": [landed_files_assets["clo"]],
+    "trustee": [landed_files_assets["trustee"]],
+    "equity": [landed_files_assets["equity"]],
+    "covenants": [landed_files_assets["covenants"]],
+    "performance": [landed_files_assets["performance"]],
+    "pnl": [landed_files_assets["pnl"]],
+}
+"""Per domain, the Python assets partitioned by that domain's file partitions."""
+
+DOMAIN_DEFINITIONS: list[dg.Definitions] = []
+"""Each domain's other definitions, merged into the one Definitions below."""
 
 file_jobs = {
     domain: dg.define_asset_job(
         name=f"{domain}_files_job",
-        selection=dg.AssetSelection.assets(*assets),
+        selection=dg.AssetSelection.assets(*DOMAIN_FILE_ASSETS[domain]),
         partitions_def=FILE_PARTITIONS[domain],
         description=f"Everything one file landed in {domain}/ produces; one run per file partition.",
         tags={"domain": domain},
     )
-    for domain, assets in DOMAIN_FILE_ASSETS.items()
+    for domain in DOMAINS
 }
 
 dbt_build_job = dg.define_asset_job(
@@ -39,7 +52,7 @@ dbt_automation_sensor = dg.AutomationConditionSensorDefinition(
     description="Rebuilds dbt models after their upstream Python assets materialize.",
 )
 
-defs = dg.Definitions(
+platform_definitions = dg.Definitions(
     assets=[ops_landing_log, *(a for assets in DOMAIN_FILE_ASSETS.values() for a in assets), dbt_models],
     jobs=[*file_jobs.values(), dbt_build_job],
     sensors=[*(build_landing_sensor(domain, file_jobs[domain].name) for domain in DOMAINS), dbt_automation_sensor],
@@ -49,3 +62,5 @@ defs = dg.Definitions(
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )
+
+defs = dg.Definitions.merge(platform_definitions, *DOMAIN_DEFINITIONS)

@@ -1,4 +1,4 @@
 {#- The landing domains; keep in step with orchestration.core.settings.DOMAINS. -#}
 {% macro landing_domains() -%}
-    {{ return(['clo', 'trustee', 'equity', 'covenants', 'performance']) }}
+    {{ return(['clo', 'trustee', 'equity', 'covenants', 'performance', 'pnl']) }}
 {%- endmacro %}

@@ -28,6 +28,7 @@ SUPPORTED_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "equity": (".csv",),
     "covenants": (".json", ".csv"),
     "performance": (".json",),
+    "pnl": (".csv", ".json"),
 }
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
 MAX_FILE_BYTES = 200 * 1024 * 1024
