@@ -32,7 +32,7 @@ def alembic_config(url: URL | str) -> Config:
     return config
 
 
-def upgrade(url: URL | str, revision: str = "head") -> None:
+def upgrade(url: URL | str, revision: str = "heads") -> None:
     """Bring the warehouse schema to `revision` (idempotent) in one transaction."""
     engine = sa.create_engine(url)
     try:
