@@ -101,3 +101,8 @@ def _landed_files(domain: str) -> sa.Table:
 
 
 landed_files: dict[str, sa.Table] = {domain: _landed_files(domain) for domain in DOMAINS}
+
+
+# Domain tables are declared beside their domain (`orchestration/<domain>/tables.py`) on this same
+# `metadata`; each domain adds one import line below so the metadata (and so the migrations' check) is
+# complete wherever the schema is loaded.
