@@ -3,6 +3,7 @@
 import importlib
 import itertools
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,3 +67,16 @@ def test_dagster_yaml_sets_the_promised_instance_policies():
     assert config["run_coordinator"]["config"]["max_concurrent_runs"] <= 2
     assert config["run_monitoring"]["enabled"] is True
     assert config["run_retries"] == {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False}
+
+
+def test_the_code_location_loads_as_dagster_loads_it(platform):
+    """`dagster definitions validate` imports the workspace like the webserver and daemon do."""
+    result = subprocess.run(
+        [str(BIN / "dagster"), "definitions", "validate", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        env=platform.env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
