@@ -172,6 +172,35 @@ def _utc(value: dt.datetime | float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
+def is_resolved(instance: dg.DagsterInstance, record: dg.RunRecord) -> bool:
+    """Repaired since it failed (seed 000 `resolved`), e.g. by an analyst's re-run.
+
+    Every asset the run planned has been materialized for its partition since; for op jobs, a later
+    run of the job succeeded.
+    """
+    run = record.dagster_run
+    created = record.create_timestamp.timestamp()
+    partition = run.tags.get(PARTITION_TAG)
+    planned = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    keys = {r.event_log_entry.dagster_event.asset_key for r in planned.records if r.event_log_entry.dagster_event}
+    if keys:
+        return all(
+            instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=key, asset_partitions=[partition] if partition else None, after_timestamp=created
+                ),
+                limit=1,
+            ).records
+            for key in keys
+            if key is not None
+        )
+    tags = {key: run.tags[key] for key in (PARTITION_TAG, TENANT_TAG) if key in run.tags}
+    later = dg.RunsFilter(
+        job_name=run.job_name, statuses=[dg.DagsterRunStatus.SUCCESS], tags=tags, created_after=record.create_timestamp
+    )
+    return instance.get_runs_count(later) > 0
+
+
 def dead_letter(instance: dg.DagsterInstance, record: dg.RunRecord) -> DeadLetter:
     """Build the item for one dead-letter run record."""
     run = record.dagster_run
@@ -201,6 +230,7 @@ def dead_letter(instance: dg.DagsterInstance, record: dg.RunRecord) -> DeadLette
             "job_name": run.job_name,
             "domain": run.tags.get(DOMAIN_TAG),
         },
+        status="resolved" if is_resolved(instance, record) else "failed",
     )
 
 

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import dlq
 from api.deps import Caller, Instance, requires
@@ -60,7 +60,9 @@ class DlqItemOut(BaseModel):
     error_message: str
     error_traceback: str | None
     task_args: dict[str, str | None]
-    status: Literal["failed"]
+    status: Literal["failed", "resolved"] = Field(
+        description="`resolved` once a later run of the same job and partition succeeded (e.g. a re-run)."
+    )
 
 
 class DlqStatsOut(BaseModel):

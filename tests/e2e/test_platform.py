@@ -130,7 +130,11 @@ def test_a_failed_partition_shows_in_the_dead_letter_view_and_reruns(platform, a
     assert len(items) == 1
     assert "ARCHIVE_CORRUPT" in items[0]["error_message"]
     assert items[0]["task_args"]["tenant_id"] == "globex"
+    assert items[0]["status"] == "failed"
+    assert items[0]["error_type"] == "ARCHIVE_CORRUPT"
     acme_view = httpx.get(f"{base}/api/v1/dlq", headers={"X-API-Key": keys["acme"]}, timeout=10).json()
     assert all(i["partition"] != key for i in acme_view["data"])
     archived.write_bytes(GLOBEX)
     assert platform.run_cli("rerun", "--domain", "clo", key).returncode == 0
+    repaired = httpx.get(f"{base}/api/v1/dlq/{items[0]['id']}", headers={"X-API-Key": keys["globex"]}, timeout=10)
+    assert repaired.json()["status"] == "resolved"
