@@ -31,7 +31,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy orchestration/core/landing.py orchestration/core/warehouse.py orchestration/core/settings.py
+	$(BIN)/mypy orchestration/core
 
 clean:
 	-$(BIN)/calcbridge db down

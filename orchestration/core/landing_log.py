@@ -45,7 +45,7 @@ def _accepted_observations(
     )
     seen: dict[str, set[tuple[str, Any]]] = {}
     with engine.connect() as conn:
-        for key, path, landed_at in conn.execute(query):
+        for key, path, landed_at in conn.execute(query).tuples():
             seen.setdefault(key, set()).add((path, landed_at))
     return seen
 
@@ -87,8 +87,8 @@ def record(
                 "landed_at": c.landed_at,
             }
         )
-    for item in rejected:
-        c = item.candidate
+    for reject in rejected:
+        c = reject.candidate
         rows.append(
             {
                 "tenant_id": c.tenant_id,
@@ -96,9 +96,9 @@ def record(
                 "relative_path": c.relative_path,
                 "file_name": c.file_name,
                 "status": "rejected",
-                "reason_code": item.code,
-                "reason": item.reason,
-                "sha256": item.sha256,
+                "reason_code": reject.code,
+                "reason": reject.reason,
+                "sha256": reject.sha256,
                 "size_bytes": c.size_bytes,
                 "partition_key": None,
                 "archive_path": None,

@@ -61,7 +61,7 @@ def start_embedded(settings: PlatformSettings | None = None) -> Path:
 
 def stop_embedded(settings: PlatformSettings | None = None) -> bool:
     """Stop the embedded server if it runs; True when something was stopped."""
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made by a factory at import
 
     settings = settings or get_settings()
     if _postmaster_info(settings.pg_dir) is None:
@@ -128,7 +128,7 @@ def ensure_databases(settings: PlatformSettings | None = None) -> None:
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            have = set(conn.execute(sa.text("select datname from pg_database")).scalars())
+            have: set[str] = set(conn.execute(sa.text("select datname from pg_database")).scalars())
             for name in sorted(n for n in wanted - have if n):
                 conn.execute(sa.text(f'create database "{name}"'))  # identifiers cannot be bound
     finally:

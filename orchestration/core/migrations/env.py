@@ -12,7 +12,7 @@ from orchestration.core.schema import SCHEMAS, metadata
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"))
+        engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url") or "")
         connection = engine.connect()
     for schema in SCHEMAS:
         connection.execute(sa.text(f"create schema if not exists {schema}"))
