@@ -42,8 +42,7 @@ def prepare_manifest(*, force: bool = True) -> Path:
 
 
 dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
-    prepare_manifest()
+prepare_manifest(force=False)  # a stale manifest would silently drop models and tests from the graph
 
 
 class CalcBridgeTranslator(DagsterDbtTranslator):
