@@ -1,0 +1,38 @@
+-- The latest evaluation of every covenant and period, per tenant (served by /evaluations).
+with evaluations as (
+    select * from {{ ref('stg_covenant_evaluations') }}
+),
+
+covenants as (
+    select * from {{ ref('stg_covenant_definitions') }}
+    where is_current
+),
+
+final as (
+    select
+        evaluations.evaluation_key,
+        evaluations.deal_key,
+        evaluations.tenant_id,
+        evaluations.covenant_id,
+        evaluations.deal_id,
+        covenants.name as covenant_name,
+        evaluations.period_start,
+        evaluations.period_end,
+        evaluations.calculated_value_scaled,
+        evaluations.threshold_value_scaled,
+        evaluations.threshold_direction,
+        evaluations.tolerance_scaled,
+        evaluations.status,
+        evaluations.reason,
+        evaluations.formula,
+        evaluations.evaluation_count,
+        evaluations.period_start || ':' || evaluations.period_end || ':' || evaluations.covenant_id as sort_key,
+        evaluations.partition_key,
+        evaluations.evaluated_at
+    from evaluations
+    left join covenants on evaluations.tenant_id = covenants.tenant_id
+        and evaluations.covenant_id = covenants.covenant_id
+    where evaluations.is_current
+)
+
+select * from final

@@ -1,0 +1,110 @@
+"""Covenant and model-training configuration from `assets_config/` (validated; run config may override).
+
+`assets_config/covenants.yaml`: evaluation tolerance, risk tiers, SHAP top-k, external data folder.
+`assets_config/ml/breach_model.yaml` and `assets_config/ml/external.yaml`: seed 001's training config
+(`POST /ml/train` body) plus the promotion rule and the minimum data a training needs.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from orchestration.core.settings import PROJECT_ROOT
+
+CONFIG_DIR = PROJECT_ROOT / "assets_config"
+COVENANTS_CONFIG = CONFIG_DIR / "covenants.yaml"
+BREACH_MODEL_CONFIG = CONFIG_DIR / "ml" / "breach_model.yaml"
+EXTERNAL_MODEL_CONFIG = CONFIG_DIR / "ml" / "external.yaml"
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+class TrainingConfig(BaseModel):
+    """Seed 001's training configuration (the `POST /ml/train` body), validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float = Field(gt=0, le=1)
+    max_depth: int = Field(ge=1, le=32)
+    n_estimators: int = Field(ge=1, le=10_000)
+    subsample: float = Field(gt=0, le=1)
+    colsample_bytree: float = Field(gt=0, le=1)
+    random_state: int = Field(ge=0)
+    train_ratio: float = Field(gt=0, lt=1)
+    val_ratio: float = Field(gt=0, lt=1)
+    test_ratio: float = Field(gt=0, lt=1)
+    early_stopping_rounds: int = Field(ge=1)
+    device: Device = "auto"
+    reg_alpha: float = Field(default=0.0, ge=0)
+    reg_lambda: float = Field(default=1.0, ge=0)
+    scale_pos_weight: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ratios_sum_to_one(self) -> TrainingConfig:
+        total = self.train_ratio + self.val_ratio + self.test_ratio
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"train_ratio + val_ratio + test_ratio must be 1, got {total}")
+        return self
+
+
+class PromotionConfig(BaseModel):
+    """A new model becomes active only when its test AUC ≥ the active one's − `tolerance` (issue 7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["test_auc"] = "test_auc"
+    tolerance: float = Field(default=0.0, ge=0)
+
+
+class ModelConfig(BaseModel):
+    """One model's file: training config, promotion rule and minimum data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    training: TrainingConfig
+    promotion: PromotionConfig = PromotionConfig()
+    min_samples: int = Field(default=30, ge=10)
+    min_positives: int = Field(default=5, ge=3)
+
+
+class CovenantsConfig(BaseModel):
+    """`assets_config/covenants.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance_ratio_scaled: int = Field(default=10, ge=0)
+    risk_tiers: dict[str, float] = {"medium": 0.33, "high": 0.66}
+    top_features: int = Field(default=3, ge=1, le=20)
+    external_data_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _tiers(self) -> CovenantsConfig:
+        if (
+            set(self.risk_tiers) != {"medium", "high"}
+            or not 0 < self.risk_tiers["medium"] < self.risk_tiers["high"] < 1
+        ):
+            raise ValueError("risk_tiers needs 0 < medium < high < 1")
+        return self
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_covenants_config(path: Path = COVENANTS_CONFIG) -> CovenantsConfig:
+    return CovenantsConfig.model_validate(_read_yaml(path))
+
+
+def load_model_config(path: Path, overrides: dict[str, Any] | None = None) -> ModelConfig:
+    """The YAML file with run-config overrides (None values ignored) applied to its `training` block."""
+    data = _read_yaml(path)
+    training = {**data.get("training", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    return ModelConfig.model_validate({**data, "training": training})

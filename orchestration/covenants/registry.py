@@ -1,0 +1,174 @@
+"""Model versioning: UBJSON files in the model store, the registry table and the promotion rule (issue 7).
+
+Every trained model is saved as `<store>/<tenant>/<scope>/model-YYYY-MM-DD-HHMMSS.ubj` and recorded in
+`analytics.covenants_models`. It is promoted to active (copied to `active.ubj` beside it, and recorded in
+`analytics.covenants_model_promotions`) only when its test AUC is not worse than the active model's by
+more than the configured tolerance; the first model of a scope is always promoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xgboost as xgb
+from sqlalchemy.engine import Engine
+
+from orchestration.core.warehouse import replace_partition
+from orchestration.covenants import state, tables
+from orchestration.covenants.training import TrainedModel, model_id_for
+
+ACTIVE_FILE = "active.ubj"
+
+
+def scope_directory(root: Path, tenant_id: str, scope: str) -> Path:
+    """`<root>/<tenant>/breach` for a tenant's model; `<root>/external/<dataset>` for public datasets."""
+    if scope.startswith("external:"):
+        return root / "external" / scope.split(":", 1)[1]
+    return root / tenant_id / scope
+
+
+def unique_model_id(at: dt.datetime, taken: set[str]) -> str:
+    """Seed 001's `model-YYYY-MM-DD-HHMMSS`; a second already used moves on to the next free second."""
+    moment = at.replace(microsecond=0)
+    while (candidate := model_id_for(moment)) in taken:
+        moment += dt.timedelta(seconds=1)
+    return candidate
+
+
+def promotion_decision(new_auc: float | None, active_auc: float | None, tolerance: float) -> tuple[bool, str]:
+    """Promote when there is no active model, or when new test AUC ≥ active test AUC − tolerance."""
+    if active_auc is None:
+        return True, "first model of its scope"
+    if new_auc is None or math.isnan(new_auc):
+        return False, "test AUC is undefined (one class in the test split)"
+    if new_auc >= active_auc - tolerance:
+        return True, f"test AUC {new_auc:.4f} ≥ active {active_auc:.4f} − tolerance {tolerance:g}"
+    return False, f"test AUC {new_auc:.4f} < active {active_auc:.4f} − tolerance {tolerance:g}"
+
+
+def save_model(booster: xgb.Booster, directory: Path, model_id: str) -> Path:
+    """Write the booster in XGBoost's UBJSON format (the `.ubj` extension selects it), atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{model_id}.ubj"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".ubj")
+    os.close(fd)
+    booster.save_model(tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def activate(model_path: Path) -> Path:
+    """Copy a model file over `active.ubj` in its folder, atomically (readers never see half a file)."""
+    target = model_path.parent / ACTIVE_FILE
+    fd, tmp = tempfile.mkstemp(dir=model_path.parent, prefix=".", suffix=".ubj")
+    os.close(fd)
+    shutil.copyfile(model_path, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def load_model(path: Path | str) -> xgb.Booster:
+    booster = xgb.Booster()
+    booster.load_model(str(path))
+    return booster
+
+
+@dataclass
+class Registered:
+    """A model as registered: its id, paths, promotion decision and seed 001's result object."""
+
+    model_id: str
+    model_path: Path
+    active_model_path: Path
+    promoted: bool
+    reason: str
+    result: dict[str, Any]
+
+
+def register(
+    engine: Engine,
+    trained: TrainedModel,
+    *,
+    store_root: Path,
+    tenant_id: str,
+    scope: str,
+    run_id: str,
+    source_partition: str,
+    tolerance: float,
+    extra: dict[str, Any] | None = None,
+    feature_spec: dict[str, Any] | None = None,
+    feature_importances: list[dict[str, Any]] | None = None,
+    now: dt.datetime | None = None,
+) -> Registered:
+    """Save the model file, decide promotion, write the registry (and promotion) rows; return the result."""
+    trained_at = now or dt.datetime.now(dt.UTC)
+    model_id = unique_model_id(trained_at, state.taken_model_ids(engine, tenant_id, scope))
+    directory = scope_directory(store_root, tenant_id, scope)
+    model_path = save_model(trained.booster, directory, model_id)
+    active_path = directory / ACTIVE_FILE
+    test_auc = trained.result["test_metrics"]["auc"]
+    current = state.active_model(engine, tenant_id, scope)
+    promoted, reason = promotion_decision(test_auc, current["test_auc"] if current else None, tolerance)
+    result = {
+        "status": "complete",
+        **(extra or {}),
+        "model_id": model_id,
+        "model_path": str(model_path),
+        "active_model_path": str(active_path),
+        **trained.result,
+        "promoted": promoted,
+        "promotion_reason": reason,
+    }
+    if feature_importances is not None:
+        result["feature_importances"] = feature_importances
+    key = f"{scope}:{model_id}"
+    row = {
+        "model_id": model_id,
+        "scope": scope,
+        "run_id": run_id,
+        "source_partition": source_partition,
+        "trained_at": trained_at,
+        "model_path": str(model_path),
+        "active_model_path": str(active_path),
+        "result": _json_safe(result),
+        "feature_spec": feature_spec,
+        "feature_importances": feature_importances,
+        "test_auc": None if test_auc is None or math.isnan(test_auc) else test_auc,
+        "promoted": promoted,
+        "promotion_reason": reason,
+    }
+    replace_partition(engine, tables.models, pd.DataFrame([row]), tenant_id=tenant_id, partition_key=key)
+    if promoted:
+        activate(model_path)
+        promotion = {
+            "model_id": model_id,
+            "scope": scope,
+            "previous_model_id": current["model_id"] if current else None,
+            "promoted_at": trained_at,
+            "test_auc": row["test_auc"],
+            "previous_test_auc": current["test_auc"] if current else None,
+            "reason": reason,
+        }
+        replace_partition(
+            engine, tables.model_promotions, pd.DataFrame([promotion]), tenant_id=tenant_id, partition_key=key
+        )
+    return Registered(model_id, model_path, active_path, promoted, reason, result)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null so the result is valid JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
