@@ -1,0 +1,10 @@
+-- analytics.performance_daily_returns as written by the performance assets, typed and unchanged.
+with source as (
+    select * from {{ source('performance_analytics', 'performance_daily_returns') }}
+),
+
+final as (
+    select * from source
+)
+
+select * from final

@@ -1,0 +1,318 @@
+"""Land files → sensor → the performance and P&L assets → dbt marts → the API, on the real platform."""
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from api.keys import create_api_key
+from orchestration.core.resources import LandingZoneResource, WarehouseResource
+from orchestration.definitions import defs
+from orchestration.ops.assets import landed_files_assets
+from orchestration.performance import tables
+from orchestration.performance.assets import performance_file_assets, pnl_file_assets
+from tests.api.helpers import assert_envelope
+from tests.performance.helpers import dumps, two_day_attribution_doc
+
+D = Decimal
+SUFFIX = uuid.uuid4().hex[:6]
+TENANT = f"perf-{SUFFIX}"
+OTHER = f"perf-other-{SUFFIX}"
+
+PNL_CSV = """portfolio_id,date,figure,amount,is_offsetting
+PNL1,2023-11-15,interest_income,100.00,false
+PNL1,2023-12-05,interest_income,50.00,false
+PNL1,2023-12-20,management_fees,30.00,true
+PNL1,2024-01-10,interest_income,70.00,false
+PNL1,2024-01-10,interest_income,5.00,false
+PNL1,2024-01-31,realized_gains,-20.00,false
+PNL1,2024-02-01,management_fees,12.50,true
+PNL1,2024-02-20,interest_income,40.00,false
+"""
+
+
+def _land(platform, zone, tenant, domain, name, content: bytes, raise_on_error=True):
+    path = zone.landing / tenant / domain / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    sensor = defs.resolve_sensor_def(f"{domain}_landing_sensor")
+    context = dg.build_sensor_context(
+        instance=platform.instance, resources={"warehouse": WarehouseResource(), "landing_zone": zone}
+    )
+    result = sensor(context)
+    (request,) = [r for r in result.run_requests if r.tags["calcbridge/file_name"] == name]
+    platform.instance.add_dynamic_partitions(f"{domain}_files", [request.partition_key])
+    assets = [landed_files_assets[domain], *(performance_file_assets if domain == "performance" else pnl_file_assets)]
+    outcome = dg.materialize(
+        assets,
+        partition_key=request.partition_key,
+        instance=platform.instance,
+        resources={"warehouse": WarehouseResource()},
+        raise_on_error=raise_on_error,
+    )
+    return request.partition_key, outcome
+
+
+@pytest.fixture(scope="module")
+def landed(platform, tmp_path_factory):
+    """Two performance files (DECIMAL_STRICT and FLOAT64 with rounding) and a P&L file, built into the marts."""
+    root = tmp_path_factory.mktemp("perf")
+    zone = LandingZoneResource(landing_root=str(root / "landing"), archive_root=str(root / "archive"), settle_seconds=0)
+    strict = two_day_attribution_doc("DECIMAL_STRICT")
+    strict["config"]["periods"] = [{"type": "EXPLICIT", "name": "LEAPDAY", "start": "2024-02-29", "end": "2024-02-29"}]
+    floats = two_day_attribution_doc("FLOAT64")
+    floats["portfolio"]["id"] = "ATTR-F"
+    floats["config"]["rounding"] = 6
+    keys = {
+        "strict": _land(platform, zone, TENANT, "performance", "strict.json", dumps(strict).encode()),
+        "float": _land(platform, zone, TENANT, "performance", "float.json", dumps(floats).encode()),
+        "pnl": _land(platform, zone, TENANT, "pnl", "facts.csv", PNL_CSV.encode()),
+    }
+    for _, outcome in keys.values():
+        assert outcome.success
+    platform.run_dbt("build", "--select", "+path:models/marts/performance", "+path:models/marts/pnl")
+    return {"zone": zone, "keys": keys}
+
+
+@pytest.fixture(scope="module")
+def api(platform, landed, make_client):
+    return (
+        make_client(),
+        {"X-API-Key": create_api_key(platform.warehouse, TENANT, "perf tests")},
+        {"X-API-Key": create_api_key(platform.warehouse, OTHER, "perf tests other")},
+    )
+
+
+def test_assets_record_checks_metadata_and_a_plot(landed):
+    _, outcome = landed["keys"]["strict"]
+    checks = outcome.get_asset_check_evaluations()
+    assert {c.asset_key.to_user_string() for c in checks if c.passed} >= {
+        "performance/portfolio_returns",
+        "performance/position_contributions",
+        "performance/brinson_attribution",
+    }
+    events = [e.event_specific_data.materialization for e in outcome.get_asset_materialization_events()]
+    materializations = {m.asset_key.to_user_string(): m.metadata for m in events}
+    plot = materializations["performance/portfolio_returns"]["cumulative_return"].value
+    assert plot.startswith("![cumulative return](data:image/png;base64,")
+    residuals = materializations["performance/position_contributions"]["residuals"].value
+    assert residuals["selection"] == {"metric_basis": "NET", "weighting": "BOD", "linking": "CARINO"}
+
+
+def test_returns_are_served_as_decimal_strings_with_the_envelope(api):
+    client, headers, _ = api
+    response = client.get("/api/v1/performance/ATTR/returns", params={"basis": "GROSS"}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"data", "meta", "diagnostics"}
+    assert body["meta"]["request_id"] == response.headers["X-Request-ID"]
+    assert body["meta"]["as_of"] == "2024-02-29"
+    assert body["meta"]["config"]["metric_basis"] == "GROSS"
+    periods = {p["period"]: p for p in body["data"]["periods"]}
+    assert list(periods) == ["ITD", "YTD", "QTD", "MTD", "WTD", "LEAPDAY"]
+    # GROSS: 1008/1000 − 1 = 0.008 and 1028.16/1008 − 1 = 0.02 → ITD = 1.008 · 1.02 − 1 = 0.02816.
+    assert D(periods["ITD"]["twr"]) == D("0.02816")
+    assert D(periods["ITD"]["twr_bp"]) == D("281.6")
+    assert D(periods["LEAPDAY"]["twr"]) == D("0.02")
+    # YTD asks for 2024-01-01 but inception is 2024-02-28: clipped and flagged; 2 days, not annualized.
+    assert periods["YTD"]["clipped_to_inception"] is True
+    assert periods["YTD"]["start_date"] == "2024-02-28"
+    assert periods["ITD"]["annualized_return"] is None
+    assert periods["ITD"]["is_shorter_than_one_year"] is True
+    assert any(n.startswith("clipped_to_inception: YTD") for n in body["diagnostics"]["notes"])
+    one = client.get("/api/v1/performance/ATTR/returns", params={"period": "ITD"}, headers=headers).json()
+    # NET equals GROSS here (no fees); Modified Dietz is published for ITD NET: no flows, so
+    # (1028.16 − 1000)/1000 = 0.02816.
+    assert D(one["data"]["periods"][0]["modified_dietz"]) == D("0.02816")
+
+
+def test_float64_portfolios_answer_numbers_rounded_to_config_rounding(api):
+    client, headers, _ = api
+    body = client.get("/api/v1/performance/ATTR-F/daily", headers=headers).json()
+    first = body["data"]["rows"][0]
+    assert first["return_gross"] == 0.008
+    assert isinstance(first["return_gross"], float)
+    contribution = client.get(
+        "/api/v1/performance/ATTR-F/contribution", params={"period": "ITD", "linking": "CARINO"}, headers=headers
+    ).json()
+    for line in contribution["data"]["lines"]:
+        assert round(line["contribution"], 6) == line["contribution"]
+
+
+def test_contribution_lines_and_groups(api):
+    client, headers, _ = api
+    params = {"period": "ITD", "basis": "GROSS", "weighting": "BOD", "linking": "NONE"}
+    body = client.get("/api/v1/performance/ATTR/contribution", params=params, headers=headers).json()
+    lines = {line["line"]: D(line["contribution"]) for line in body["data"]["lines"]}
+    # T1: 12/1000 + 5.04/1008 = 0.012 + 0.005 = 0.017; E1: −4/1000 + 15.12/1008 = −0.004 + 0.015 = 0.011.
+    # GROSS has no fee line. NONE does not link: Σ = 0.028 vs R = 0.02816 → residual (0.02816 − 0.028)·10⁴ = 1.6 bp.
+    assert lines == {"T1": D("0.017"), "E1": D("0.011")}
+    assert D(body["diagnostics"]["residuals"]["bp_difference"]) == D("1.6")
+    assert "no_linking_applied" in body["diagnostics"]["notes"]
+    grouped = client.get(
+        "/api/v1/performance/ATTR/contribution", params={**params, "group_by": "sector"}, headers=headers
+    ).json()
+    assert {g["line"]: D(g["contribution"]) for g in grouped["data"]["lines"]} == {
+        "Tech": D("0.017"),
+        "Energy": D("0.011"),
+    }
+    carino = client.get(
+        "/api/v1/performance/ATTR/contribution", params={"period": "ITD", "linking": "CARINO"}, headers=headers
+    ).json()
+    # NET adds __FEES__ (0 here); Carino lines sum to R, so the residual vanishes.
+    assert "__FEES__" in {line["line"] for line in carino["data"]["lines"]}
+    assert abs(D(carino["diagnostics"]["residuals"]["bp_difference"])) < D("1e-25")
+    assert "carino_linking_applied" in carino["diagnostics"]["notes"]
+
+
+def test_attribution(api):
+    client, headers, _ = api
+    params = {"period": "ITD", "model": "BRINSON_FACHLER", "linking": "NONE", "group_by": "sector"}
+    body = client.get("/api/v1/performance/ATTR/attribution", params=params, headers=headers).json()
+    groups = {g["group"]: g for g in body["data"]["groups"]}
+    # Worked in test_calculations: Tech allocation 0.0002 (day 1) + 0 (day 2); Energy selection
+    # −0.008 + 0.015 = 0.007; Tech selection 0.005 − 0.005 = 0.
+    assert D(groups["Tech"]["allocation"]) == D("0.0002")
+    assert D(groups["Energy"]["selection"]) == D("0.007")
+    assert D(groups["Tech"]["selection"]) == 0
+    assert D(body["data"]["active_return"]) == D("0.01008")
+    bhb = client.get(
+        "/api/v1/performance/ATTR/attribution", params={**params, "model": "BRINSON_HOOD_BEEBOWER"}, headers=headers
+    ).json()
+    assert D(bhb["data"]["totals"]["total"]) == D(body["data"]["totals"]["total"])
+
+
+def test_portfolios_and_tenant_isolation_and_errors(api):
+    client, headers, other = api
+    listed = client.get("/api/v1/performance/portfolios", headers=headers).json()
+    assert [p["portfolio_id"] for p in listed["data"]] == ["ATTR", "ATTR-F"]
+    assert client.get("/api/v1/performance/portfolios", headers=other).json()["data"] == []
+    assert_envelope(client.get("/api/v1/performance/ATTR/returns", headers=other), 404, "RESOURCE_NOT_FOUND")
+    missing = client.get("/api/v1/performance/ATTR/returns", params={"period": "NOPE"}, headers=headers)
+    assert "LEAPDAY" in assert_envelope(missing, 404, "RESOURCE_NOT_FOUND")["message"]
+    bad_key = client.get("/api/v1/performance/ATTR/contribution", params={"group_by": "colour"}, headers=headers)
+    assert_envelope(bad_key, 422, "VALIDATION_ERROR")
+    bad_enum = client.get("/api/v1/performance/ATTR/contribution", params={"weighting": "EQUAL"}, headers=headers)
+    assert_envelope(bad_enum, 422, "VALIDATION_ERROR")
+
+
+def test_a_bad_file_fails_its_partition_typed_without_retry(platform, landed):
+    doc = two_day_attribution_doc()
+    doc["portfolio"]["id"] = "BROKEN"
+    doc["series"][1]["begin_mv"] = 999  # previous end_mv is 1008
+    key, outcome = _land(
+        platform, landed["zone"], TENANT, "performance", "broken.json", dumps(doc).encode(), raise_on_error=False
+    )
+    assert not outcome.success
+    failures = [e for e in outcome.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert len(failures) == 1
+    data = failures[0].step_failure_data
+    assert data.user_failure_data.metadata["error_code"].value == "PERFORMANCE_DISCONTINUITY"
+    assert "2024-02-29" in data.error.message
+    assert not [e for e in outcome.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    with platform.warehouse.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(tables.performance_portfolios)
+            .where(tables.performance_portfolios.c.partition_key == key)
+        ).scalar_one()
+    assert count == 0
+
+
+# ---- P&L ---------------------------------------------------------------------------------------------
+
+
+def _pnl(client, headers, **params):
+    return client.get("/api/v1/portfolio/profitloss", params=params, headers=headers)
+
+
+def test_profit_and_loss_across_a_year_end(api):
+    client, headers, _ = api
+    params = {"portfolioId": "PNL1", "startDate": "2023-12-01", "endDate": "2024-02-10"}
+    response = _pnl(client, headers, **params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["request"] == {"path": "/api/v1/portfolio/profitloss", "parameters": params}
+    assert [c["id"] for c in body["columns"]] == ["2023-12", "2024-01", "2024-02", "2023-Q4", "2024-Q1", "MTD", "YTD"]
+    quarter = next(c for c in body["columns"] if c["id"] == "2023-Q4")
+    assert (quarter["startDate"], quarter["endDate"]) == ("2023-12-01", "2023-12-31")  # clipped to the range
+    rows = {(r["figure"], r["isOffsetting"]): r["values"] for r in body["rows"]}
+    # interest_income: Dec 50 (the 15 Nov fact is before startDate), Jan 70 + 5 = 75, Feb 0 (20 Feb is after
+    # endDate); Q4 50, Q1 75; MTD (1–10 Feb) 0; YTD (1 Jan–10 Feb) 75.
+    assert rows[("interest_income", False)] == {
+        "2023-12": 50.0, "2024-01": 75.0, "2024-02": 0.0, "2023-Q4": 50.0, "2024-Q1": 75.0, "MTD": 0.0, "YTD": 75.0,
+    }  # fmt: skip
+    assert rows[("management_fees", True)]["2024-02"] == 12.5
+    assert rows[("realized_gains", False)]["YTD"] == -20.0
+    # Totals subtract offsetting figures: Dec 50 − 30 = 20; Jan 75 − 20 = 55; Feb −12.5; Q4 20;
+    # Q1 75 − 20 − 12.5 = 42.5; MTD −12.5; YTD 42.5.
+    assert body["totals"] == {
+        "2023-12": 20.0, "2024-01": 55.0, "2024-02": -12.5, "2023-Q4": 20.0, "2024-Q1": 42.5, "MTD": -12.5, "YTD": 42.5,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "mentions"),
+    [
+        ({"startDate": "2024-01-01", "endDate": "2024-02-01"}, 400, "VALIDATION_ERROR", "portfolioId"),
+        ({"portfolioId": "PNL1", "endDate": "2024-02-01"}, 400, "VALIDATION_ERROR", "startDate"),
+        ({"portfolioId": "PNL1", "startDate": "2024-01-01"}, 400, "VALIDATION_ERROR", "endDate"),
+        ({"portfolioId": "PNL1", "startDate": "20240101", "endDate": "2024-02-01"}, 400, "VALIDATION_ERROR", "YYYY"),
+        ({"portfolioId": "PNL1", "startDate": "2024-01-01", "endDate": "2024-02-30"}, 400, "VALIDATION_ERROR", "valid"),
+        ({"portfolioId": "PNL1", "startDate": "2024-03-01", "endDate": "2024-02-01"}, 400, "VALIDATION_ERROR", "after"),
+        (
+            {"portfolioId": "NOPE", "startDate": "2024-01-01", "endDate": "2024-02-01"},
+            404,
+            "RESOURCE_NOT_FOUND",
+            "NOPE",
+        ),
+    ],
+)
+def test_profit_and_loss_errors(api, params, status, code, mentions):
+    client, headers, _ = api
+    error = assert_envelope(_pnl(client, headers, **params), status, code)
+    assert mentions in error["message"]
+
+
+def test_profit_and_loss_future_end_date_and_other_tenant_are_404(api):
+    client, headers, other = api
+    future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
+    error = assert_envelope(
+        _pnl(client, headers, portfolioId="PNL1", startDate="2024-01-01", endDate=future), 404, "RESOURCE_NOT_FOUND"
+    )
+    assert "future" in error["message"]
+    params = {"portfolioId": "PNL1", "startDate": "2024-01-01", "endDate": "2024-02-01"}
+    assert_envelope(_pnl(client, other, **params), 404, "RESOURCE_NOT_FOUND")
+
+
+def test_a_bad_pnl_file_fails_typed(platform, landed):
+    bad = b"portfolio_id,date,figure,amount,is_offsetting\nPNL2,2024-01-05,interest_income,twelve,false\n"
+    _, outcome = _land(platform, landed["zone"], TENANT, "pnl", "bad.csv", bad, raise_on_error=False)
+    assert not outcome.success
+    (failure,) = [e for e in outcome.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert failure.step_failure_data.user_failure_data.metadata["error_code"].value == "PNL_INVALID_VALUE"
+    assert "line 2" in failure.step_failure_data.error.message
+
+
+def test_demo_generator_lands_files_for_both_tenants(tmp_path):
+    from orchestration.performance.demo import write_demo
+    from orchestration.performance.inputs import parse_performance
+
+    landed = write_demo(tmp_path / "landing", tmp_path / "scratch")
+    assert sorted(p.relative_to(tmp_path / "landing").as_posix() for p in landed) == [
+        "acme/performance/acme_performance.json",
+        "acme/pnl/acme_pnl_facts.csv",
+        "globex/performance/globex_performance.json",
+        "globex/pnl/globex_pnl_facts.csv",
+    ]
+    inp = parse_performance(landed[0].read_bytes())
+    dates = inp.dates
+    assert len(dates) == 300
+    assert dt.date(2024, 2, 29) in dates
+    assert dates[0].year < dates[-1].year
+    assert json.loads(landed[2].read_text())["config"]["precision_mode"] == "FLOAT64"
+    assert write_demo(tmp_path / "landing2", tmp_path / "scratch2")[0].read_bytes() == landed[0].read_bytes()
