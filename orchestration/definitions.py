@@ -12,20 +12,25 @@ from orchestration.core.dbt import DBT_EXECUTABLE, dbt_models, dbt_project
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import LandingZoneResource, WarehouseResource
 from orchestration.core.settings import DOMAINS
+from orchestration.covenants.assets import covenants_file_assets
+from orchestration.covenants.definitions import covenants_definitions
 from orchestration.ops.assets import landed_files_assets, ops_landing_log
 from orchestration.ops.sensors import build_landing_sensor
+from orchestration.performance.assets import performance_file_assets, pnl_file_assets
 
 DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
     "clo": [landed_files_assets["clo"]],
     "trustee": [landed_files_assets["trustee"]],
     "equity": [landed_files_assets["equity"]],
-    "covenants": [landed_files_assets["covenants"]],
-    "performance": [landed_files_assets["performance"]],
-    "pnl": [landed_files_assets["pnl"]],
+    "covenants": [landed_files_assets["covenants"], *covenants_file_assets],
+    "performance": [landed_files_assets["performance"], *performance_file_assets],
+    "pnl": [landed_files_assets["pnl"], *pnl_file_assets],
 }
 """Per domain, the Python assets partitioned by that domain's file partitions."""
 
-DOMAIN_DEFINITIONS: list[dg.Definitions] = []
+DOMAIN_DEFINITIONS: list[dg.Definitions] = [
+    covenants_definitions(),
+]
 """Each domain's other definitions, merged into the one Definitions below."""
 
 file_jobs = {

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from orchestration.core.landing import copy_into_landing
+from orchestration.covenants import demo as covenants_demo
+from orchestration.performance import demo as performance_demo
 
 DEMO_TENANTS = ("acme", "globex")
 
@@ -19,7 +21,7 @@ DemoGenerator = Callable[[Path, Path], list[Path]]
 
 
 def _foundation_files(landing_root: Path, scratch: Path) -> list[Path]:
-    """A tiny positions CSV and a performance JSON per tenant: enough to exercise the spine."""
+    """A tiny positions CSV per tenant: enough to exercise the spine."""
     landed: list[Path] = []
     for index, tenant in enumerate(DEMO_TENANTS):
         csv = scratch / f"{tenant}_positions.csv"
@@ -33,15 +35,14 @@ def _foundation_files(landing_root: Path, scratch: Path) -> list[Path]:
             json.dumps({"name": f"{tenant.title()} core book", "tags": ["demo"]}), encoding="utf-8"
         )
         landed.append(copy_into_landing(csv, landing_root, tenant, "equity"))
-        series = scratch / f"{tenant}_series.json"
-        series.write_text(
-            json.dumps({"portfolio": {"id": f"{tenant}-p1", "base_currency": "USD"}, "series": []}), encoding="utf-8"
-        )
-        landed.append(copy_into_landing(series, landing_root, tenant, "performance"))
     return landed
 
 
-DEMO_GENERATORS: dict[str, DemoGenerator] = {"foundation": _foundation_files}
+DEMO_GENERATORS: dict[str, DemoGenerator] = {
+    "foundation": _foundation_files,
+    "covenants": covenants_demo.write_demo,
+    "performance": performance_demo.write_demo,
+}
 
 
 def write_demo(landing_root: Path, scratch: Path) -> list[Path]:

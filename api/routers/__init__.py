@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routers import health, ops, uploads
+from api.routers import covenants, health, ml, ops, performance, pnl, uploads
 
 API_V1_PREFIX = "/api/v1"
 
 API_V1_ROUTERS: tuple[APIRouter, ...] = (
     uploads.router,
     ops.router,
+    performance.router,
+    pnl.router,
+    covenants.router,
+    ml.router,
 )
 """Mounted under /api/v1; each needs auth and is scoped to the caller's tenant."""
 
