@@ -474,6 +474,24 @@ def _residuals(portfolio: sa.RowMapping, fmt: Formatter) -> dict[str, Value]:
     return {k: fmt(v) for k, v in (portfolio["residuals"] or {}).items()}
 
 
+def _totals_row(db: Db, table: sa.Table, portfolio: sa.RowMapping, what: str, **selection: str) -> sa.RowMapping:
+    """The one totals row of a portfolio's file for a selection; 404 when nothing is materialized for it."""
+    conditions = [table.c.tenant_id == portfolio["tenant_id"], table.c.partition_key == portfolio["partition_key"]]
+    conditions += [table.c[column] == value for column, value in selection.items()]
+    total = db.execute(sa.select(table).where(*conditions)).mappings().first()
+    if total is None:
+        raise ApiError(404, f"no {what} results are materialized for portfolio {portfolio['portfolio_id']!r} yet")
+    return total
+
+
+def _linking_residuals(total: sa.RowMapping, linking: str, fmt: Formatter) -> dict[str, Value]:
+    """Residuals of linked lines in bp; LOG also against ln(1 + R) (issue 6, conventions 8 and 11)."""
+    residuals: dict[str, Value] = {"bp_difference": fmt(total["residual_bp"])}
+    if linking == "LOG":
+        residuals["vs_log_bp_difference"] = fmt(total["residual_vs_log_bp"])
+    return residuals
+
+
 def _period_row(db: Db, portfolio: sa.RowMapping, period: str) -> sa.RowMapping:
     t = performance_period_returns
     row = (
@@ -701,27 +719,18 @@ def get_contribution(
                     contribution_bp=fmt.bp(r["contribution"]),
                 )
             )
-    tt = performance_contribution_totals
-    total = (
-        db.execute(
-            sa.select(tt).where(
-                tt.c.tenant_id == caller.tenant_id,
-                tt.c.partition_key == portfolio["partition_key"],
-                tt.c.period_name == name,
-                tt.c.metric_basis == basis,
-                tt.c.weighting == weighting,
-                tt.c.linking == linking,
-            )
-        )
-        .mappings()
-        .first()
+    total = _totals_row(
+        db,
+        performance_contribution_totals,
+        portfolio,
+        "contribution",
+        period_name=name,
+        metric_basis=basis,
+        weighting=weighting,
+        linking=linking,
     )
-    if total is None:
-        raise ApiError(404, f"no contribution results are materialized for portfolio {portfolio_id!r} yet")
     period_row = _period_row(db, portfolio, name)
-    residuals: dict[str, Value] = {"bp_difference": fmt(total["residual_bp"])}
-    if linking == "LOG":
-        residuals["vs_log_bp_difference"] = fmt(total["residual_vs_log_bp"])
+    residuals = _linking_residuals(total, linking, fmt)
     selection = {"period": name, "metric_basis": basis, "weighting": weighting, "linking": linking, "group_by": keys}
     return ContributionEnvelope(
         data=ContributionData(
@@ -790,26 +799,9 @@ def get_attribution(
     common = [t.c.tenant_id == caller.tenant_id, t.c.partition_key == portfolio["partition_key"]]
     pick = [t.c.period_name == name, t.c.group_key == key, t.c.model == model, t.c.linking == linking]
     rows = db.execute(sa.select(t).where(*common, *pick).order_by(t.c.group_value)).mappings().all()
-    total = (
-        db.execute(
-            sa.select(tt).where(
-                tt.c.tenant_id == caller.tenant_id,
-                tt.c.partition_key == portfolio["partition_key"],
-                tt.c.period_name == name,
-                tt.c.group_key == key,
-                tt.c.model == model,
-                tt.c.linking == linking,
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if total is None:
-        raise ApiError(404, f"no attribution results are materialized for portfolio {portfolio_id!r} yet")
+    total = _totals_row(db, tt, portfolio, "attribution", period_name=name, group_key=key, model=model, linking=linking)
     period_row = _period_row(db, portfolio, name)
-    residuals: dict[str, Value] = {"bp_difference": fmt(total["residual_bp"])}
-    if linking == "LOG":
-        residuals["vs_log_bp_difference"] = fmt(total["residual_vs_log_bp"])
+    residuals = _linking_residuals(total, linking, fmt)
     notes = [LINKING_NOTES[linking], *(n for n in (portfolio["notes"] or []) if not n.startswith("positions_"))]
     selection = {"period": name, "model": model, "linking": linking, "group_by": key, "metric_basis": "GROSS"}
     return AttributionEnvelope(
