@@ -205,15 +205,6 @@ def archive_file(source: Path, archive_root: Path) -> tuple[str, Path]:
     return sha, target
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_sidecar(path: Path) -> dict[str, Any] | None:
     """Parse and validate a sidecar; None when absent. Raises ValueError with a readable reason."""
     side = sidecar_path(path)

@@ -143,6 +143,37 @@ def lookup(engine: Engine, domain: str, partition_key: str) -> LandedRecord | No
     )
 
 
+def require(engine: Engine, domain: str, partition_key: str) -> LandedRecord:
+    """The landing behind a partition, or the typed LANDING_UNKNOWN_PARTITION error every domain asset raises."""
+    from orchestration.core.errors import InputError
+
+    record = lookup(engine, domain, partition_key)
+    if record is None:
+        raise InputError(
+            "LANDING_UNKNOWN_PARTITION", "no accepted landing is logged for this partition", f"{domain}/{partition_key}"
+        )
+    return record
+
+
+def read_archived(record: LandedRecord) -> bytes:
+    """The archived bytes of a landing, checked against its sha256 (typed ARCHIVE_MISSING / ARCHIVE_CORRUPT)."""
+    import hashlib
+
+    from orchestration.core.errors import InputError
+
+    where = f"{record.domain}/{record.partition_key} ({record.file_name})"
+    try:
+        content = record.archive_path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError("ARCHIVE_MISSING", f"archived copy {record.archive_path} is gone", where) from exc
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != record.sha256:
+        raise InputError(
+            "ARCHIVE_CORRUPT", f"archived copy hashes to {actual[:16]}…, expected {record.sha256[:16]}…", where
+        )
+    return content
+
+
 def load_cursor(engine: Engine, sensor_name: str) -> str | None:
     """Cursor of a sensor evaluated by `calcbridge process`."""
     with engine.connect() as conn:
@@ -230,19 +261,7 @@ def landed_frame(record: LandedRecord) -> Any:
     """The `landed_files` row of a partition, after checking the archived copy still has its hash."""
     import pandas as pd
 
-    from orchestration.core.errors import InputError
-    from orchestration.core.landing import file_sha256
-
-    where = f"{record.domain}/{record.partition_key} ({record.file_name})"
-    if not record.archive_path.exists():
-        raise InputError("ARCHIVE_MISSING", f"archived copy {record.archive_path} is gone", where)
-    actual = file_sha256(record.archive_path)
-    if actual != record.sha256:
-        raise InputError(
-            "ARCHIVE_CORRUPT",
-            f"archived copy hashes to {actual[:16]}…, expected {record.sha256[:16]}…",
-            where,
-        )
+    read_archived(record)
     return pd.DataFrame(
         [
             {

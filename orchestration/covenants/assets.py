@@ -141,10 +141,7 @@ PREDICTIONS_SCHEMA = pa.DataFrameSchema(
 
 
 def _record(warehouse: WarehouseResource, partition_key: str) -> LandedRecord:
-    record = landing_log.lookup(warehouse.engine, DOMAIN, partition_key)
-    if record is None:
-        raise InputError("LANDING_UNKNOWN_PARTITION", "no accepted landing is logged for this partition", partition_key)
-    return record
+    return landing_log.require(warehouse.engine, DOMAIN, partition_key)
 
 
 def _where(record: LandedRecord) -> str:

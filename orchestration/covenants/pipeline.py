@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from orchestration.core import landing_log
 from orchestration.core.landing_log import LandedRecord
 from orchestration.core.warehouse import read_partition
 from orchestration.covenants import registry, state, tables
@@ -39,7 +40,7 @@ EXTERNAL_TENANT = "_public"
 
 def parsed_inputs(engine: Engine, record: LandedRecord) -> CovenantInputs:
     """Parse and validate the partition's archived file; refuse references to deals the tenant never landed."""
-    inputs = parse_inputs(record.archive_path.read_bytes(), record.file_name)
+    inputs = parse_inputs(landing_log.read_archived(record), record.file_name)
     check_deal_references(inputs, state.known_deal_ids(engine, record.tenant_id, record.landed_at), record.file_name)
     for frame in (inputs.deals, inputs.covenants, inputs.measurements):
         frame["landed_at"] = record.landed_at

@@ -59,13 +59,7 @@ def build_landed_files_asset(domain: str) -> dg.AssetsDefinition:
     def _landed_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         partition_key = context.partition_key
         try:
-            record = landing_log.lookup(warehouse.engine, domain, partition_key)
-            if record is None:
-                raise InputError(
-                    "LANDING_UNKNOWN_PARTITION",
-                    "no accepted landing is logged for this partition",
-                    f"{domain}/{partition_key}",
-                )
+            record = landing_log.require(warehouse.engine, domain, partition_key)
             frame = landing_log.landed_frame(record)
             frame = validate(frame, LANDED_FILES_SCHEMA, f"{domain}/{partition_key}")
         except InputError as error:

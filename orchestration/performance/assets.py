@@ -32,21 +32,7 @@ PNL_FACTS_KEY = dg.AssetKey([PNL, "pnl_facts"])
 
 
 def _landed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, domain: str) -> landing_log.LandedRecord:
-    record = landing_log.lookup(warehouse.engine, domain, context.partition_key)
-    if record is None:
-        raise InputError(
-            "LANDING_UNKNOWN_PARTITION",
-            "no accepted landing is logged for this partition",
-            f"{domain}/{context.partition_key}",
-        )
-    return record
-
-
-def _read(record: landing_log.LandedRecord, domain: str) -> bytes:
-    try:
-        return record.archive_path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError("ARCHIVE_MISSING", "the archived copy of the file is gone", str(record.archive_path)) from exc
+    return landing_log.require(warehouse.engine, domain, context.partition_key)
 
 
 def _prepared(
@@ -56,7 +42,7 @@ def _prepared(
     try:
         record = _landed(context, warehouse, PERFORMANCE)
         where = f"{PERFORMANCE}/{context.partition_key} {record.file_name}"
-        return record, prepare(parse_performance(_read(record, PERFORMANCE), where))
+        return record, prepare(parse_performance(landing_log.read_archived(record), where))
     except InputError as error:
         raise as_failure(error) from error
 
@@ -312,7 +298,7 @@ def pnl_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     where = f"{PNL}/{context.partition_key}"
     try:
         record = _landed(context, warehouse, PNL)
-        frame = parse_pnl_facts(_read(record, PNL), record.file_name, f"{where} {record.file_name}")
+        frame = parse_pnl_facts(landing_log.read_archived(record), record.file_name, f"{where} {record.file_name}")
         frame = validate(frame, schemas.PNL_FACTS_SCHEMA, where)
     except InputError as error:
         raise as_failure(error) from error
