@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Domain = Literal["clo", "trustee", "equity", "covenants", "performance", "pnl"]
+Domain = Literal[
+    "clo", "trustee", "geneva", "bloomberg", "resolutions", "scenarios", "equity", "covenants", "performance", "pnl"
+]
 """The landing domains of orchestration.core.settings.DOMAINS (a test keeps the two in step)."""

@@ -21,6 +21,10 @@ from orchestration.performance.assets import performance_file_assets, pnl_file_a
 DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
     "clo": [landed_files_assets["clo"]],
     "trustee": [landed_files_assets["trustee"]],
+    "geneva": [landed_files_assets["geneva"]],
+    "bloomberg": [landed_files_assets["bloomberg"]],
+    "resolutions": [landed_files_assets["resolutions"]],
+    "scenarios": [landed_files_assets["scenarios"]],
     "equity": [landed_files_assets["equity"]],
     "covenants": [landed_files_assets["covenants"], *covenants_file_assets],
     "performance": [landed_files_assets["performance"], *performance_file_assets],

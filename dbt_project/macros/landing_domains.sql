@@ -1,4 +1,4 @@
 {#- The landing domains; keep in step with orchestration.core.settings.DOMAINS. -#}
 {% macro landing_domains() -%}
-    {{ return(['clo', 'trustee', 'equity', 'covenants', 'performance', 'pnl']) }}
+    {{ return(['clo', 'trustee', 'geneva', 'bloomberg', 'resolutions', 'scenarios', 'equity', 'covenants', 'performance', 'pnl']) }}
 {%- endmacro %}

@@ -25,6 +25,10 @@ SIDECAR_SUFFIX = ".meta.json"
 SUPPORTED_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "clo": (".xlsx", ".xlsm", ".csv"),
     "trustee": (".xlsx", ".xlsm", ".csv"),
+    "geneva": (".xml",),
+    "bloomberg": (".xlsx", ".xlsm", ".csv"),
+    "resolutions": (".csv", ".json"),
+    "scenarios": (".yaml", ".yml", ".json"),
     "equity": (".csv",),
     "covenants": (".json", ".csv"),
     "performance": (".json",),

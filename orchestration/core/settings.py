@@ -12,7 +12,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout (or image) root: where dagster.yaml, dbt_project/ and assets_config/ live."""
 
-DOMAINS: tuple[str, ...] = ("clo", "trustee", "equity", "covenants", "performance", "pnl")
+DOMAINS: tuple[str, ...] = (
+    "clo",
+    "trustee",
+    "geneva",
+    "bloomberg",
+    "resolutions",
+    "scenarios",
+    "equity",
+    "covenants",
+    "performance",
+    "pnl",
+)
 """Every landing domain; `landing/<tenant>/<domain>/<file>`."""
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
