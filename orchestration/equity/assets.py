@@ -1,0 +1,587 @@
+"""The equity domain's assets: positions per landed file, and the daily chain on XNYS trading days.
+
+market_prices → position_valuations → position_greeks → factor_betas → risk_metrics → portfolio_snapshots,
+each partitioned by trading day (keys are sessions only: weekends and NYSE holidays have no partition) and
+able to run a whole range in one run (BackfillPolicy.single_run), which is how a new portfolio's 90-day
+backfill runs. The calculations live in pipeline.py and the modules it calls.
+"""
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+
+from orchestration.core import landing_log
+from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.errors import InputError
+from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.resources import WarehouseResource
+from orchestration.equity import calendar, pipeline, store, tables
+from orchestration.equity.config import load_tag_settings, settings
+from orchestration.equity.occ import POSITION_TYPES
+from orchestration.equity.positions import parse_positions, portfolio_id_for, positions_on
+from orchestration.equity.prices import TransientSourceError
+from orchestration.equity.resources import PriceSourceResource
+
+DOMAIN = "equity"
+FILE_PARTITIONS_DEF = FILE_PARTITIONS[DOMAIN]
+SETTINGS = settings()
+
+
+def trading_day_partitions(start: dt.date) -> dg.TimeWindowPartitionsDefinition:
+    """Daily partitions whose keys are exactly the XNYS sessions from `start` (weekday cron minus holidays)."""
+    end = calendar.xnys().last_session.date()
+    holidays = [dt.datetime.combine(day, dt.time()) for day in calendar.holidays(start, end)]
+    return dg.TimeWindowPartitionsDefinition(
+        cron_schedule="0 0 * * 1-5",
+        start=start.isoformat(),
+        fmt="%Y-%m-%d",
+        timezone="America/New_York",
+        end_offset=1,  # today's session is a partition from midnight, so the 16:00 run can fill it
+        exclusions=holidays,
+    )
+
+
+TRADING_DAYS = trading_day_partitions(SETTINGS.calendar_start)
+
+PORTFOLIOS_KEY = dg.AssetKey([DOMAIN, "portfolios"])
+POSITIONS_KEY = dg.AssetKey([DOMAIN, "positions"])
+PRICES_KEY = dg.AssetKey([DOMAIN, "market_prices"])
+VALUATIONS_KEY = dg.AssetKey([DOMAIN, "position_valuations"])
+GREEKS_KEY = dg.AssetKey([DOMAIN, "position_greeks"])
+BETAS_KEY = dg.AssetKey([DOMAIN, "factor_betas"])
+RISK_KEY = dg.AssetKey([DOMAIN, "risk_metrics"])
+SNAPSHOTS_KEY = dg.AssetKey([DOMAIN, "portfolio_snapshots"])
+PRICED_CHECK = "all_tickers_priced"
+
+_TYPES = pa.Check.isin(list(POSITION_TYPES))
+POSITIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        "portfolio_id": pa.Column(str),
+        "position_id": pa.Column(str, unique=True),
+        "ticker": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "position_type": pa.Column(str, _TYPES),
+        "multiplier": pa.Column("int64", pa.Check.isin([1, 100])),
+        "entry_date": pa.Column(object),
+    },
+    name="equity_positions",
+)
+PORTFOLIOS_SCHEMA = pa.DataFrameSchema(
+    {
+        "portfolio_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "base_currency": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$")),
+        "position_count": pa.Column("int64", pa.Check.ge(1)),
+    },
+    name="equity_portfolios",
+)
+PRICES_SCHEMA = pa.DataFrameSchema(
+    {"ticker": pa.Column(str), "close": pa.Column(float, pa.Check.gt(0))},
+    unique=["ticker", "price_date"],
+    name="equity_market_prices",
+)
+VALUATIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        "position_type": pa.Column(str, _TYPES),
+        "market_value": pa.Column(float, pa.Check.ge(0)),
+        "exposure": pa.Column(float),
+        "daily_pnl": pa.Column(float),
+    },
+    checks=[pa.Check(lambda f: ((f["market_value"] - f["exposure"].abs()).abs() < 1e-6).all(), name="|exposure|=MV")],
+    name="equity_position_valuations",
+)
+GREEKS_SCHEMA = pa.DataFrameSchema(
+    {
+        "source": pa.Column(str, pa.Check.isin(["stock", "black_scholes", "expired", "mock"])),
+        "delta": pa.Column(float, pa.Check.in_range(-1, 1)),
+        "gamma": pa.Column(float),
+    },
+    name="equity_position_greeks",
+)
+BETAS_SCHEMA = pa.DataFrameSchema(
+    {
+        "status": pa.Column(str, pa.Check.isin(["ok", "insufficient_data", "unavailable"])),
+        "r_squared": pa.Column(float, pa.Check.in_range(0, 1 + 1e-9), nullable=True),
+        "n_obs": pa.Column("int64", pa.Check.ge(0)),
+    },
+    checks=[pa.Check(lambda f: (f["beta"].notna() == (f["status"] == "ok")).all(), name="beta iff ok")],
+    name="equity_factor_betas",
+)
+RISK_SCHEMA = pa.DataFrameSchema(
+    {"max_drawdown": pa.Column(float, pa.Check.le(0), nullable=True), "gross_market_value": pa.Column(float)},
+    name="equity_risk_metrics",
+)
+SNAPSHOTS_SCHEMA = pa.DataFrameSchema(
+    {"portfolio_id": pa.Column(str), "gross_exposure": pa.Column(float, pa.Check.ge(0))},
+    checks=[
+        pa.Check(
+            lambda f: (
+                (f["long_exposure"] - f["short_exposure"] - f["gross_exposure"]).abs().max() < 1e-6 if len(f) else True
+            ),
+            name="gross = long − short",
+        )
+    ],
+    name="equity_portfolio_snapshots",
+)
+
+
+def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
+    return [dt.date.fromisoformat(k) for k in context.partition_keys]
+
+
+def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema, where: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    try:
+        return validate(frame, schema, where)
+    except InputError as error:
+        raise as_failure(error) from error
+
+
+def _metadata(frames: dict[dt.date, pd.DataFrame], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    last_day = max(frames)
+    last = frames[last_day]
+    return {
+        "dagster/row_count": int(sum(len(f) for f in frames.values())),
+        "trading_days": len(frames),
+        "as_of_date": last_day.isoformat(),
+        "preview": preview(last) if len(last) else dg.MetadataValue.md("(no rows)"),
+        **(extra or {}),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- positions
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            PORTFOLIOS_KEY,
+            deps=[dg.AssetKey([DOMAIN, "landed_files"])],
+            description="The portfolio a landed positions file belongs to and the day from which it governs. "
+            "Table raw.equity_portfolios.",
+            kinds={"python", "postgres"},
+            metadata={"table": "raw.equity_portfolios"},
+        ),
+        dg.AssetSpec(
+            POSITIONS_KEY,
+            deps=[dg.AssetKey([DOMAIN, "landed_files"])],
+            description="Positions of one landed CSV (stocks LONG/SHORT, OCC options LC/LP/SC/SP, tags), "
+            "validated; every version kept. Table raw.equity_positions.",
+            kinds={"python", "postgres"},
+            metadata={"table": "raw.equity_positions"},
+        ),
+    ],
+    group_name=DOMAIN,
+    partitions_def=FILE_PARTITIONS_DEF,
+    check_specs=[
+        pandera_check_spec(POSITIONS_KEY, POSITIONS_SCHEMA),
+        pandera_check_spec(PORTFOLIOS_KEY, PORTFOLIOS_SCHEMA),
+    ],
+    retry_policy=TRANSIENT_RETRY,
+)
+def equity_positions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201 - generator
+    """Parse the CSV; an unparseable symbol or value fails this file's partition naming the row."""
+    try:
+        record = landing_log.require(warehouse.engine, DOMAIN, context.partition_key)
+        sidecar = record.sidecar or {}
+        portfolio_id = portfolio_id_for(record.tenant_id, record.file_name, sidecar)
+        frame = parse_positions(
+            landing_log.read_archived(record),
+            tenant_id=record.tenant_id,
+            portfolio_id=portfolio_id,
+            file_name=record.file_name,
+            renames=load_tag_settings().renames,
+        )
+        frame = validate(frame, POSITIONS_SCHEMA, f"{DOMAIN}/{context.partition_key} ({record.file_name})")
+    except InputError as error:
+        raise as_failure(error) from error
+    effective = _effective_from(sidecar, record.landed_at)
+    frame = frame.assign(effective_from=effective, landed_at=record.landed_at)
+    portfolio = pd.DataFrame(
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "name": str(sidecar.get("name") or portfolio_id),
+                "base_currency": str(sidecar.get("base_currency") or "USD"),
+                "file_name": record.file_name,
+                "effective_from": effective,
+                "position_count": len(frame),
+                "landed_at": record.landed_at,
+            }
+        ]
+    )
+    try:
+        portfolio = validate(portfolio, PORTFOLIOS_SCHEMA, f"{DOMAIN}/{context.partition_key} (sidecar)")
+    except InputError as error:
+        raise as_failure(error) from error
+    common = {"tenant": record.tenant_id, "portfolio_id": portfolio_id, "effective_from": effective.isoformat()}
+    rows = warehouse.replace_partition(
+        tables.portfolios, portfolio, tenant_id=record.tenant_id, partition_key=context.partition_key
+    )
+    yield dg.MaterializeResult(
+        asset_key=PORTFOLIOS_KEY,
+        metadata={"dagster/row_count": rows, **common},
+        check_results=[passed_check(PORTFOLIOS_KEY, PORTFOLIOS_SCHEMA, len(portfolio))],
+    )
+    rows = warehouse.replace_partition(
+        tables.positions, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
+    )
+    counts = frame["position_type"].value_counts().to_dict()
+    yield dg.MaterializeResult(
+        asset_key=POSITIONS_KEY,
+        metadata={
+            "dagster/row_count": rows,
+            **common,
+            "counts_by_type": dg.MetadataValue.json({t: int(counts.get(t, 0)) for t in POSITION_TYPES}),
+            "preview": preview(frame.drop(columns=["landed_at"])),
+        },
+        check_results=[passed_check(POSITIONS_KEY, POSITIONS_SCHEMA, len(frame))],
+    )
+
+
+def _effective_from(sidecar: dict[str, Any], landed_at: dt.datetime) -> dt.date:
+    """The sidecar's `effective_date`, else the landing day (New York)."""
+    if sidecar.get("effective_date"):
+        return dt.date.fromisoformat(str(sidecar["effective_date"]))
+    return pd.Timestamp(landed_at).tz_convert("America/New_York").date()
+
+
+# ----------------------------------------------------------------------------------------------- daily chain
+
+_DAILY = {
+    "group_name": DOMAIN,
+    "partitions_def": TRADING_DAYS,
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "retry_policy": TRANSIENT_RETRY,
+    "kinds": {"python", "postgres"},
+}
+
+
+def _universe(positions: pd.DataFrame, days: list[dt.date]) -> list[str]:
+    held = set()
+    for day in days:
+        on = positions_on(positions, day)
+        held |= set(on["ticker"]) | set(on["underlying"])
+    return sorted(held | set(SETTINGS.etfs))
+
+
+@dg.asset(
+    key=PRICES_KEY,
+    deps=[POSITIONS_KEY],
+    description="End-of-day bars of every held ticker, option and factor ETF for each trading day, from the "
+    "PriceSource resource. A ticker the source cannot price is recorded in raw.equity_price_failures (not "
+    "retried) and the day goes on. Table raw.equity_market_prices.",
+    check_specs=[
+        pandera_check_spec(PRICES_KEY, PRICES_SCHEMA),
+        dg.AssetCheckSpec(PRICED_CHECK, asset=PRICES_KEY, description="Every requested ticker got a price."),
+    ],
+    metadata={"table": "raw.equity_market_prices"},
+    **_DAILY,
+)
+def market_prices(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
+) -> dg.MaterializeResult:
+    """Fetch the whole range in one call per ticker, then replace each day's rows."""
+    days = _days(context)
+    engine = warehouse.engine
+    universe = _universe(store.load_positions(engine), days)
+    backfill_id = context.run.tags.get("calcbridge/backfill_id")
+    if backfill_id:
+        store.update_backfill(engine, backfill_id, status="processing", started_at=dt.datetime.now(dt.UTC))
+    source = price_source.build(engine)
+    try:
+        result = source.fetch(universe, min(days), max(days))
+    except TransientSourceError:
+        raise  # retried by the asset's RetryPolicy
+    except Exception as error:
+        if backfill_id:
+            store.update_backfill(engine, backfill_id, status="failed", error_details={"error": str(error)})
+        raise
+    prices = result.prices.assign(tenant_id=tables.MARKET_TENANT, source=source.name)
+    failed = {f.ticker: f for f in result.failures}
+    frames: dict[dt.date, pd.DataFrame] = {}
+    for day in days:
+        frame = prices[prices["price_date"] == day].reset_index(drop=True)
+        frame = _validated(frame, PRICES_SCHEMA, f"{DOMAIN}/market_prices/{day}")
+        store.replace_day(engine, tables.market_prices, day, frame)
+        failures = pd.DataFrame(
+            [
+                {
+                    "tenant_id": tables.MARKET_TENANT,
+                    "ticker": f.ticker,
+                    "price_date": day,
+                    "error_code": f.code,
+                    "message": f.message,
+                    "source": source.name,
+                }
+                for f in failed.values()
+            ]
+        )
+        store.replace_day(engine, tables.price_failures, day, failures)
+        frames[day] = frame
+    for failure in failed.values():
+        context.log.warning(f"{failure.code} {failure.ticker}: {failure.message}")
+    if backfill_id:
+        store.update_backfill(
+            engine,
+            backfill_id,
+            status="completed",
+            processed_symbols=len(universe) - len(failed),
+            failed_symbols=len(failed),
+            completed_at=dt.datetime.now(dt.UTC),
+            error_details={t: f.message for t, f in failed.items()} or None,
+        )
+    failures_md = {t: f"{f.code}: {f.message}" for t, f in failed.items()}
+    return dg.MaterializeResult(
+        metadata=_metadata(
+            frames,
+            {
+                "tickers": len(universe),
+                "failed_tickers": dg.MetadataValue.json(failures_md),
+                "source": source.name,
+                "requests": result.requests,
+                "cache_hits": result.cache_hits,
+            },
+        ),
+        check_results=[
+            passed_check(PRICES_KEY, PRICES_SCHEMA, sum(len(f) for f in frames.values())),
+            dg.AssetCheckResult(
+                check_name=PRICED_CHECK,
+                asset_key=PRICES_KEY,
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"failed_tickers": dg.MetadataValue.json(failures_md)},
+            ),
+        ],
+    )
+
+
+def _held_by_day(engine: Any, days: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+    positions = store.load_positions(engine)
+    return {day: positions_on(positions, day) for day in days}
+
+
+def _tickers(held: dict[dt.date, pd.DataFrame]) -> list[str]:
+    names: set[str] = set(SETTINGS.etfs)
+    for frame in held.values():
+        if len(frame):
+            names |= set(frame["ticker"]) | set(frame["underlying"])
+    return sorted(names)
+
+
+@dg.asset(
+    key=VALUATIONS_KEY,
+    deps=[PRICES_KEY],
+    description="Market value, exposure, cost basis, unrealized/daily/MTD/YTD P&L and exposure % of gross per "
+    "position per trading day (fallbacks flagged). Table analytics.equity_position_valuations.",
+    check_specs=[pandera_check_spec(VALUATIONS_KEY, VALUATIONS_SCHEMA)],
+    metadata={"table": "analytics.equity_position_valuations"},
+    **_DAILY,
+)
+def position_valuations(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
+) -> dg.MaterializeResult:
+    """Value each day's held positions against that day's closes and their P&L references."""
+    days = _days(context)
+    engine = warehouse.engine
+    held = _held_by_day(engine, days)
+    start = calendar.last_session_of_previous_year(min(days))
+    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
+    frames = {}
+    for day in days:
+        frame = _validated(pipeline.valuations(held[day], closes, day), VALUATIONS_SCHEMA, f"valuations/{day}")
+        store.replace_day(engine, tables.position_valuations, day, frame)
+        frames[day] = frame
+    return dg.MaterializeResult(
+        metadata=_metadata(frames),
+        check_results=[passed_check(VALUATIONS_KEY, VALUATIONS_SCHEMA, sum(len(f) for f in frames.values()))],
+    )
+
+
+@dg.asset(
+    key=GREEKS_KEY,
+    deps=[VALUATIONS_KEY],
+    description="Black-Scholes delta, gamma, theta, vega, rho per option (vollib; 30-session historical "
+    "volatility of the underlying), ±1 delta per share for stocks, the seed's mock table only when inputs are "
+    "missing (source = mock), and delta-adjusted exposure. Table analytics.equity_position_greeks.",
+    check_specs=[pandera_check_spec(GREEKS_KEY, GREEKS_SCHEMA)],
+    metadata={"table": "analytics.equity_position_greeks"},
+    **_DAILY,
+)
+def position_greeks(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
+) -> dg.MaterializeResult:
+    """Greeks per position per day."""
+    days = _days(context)
+    engine = warehouse.engine
+    held = _held_by_day(engine, days)
+    start = calendar.sessions_back(min(days), SETTINGS.volatility_window + 1)[0]
+    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
+    frames = {}
+    for day in days:
+        frame = _validated(pipeline.position_greeks(held[day], closes, day, SETTINGS), GREEKS_SCHEMA, f"greeks/{day}")
+        store.replace_day(engine, tables.position_greeks, day, frame)
+        frames[day] = frame
+    sources = (
+        pd.concat(frames.values())["source"].value_counts().to_dict() if any(len(f) for f in frames.values()) else {}
+    )
+    return dg.MaterializeResult(
+        metadata=_metadata(frames, {"sources": dg.MetadataValue.json({k: int(v) for k, v in sources.items()})}),
+        check_results=[passed_check(GREEKS_KEY, GREEKS_SCHEMA, sum(len(f) for f in frames.values()))],
+    )
+
+
+def _gross(valuations: pd.DataFrame, day: dt.date) -> dict[tuple[str, str], float]:
+    today = valuations[valuations["as_of_date"] == day]
+    return {k: float(v) for k, v in today.groupby(["tenant_id", "portfolio_id"])["market_value"].sum().items()}
+
+
+@dg.asset(
+    key=BETAS_KEY,
+    deps=[GREEKS_KEY],
+    description="Univariate OLS (with intercept) of each position's daily returns on each factor ETF over 60 "
+    "sessions (≥ 20 aligned observations, no zero-filling): beta, alpha, R², t, SE, n; options regress their "
+    "delta-adjusted exposure's returns. Also portfolio beta and dollar exposure per factor "
+    "(analytics.equity_portfolio_factors) and the factor correlation matrix with VIFs "
+    "(analytics.equity_factor_diagnostics). Short Interest is reported unavailable unless a series is given. "
+    "Table analytics.equity_factor_betas.",
+    check_specs=[pandera_check_spec(BETAS_KEY, BETAS_SCHEMA)],
+    metadata={"table": "analytics.equity_factor_betas"},
+    **_DAILY,
+)
+def factor_betas(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
+) -> dg.MaterializeResult:
+    """Betas per position and factor, portfolio aggregates and diagnostics, per day."""
+    days = _days(context)
+    engine = warehouse.engine
+    held = _held_by_day(engine, days)
+    start = calendar.sessions_back(min(days), SETTINGS.beta_window + 1)[0]
+    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
+    greeks_rows = store.read_rows(engine, tables.position_greeks, start, max(days))
+    dae = greeks_rows.pivot_table(index="as_of_date", columns="position_id", values="delta_adjusted_exposure")
+    valuations = store.read_rows(engine, tables.position_valuations, min(days), max(days))
+    frames, vifs = {}, {}
+    for day in days:
+        day_greeks = greeks_rows[greeks_rows["as_of_date"] == day]
+        betas, exposures, diagnostics = pipeline.factor_betas(
+            held[day], closes, dae, day_greeks, _gross(valuations, day), day, SETTINGS
+        )
+        betas = _validated(betas, BETAS_SCHEMA, f"factor_betas/{day}")
+        store.replace_day(engine, tables.factor_betas, day, betas)
+        store.replace_day(engine, tables.portfolio_factors, day, exposures)
+        store.replace_day(engine, tables.factor_diagnostics, day, diagnostics)
+        frames[day] = betas
+        vifs = {r.etf: round(float(r.vif), 2) for r in diagnostics.itertuples()}
+    return dg.MaterializeResult(
+        metadata=_metadata(frames, {"vif": dg.MetadataValue.json(vifs)}),
+        check_results=[passed_check(BETAS_KEY, BETAS_SCHEMA, sum(len(f) for f in frames.values()))],
+    )
+
+
+@dg.asset(
+    key=RISK_KEY,
+    deps=[BETAS_KEY],
+    description="Portfolio daily return = daily P&L / previous gross market value; beta to SPY, annualised "
+    "volatility and Sharpe over 60 sessions, max drawdown over 90 (empyrical), 1-day 95% VaR parametric and "
+    "historical, and factor-model VaR √(eᵀBΣBᵀe) with sample and 0.94-EWMA covariance. "
+    "Table analytics.equity_risk_metrics.",
+    check_specs=[pandera_check_spec(RISK_KEY, RISK_SCHEMA)],
+    metadata={"table": "analytics.equity_risk_metrics"},
+    **_DAILY,
+)
+def risk_metrics(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
+) -> dg.MaterializeResult:
+    """Risk metrics per portfolio per day."""
+    days = _days(context)
+    engine = warehouse.engine
+    lookback = max(SETTINGS.drawdown_window, SETTINGS.risk_window, SETTINGS.beta_window) + 1
+    start = calendar.sessions_back(min(days), lookback)[0]
+    valuations = store.read_rows(engine, tables.position_valuations, start, max(days))
+    history = valuations.groupby(["tenant_id", "portfolio_id", "as_of_date"], as_index=False)[
+        ["daily_pnl", "market_value"]
+    ].sum()
+    closes = store.close_history(engine, price_source.build(engine), SETTINGS.etfs, start, max(days))
+    etf_returns = closes.astype(float) / closes.astype(float).shift(1) - 1.0
+    greeks_rows = store.read_rows(engine, tables.position_greeks, min(days), max(days))
+    betas = store.read_rows(engine, tables.factor_betas, min(days), max(days))
+    frames = {}
+    for day in days:
+        window = etf_returns[etf_returns.index <= day].tail(SETTINGS.beta_window)
+        spy = etf_returns["SPY"] if "SPY" in etf_returns else pd.Series(dtype=float)
+        spy.index = pd.Index(spy.index)
+        frame = pipeline.risk_metrics(
+            history[history["as_of_date"] <= day],
+            spy,
+            greeks_rows[greeks_rows["as_of_date"] == day],
+            betas[betas["as_of_date"] == day],
+            window,
+            day,
+            SETTINGS,
+        )
+        frame = _validated(frame, RISK_SCHEMA, f"risk_metrics/{day}")
+        store.replace_day(engine, tables.risk_metrics, day, frame)
+        frames[day] = frame
+    return dg.MaterializeResult(
+        metadata=_metadata(frames),
+        check_results=[passed_check(RISK_KEY, RISK_SCHEMA, sum(len(f) for f in frames.values()))],
+    )
+
+
+@dg.asset(
+    key=SNAPSHOTS_KEY,
+    deps=[RISK_KEY],
+    description="One row per portfolio per trading day: totals, long/short/gross/net exposure, P&L, Greeks by "
+    "view, factor betas and risk metrics; rows older than the retention (factors.yaml, default 365 days) are "
+    "removed. Table analytics.equity_portfolio_snapshots.",
+    check_specs=[pandera_check_spec(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA)],
+    metadata={"table": "analytics.equity_portfolio_snapshots"},
+    **_DAILY,
+)
+def portfolio_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Snapshot each portfolio per day, then apply the retention."""
+    days = _days(context)
+    engine = warehouse.engine
+    start, end = min(days), max(days)
+    valuations = store.read_rows(engine, tables.position_valuations, start, end)
+    greeks_rows = store.read_rows(engine, tables.position_greeks, start, end)
+    factors_rows = store.read_rows(engine, tables.portfolio_factors, start, end)
+    risk_rows = store.read_rows(engine, tables.risk_metrics, start, end)
+    frames = {}
+    for day in days:
+        frame = pipeline.snapshots(
+            valuations[valuations["as_of_date"] == day],
+            greeks_rows[greeks_rows["as_of_date"] == day],
+            factors_rows[factors_rows["as_of_date"] == day],
+            risk_rows[risk_rows["as_of_date"] == day],
+            day,
+        )
+        frame = _validated(frame, SNAPSHOTS_SCHEMA, f"snapshots/{day}")
+        store.replace_day(engine, tables.portfolio_snapshots, day, frame)
+        frames[day] = frame
+    cutoff = end - dt.timedelta(days=SETTINGS.snapshot_retention_days)
+    with engine.begin() as conn:
+        removed = conn.execute(
+            tables.portfolio_snapshots.delete().where(tables.portfolio_snapshots.c.as_of_date < cutoff)
+        ).rowcount
+    return dg.MaterializeResult(
+        metadata=_metadata(frames, {"retention_cutoff": cutoff.isoformat(), "rows_removed_by_retention": removed}),
+        check_results=[passed_check(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA, sum(len(f) for f in frames.values()))],
+    )
+
+
+equity_file_assets: list[dg.AssetsDefinition] = [equity_positions]
+"""Run by `equity_files_job` for every landed positions file."""
+
+daily_assets: list[dg.AssetsDefinition] = [
+    market_prices,
+    position_valuations,
+    position_greeks,
+    factor_betas,
+    risk_metrics,
+    portfolio_snapshots,
+]
+"""The trading-day chain, in order."""

@@ -1,0 +1,355 @@
+"""One trading day of the equity pipeline as plain functions over frames (the assets call these per day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from orchestration.equity import calendar, factors, greeks, risk, valuation
+from orchestration.equity.config import EquitySettings
+from orchestration.equity.tables import MARKET_TENANT
+
+POSITION_KEYS = ["tenant_id", "portfolio_id", "position_id", "ticker", "position_type"]
+
+
+def _close(closes: pd.DataFrame, ticker: str, day: dt.date) -> float:
+    if ticker not in closes.columns or day not in closes.index:
+        return math.nan
+    return float(closes.at[day, ticker])
+
+
+def valuations(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Valuation rows of the positions held on `day`.
+
+    `closes` (sessions × tickers) must reach back to the previous year's last session.
+    """
+    if held.empty:
+        return pd.DataFrame()
+    prev = calendar.previous_session(day)
+    month_ref = calendar.last_session_of_previous_month(day)
+    year_ref = calendar.last_session_of_previous_year(day)
+    before = closes[closes.index < day]
+    last_known = before.ffill().iloc[-1] if len(before) else pd.Series(dtype=float)
+    frame = held.copy()
+    frame["price"] = [_close(closes, t, day) for t in frame["ticker"]]
+    frame["previous_close"] = [_close(closes, t, prev) for t in frame["ticker"]]
+    frame["last_close"] = [float(last_known.get(t, math.nan)) for t in frame["ticker"]]
+    frame["month_ref_date"] = month_ref
+    frame["month_ref_close"] = [_close(closes, t, month_ref) for t in frame["ticker"]]
+    frame["year_ref_date"] = year_ref
+    frame["year_ref_close"] = [_close(closes, t, year_ref) for t in frame["ticker"]]
+    out = valuation.value_positions(frame, day)
+    out["as_of_date"] = day
+    out["quantity"] = out["quantity"].astype(float)
+    out["multiplier"] = out["multiplier"].astype(int)
+    columns = [
+        "tenant_id",
+        "as_of_date",
+        "portfolio_id",
+        "position_id",
+        "ticker",
+        "underlying",
+        "position_type",
+        "quantity",
+        "multiplier",
+        "entry_price",
+        "entry_date",
+        "price",
+        "price_source",
+        "previous_close",
+        "market_value",
+        "exposure",
+        "cost_basis",
+        "unrealized_pnl",
+        "daily_pnl",
+        "daily_pnl_fallback",
+        "mtd_pnl",
+        "ytd_pnl",
+        "period_pnl_fallback",
+        "exposure_pct_gross",
+        "tags",
+    ]
+    return out[columns].reset_index(drop=True)
+
+
+def position_greeks(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date, settings: EquitySettings) -> pd.DataFrame:
+    """Greeks rows for `day`.
+
+    Volatility = the underlying's historical volatility over the last `volatility_window` sessions of `closes`
+    (at least 10 returns, else the mock fallback).
+    """
+    if held.empty:
+        return pd.DataFrame()
+    window = closes[closes.index <= day].tail(settings.volatility_window + 1)
+    vols: dict[str, float] = {}
+    for underlying in held["underlying"].unique():
+        if underlying in window.columns and window[underlying].notna().sum() >= 11:
+            vols[str(underlying)] = greeks.historical_volatility(window[underlying], settings.volatility_window)
+    frame = held[[*POSITION_KEYS, "underlying", "quantity", "multiplier", "strike", "expiry", "option_type"]].copy()
+    frame["quantity"] = frame["quantity"].astype(float)
+    frame["underlying_price"] = [_close(closes, u, day) for u in frame["underlying"]]
+    out = greeks.position_greeks(frame.reset_index(drop=True), day, settings.risk_free_rate, vols)
+    out["as_of_date"] = day
+    out["risk_free_rate"] = settings.risk_free_rate
+    columns = [
+        "tenant_id",
+        "as_of_date",
+        "portfolio_id",
+        "position_id",
+        "ticker",
+        "position_type",
+        "source",
+        "underlying_price",
+        "volatility",
+        "time_to_expiry",
+        "risk_free_rate",
+        *greeks.GREEKS,
+        *(f"position_{g}" for g in greeks.GREEKS),
+        "delta_adjusted_exposure",
+    ]
+    return out[columns]
+
+
+def _position_returns(
+    held: pd.DataFrame, closes: pd.DataFrame, dae_history: pd.DataFrame, sessions: list[dt.date]
+) -> pd.DataFrame:
+    """(sessions × positions) daily returns: stocks' price returns; options' delta-adjusted exposure returns."""
+    price_returns = factors.simple_returns(closes.reindex(sessions))
+    series = {}
+    for row in held.itertuples(index=False):
+        if row.position_type in ("LONG", "SHORT"):
+            series[row.position_id] = price_returns.get(row.ticker, pd.Series(np.nan, index=sessions))
+        else:
+            dae = dae_history.get(row.position_id, pd.Series(np.nan, index=sessions)).reindex(sessions)
+            series[row.position_id] = dae / dae.shift(1) - 1.0
+    return pd.DataFrame(series, index=sessions)
+
+
+def factor_betas(
+    held: pd.DataFrame,
+    closes: pd.DataFrame,
+    dae_history: pd.DataFrame,
+    day_greeks: pd.DataFrame,
+    gross: dict[tuple[str, str], float],
+    day: dt.date,
+    settings: EquitySettings,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Position betas, portfolio factor exposures and the market-wide factor diagnostics for `day`.
+
+    The window is the last `beta_window` returns (beta_window + 1 sessions of prices ending on `day`).
+    """
+    sessions = calendar.sessions_back(day, settings.beta_window + 1)
+    etfs = settings.etfs
+    factor_returns = factors.simple_returns(closes.reindex(index=sessions, columns=etfs)).iloc[1:]
+    diagnostics = _diagnostics(factor_returns, day, settings)
+    if held.empty:
+        return pd.DataFrame(), pd.DataFrame(), diagnostics
+    returns = _position_returns(held, closes, dae_history, sessions).iloc[1:]
+    result = factors.ols_betas(returns.to_numpy().T, factor_returns.to_numpy().T, min_obs=settings.min_observations)
+    rows: list[dict[str, Any]] = []
+    for i, row in enumerate(held.itertuples(index=False)):
+        base = {
+            "tenant_id": row.tenant_id,
+            "as_of_date": day,
+            "portfolio_id": row.portfolio_id,
+            "position_id": row.position_id,
+            "ticker": row.ticker,
+        }
+        for k, factor in enumerate(settings.factors):
+            n = int(result.n_obs[i, k])
+            ok = bool(np.isfinite(result.beta[i, k]))
+            rows.append(
+                base
+                | {
+                    "factor": factor.name,
+                    "etf": factor.etf,
+                    "n_obs": n,
+                    "status": "ok" if ok else "insufficient_data",
+                    "reason": None if ok else f"{n} aligned daily returns < {settings.min_observations} required",
+                }
+                | {f: float(getattr(result, f)[i, k]) for f in factors.STAT_FIELDS if f != "n_obs"}
+            )
+        rows.append(base | _short_interest_row(settings))
+    betas = pd.DataFrame(rows)
+    exposures = _portfolio_factors(held, result.beta, day_greeks, gross, day, settings)
+    return betas, exposures, diagnostics
+
+
+def _short_interest_row(settings: EquitySettings) -> dict[str, Any]:
+    reason = (
+        "no short-interest series configured (factors.yaml short_interest.series_path); not computed"
+        if not settings.short_interest.series_path
+        else "a short-interest series path is configured but reading it is not implemented yet; not computed"
+    )
+    nan = math.nan
+    return {
+        "factor": settings.short_interest.name,
+        "etf": None,
+        "n_obs": 0,
+        "status": "unavailable",
+        "reason": reason,
+        "beta": nan,
+        "alpha": nan,
+        "r_squared": nan,
+        "t_stat": nan,
+        "std_error": nan,
+    }
+
+
+def _portfolio_factors(
+    held: pd.DataFrame,
+    betas: np.ndarray,
+    day_greeks: pd.DataFrame,
+    gross: dict[tuple[str, str], float],
+    day: dt.date,
+    settings: EquitySettings,
+) -> pd.DataFrame:
+    dae_by_position = day_greeks.set_index("position_id")["delta_adjusted_exposure"] if len(day_greeks) else {}
+    rows = []
+    held = held.reset_index(drop=True)
+    for (tenant, portfolio), group in held.groupby(["tenant_id", "portfolio_id"], sort=True):
+        idx = group.index.to_numpy()
+        dae = np.array([float(dae_by_position.get(p, math.nan)) for p in group["position_id"]])
+        port, dollars = factors.portfolio_exposures(dae, betas[idx], gross.get((tenant, portfolio), 0.0))
+        for k, factor in enumerate(settings.factors):
+            count = int(np.isfinite(betas[idx, k]).sum())
+            rows.append(
+                {
+                    "tenant_id": tenant,
+                    "as_of_date": day,
+                    "portfolio_id": portfolio,
+                    "factor": factor.name,
+                    "etf": factor.etf,
+                    "portfolio_beta": float(port[k]) if count else math.nan,
+                    "dollar_exposure": float(dollars[k]) if count else math.nan,
+                    "positions_with_beta": count,
+                    "status": "ok" if count else "insufficient_data",
+                    "reason": None if count else "no position has a beta for this factor",
+                }
+            )
+        rows.append(
+            {
+                "tenant_id": tenant,
+                "as_of_date": day,
+                "portfolio_id": portfolio,
+                "positions_with_beta": 0,
+                "portfolio_beta": math.nan,
+                "dollar_exposure": math.nan,
+            }
+            | {k: v for k, v in _short_interest_row(settings).items() if k in ("factor", "etf", "status", "reason")}
+        )
+    return pd.DataFrame(rows)
+
+
+def _diagnostics(factor_returns: pd.DataFrame, day: dt.date, settings: EquitySettings) -> pd.DataFrame:
+    corr = factors.correlation_matrix(factor_returns)
+    vif = factors.variance_inflation_factors(factor_returns)
+    n = len(factor_returns.dropna())
+    return pd.DataFrame(
+        [
+            {
+                "tenant_id": MARKET_TENANT,
+                "as_of_date": day,
+                "factor": f.name,
+                "etf": f.etf,
+                "vif": vif.get(f.etf),
+                "correlations": {str(k): (None if pd.isna(v) else float(v)) for k, v in corr[f.etf].items()}
+                if f.etf in corr
+                else {},
+                "n_obs": n,
+            }
+            for f in settings.factors
+        ]
+    )
+
+
+def risk_metrics(
+    history: pd.DataFrame,
+    spy_returns: pd.Series,
+    day_greeks: pd.DataFrame,
+    day_betas: pd.DataFrame,
+    factor_returns: pd.DataFrame,
+    day: dt.date,
+    settings: EquitySettings,
+) -> pd.DataFrame:
+    """Per portfolio: empyrical metrics on its daily returns, and factor-model VaR from today's betas.
+
+    `history`: per (tenant, portfolio, as_of_date) the summed daily_pnl and market_value up to `day`.
+    """
+    if history.empty:
+        return pd.DataFrame()
+    etfs = settings.etfs
+    sample_cov = factors.covariance(factor_returns[etfs])
+    ewma_cov = factors.covariance(factor_returns[etfs], settings.ewma_lambda)
+    rows = []
+    today = history[history["as_of_date"] == day]
+    for row in today.itertuples(index=False):
+        mine = history[(history["tenant_id"] == row.tenant_id) & (history["portfolio_id"] == row.portfolio_id)]
+        mine = mine.sort_values("as_of_date").set_index("as_of_date")
+        returns = risk.portfolio_returns(mine["daily_pnl"], mine["market_value"])
+        metrics = risk.compute_metrics(
+            returns,
+            spy_returns,
+            risk_free_rate=settings.risk_free_rate,
+            risk_window=settings.risk_window,
+            drawdown_window=settings.drawdown_window,
+            confidence=settings.var_confidence,
+        )
+        g = day_greeks[(day_greeks["tenant_id"] == row.tenant_id) & (day_greeks["portfolio_id"] == row.portfolio_id)]
+        b = day_betas[(day_betas["tenant_id"] == row.tenant_id) & (day_betas["portfolio_id"] == row.portfolio_id)]
+        matrix = b.pivot_table(index="position_id", columns="etf", values="beta").reindex(
+            index=g["position_id"], columns=etfs
+        )
+        exposures = g["delta_adjusted_exposure"].to_numpy(dtype=float)
+        rows.append(
+            {
+                "tenant_id": row.tenant_id,
+                "as_of_date": day,
+                "portfolio_id": row.portfolio_id,
+                **metrics.as_dict(),
+                "var_95_factor": risk.factor_var(exposures, matrix.to_numpy(), sample_cov, settings.var_confidence),
+                "var_95_factor_ewma": risk.factor_var(exposures, matrix.to_numpy(), ewma_cov, settings.var_confidence),
+                "gross_market_value": float(row.market_value),
+                "risk_free_rate": settings.risk_free_rate,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def snapshots(
+    day_valuations: pd.DataFrame,
+    day_greeks: pd.DataFrame,
+    day_factors: pd.DataFrame,
+    day_risk: pd.DataFrame,
+    day: dt.date,
+) -> pd.DataFrame:
+    """One row per portfolio: totals, exposures, P&L, Greeks by view, factor betas and risk metrics."""
+    rows = []
+    for (tenant, portfolio), group in day_valuations.groupby(["tenant_id", "portfolio_id"], sort=True):
+        summary = valuation.summarize(group)
+        g = day_greeks[(day_greeks["tenant_id"] == tenant) & (day_greeks["portfolio_id"] == portfolio)]
+        f = day_factors[(day_factors["tenant_id"] == tenant) & (day_factors["portfolio_id"] == portfolio)]
+        r = day_risk[(day_risk["tenant_id"] == tenant) & (day_risk["portfolio_id"] == portfolio)]
+        metric_columns = [c for c in r.columns if c not in ("tenant_id", "as_of_date", "portfolio_id", "partition_key")]
+        rows.append(
+            {
+                "tenant_id": tenant,
+                "as_of_date": day,
+                "portfolio_id": portfolio,
+                **{k: v for k, v in summary.items() if k not in ("long_count", "short_count")},
+                "greeks": greeks.aggregate(g.rename(columns=lambda c: c)) if len(g) else {},
+                "factor_betas": {str(x.factor): _clean(float(x.portfolio_beta)) for x in f.itertuples()},
+                "risk_metrics": {c: _clean(float(r.iloc[0][c])) for c in metric_columns} if len(r) else {},
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,167 @@
+"""Parse a positions CSV (seed 004's format) into validated rows, and pick the positions held on a day.
+
+Header `ticker,quantity,entry_price,entry_date,tags` (the seed's sample spells the first column `csvticker`).
+A new file for a portfolio replaces its positions from the file's effective date on; older files stay
+as history and govern the days before.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pandas as pd
+
+from orchestration.core.errors import InputError
+from orchestration.equity import occ
+from orchestration.equity.tags import parse_tags
+
+REQUIRED = ("ticker", "quantity", "entry_price", "entry_date")
+ALIASES = {"csvticker": "ticker", "symbol": "ticker"}
+NAMESPACE = uuid.UUID("6f1c1b2e-5c7d-4e0a-9a55-0e3f0c2d4b71")
+POSITION_COLUMNS = [
+    "portfolio_id",
+    "position_id",
+    "row_number",
+    "ticker",
+    "underlying",
+    "position_type",
+    "quantity",
+    "entry_price",
+    "entry_date",
+    "multiplier",
+    "option_type",
+    "strike",
+    "expiry",
+    "tags",
+]
+
+
+def portfolio_id_for(tenant_id: str, file_name: str, sidecar: Mapping[str, Any] | None) -> str:
+    """The sidecar's `portfolio_id`, else a slug of its `name`, else of the file's stem."""
+    sidecar = sidecar or {}
+    if sidecar.get("portfolio_id"):
+        return str(sidecar["portfolio_id"])
+    base = str(sidecar.get("name") or file_name.rsplit(".", 1)[0])
+    slug = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")
+    return slug or "portfolio"
+
+
+def position_id_for(tenant_id: str, portfolio_id: str, ticker: str, entry_date: dt.date, occurrence: int) -> str:
+    """Stable across files: the same lot (ticker, entry date) keeps its id when a portfolio is re-uploaded."""
+    return str(uuid.uuid5(NAMESPACE, f"{tenant_id}:{portfolio_id}:{ticker}:{entry_date.isoformat()}:{occurrence}"))
+
+
+def _decimal(value: str, field: str, where: str) -> Decimal:
+    try:
+        number = Decimal(value.strip().replace(",", ""))
+    except (InvalidOperation, AttributeError) as error:
+        raise InputError("VALIDATION_ERROR", f"{field} {value!r} is not a number", where) from error
+    if not number.is_finite():
+        raise InputError("VALIDATION_ERROR", f"{field} {value!r} is not a finite number", where)
+    return number
+
+
+def parse_positions(
+    data: bytes,
+    *,
+    tenant_id: str,
+    portfolio_id: str,
+    file_name: str,
+    renames: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Parse and validate every row; the first bad row raises InputError naming the row and the reason."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError("VALIDATION_ERROR", "positions file is not UTF-8 text", file_name) from error
+    reader = csv.DictReader(io.StringIO(text))
+    header = [ALIASES.get((h or "").strip().lower(), (h or "").strip().lower()) for h in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(
+            "VALIDATION_ERROR",
+            f"missing column(s) {missing}; expected header ticker,quantity,entry_price,entry_date,tags",
+            f"{file_name} (header)",
+            {"header": header},
+        )
+    rows: list[dict[str, Any]] = []
+    occurrences: dict[tuple[str, dt.date], int] = {}
+    for number, raw in enumerate(reader, start=2):
+        record = {header[i]: v for i, v in enumerate(raw.values()) if i < len(header)}
+        where = f"{file_name} row {number}"
+        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            continue
+        ticker = (record.get("ticker") or "").strip()
+        try:
+            instrument = occ.parse_symbol(ticker)
+        except occ.SymbolError as error:
+            raise InputError("INVALID_SYMBOL", str(error), where, {"row": number, "ticker": ticker}) from error
+        quantity = _decimal(record.get("quantity") or "", "quantity", where)
+        if quantity == 0:
+            raise InputError("VALIDATION_ERROR", "quantity is zero", where, {"row": number})
+        entry_price = _decimal(record.get("entry_price") or "", "entry_price", where)
+        if entry_price < 0:
+            raise InputError("VALIDATION_ERROR", f"entry_price {entry_price} is negative", where, {"row": number})
+        try:
+            entry_date = dt.date.fromisoformat((record.get("entry_date") or "").strip())
+        except ValueError as error:
+            raise InputError(
+                "VALIDATION_ERROR", f"entry_date {record.get('entry_date')!r} is not YYYY-MM-DD", where
+            ) from error
+        key = (instrument.symbol, entry_date)
+        occurrences[key] = occurrences.get(key, 0) + 1
+        option = instrument.option
+        rows.append(
+            {
+                "portfolio_id": portfolio_id,
+                "position_id": position_id_for(
+                    tenant_id, portfolio_id, instrument.symbol, entry_date, occurrences[key]
+                ),
+                "row_number": number,
+                "ticker": instrument.symbol,
+                "underlying": instrument.underlying,
+                "position_type": occ.position_type(instrument, float(quantity)),
+                "quantity": quantity,
+                "entry_price": entry_price,
+                "entry_date": entry_date,
+                "multiplier": instrument.multiplier,
+                "option_type": option.option_type if option else None,
+                "strike": option.strike if option else None,
+                "expiry": option.expiry if option else None,
+                "tags": parse_tags(record.get("tags"), dict(renames or {})),
+            }
+        )
+    if not rows:
+        raise InputError("VALIDATION_ERROR", "the positions file has no rows", file_name)
+    return pd.DataFrame(rows, columns=POSITION_COLUMNS)
+
+
+def positions_on(positions: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Positions held on `day`: lots entered by then, of each portfolio's governing file.
+
+    The governing file is the latest effective on or before `day` (the earliest file for days before any file,
+    so a backfill sees the first upload).
+
+    `positions` needs columns tenant_id, portfolio_id, partition_key, effective_from, landed_at, entry_date.
+    """
+    if positions.empty:
+        return positions
+    files = positions[["tenant_id", "portfolio_id", "partition_key", "effective_from", "landed_at"]].drop_duplicates(
+        ["tenant_id", "portfolio_id", "partition_key"]
+    )
+    files = files.sort_values(["tenant_id", "portfolio_id", "effective_from", "landed_at"])
+    chosen: list[tuple[str, str, str]] = []
+    for (tenant, portfolio), group in files.groupby(["tenant_id", "portfolio_id"], sort=True):
+        effective = group[group["effective_from"] <= day]
+        row = effective.iloc[-1] if len(effective) else group.iloc[0]
+        chosen.append((str(tenant), str(portfolio), str(row["partition_key"])))
+    keys = pd.DataFrame(chosen, columns=["tenant_id", "portfolio_id", "partition_key"])
+    held = positions.merge(keys, on=["tenant_id", "portfolio_id", "partition_key"])
+    return held[held["entry_date"] <= day].reset_index(drop=True)

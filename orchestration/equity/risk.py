@@ -1,0 +1,85 @@
+"""Portfolio risk metrics through empyrical-reloaded, on the portfolio's daily return.
+
+Daily return r_t = total daily P&L_t / gross market value at the previous session's close (so a long/short
+book's return is measured on the capital at risk). Beta to SPY, annualised volatility (√252) and Sharpe
+(annual risk-free rate / 252 per day) use the last `risk_window` returns; maximum drawdown the last
+`drawdown_window`; 1-day 95% VaR is reported as a positive loss fraction of gross value (× gross for $):
+parametric −(μ + z₀.₀₅σ), historical −5th percentile (empyrical), factor-model z·√(eᵀ B Σ Bᵀ e) in dollars.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import empyrical
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+
+@dataclass(frozen=True)
+class RiskMetrics:
+    """One portfolio's metrics on one day; NaN where the history is too short."""
+
+    n_returns: int
+    daily_return: float
+    beta_spy: float
+    annual_volatility: float
+    sharpe_ratio: float
+    max_drawdown: float
+    var_95_parametric: float
+    var_95_historical: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def portfolio_returns(daily_pnl: pd.Series, gross_market_value: pd.Series) -> pd.Series:
+    """r_t = P&L_t / gross_{t−1} on consecutive sessions (dates as index, sorted)."""
+    previous_gross = gross_market_value.shift(1)
+    returns = daily_pnl / previous_gross
+    return returns[previous_gross > 0].dropna()
+
+
+def compute_metrics(
+    returns: pd.Series,
+    spy_returns: pd.Series,
+    *,
+    risk_free_rate: float,
+    risk_window: int = 60,
+    drawdown_window: int = 90,
+    confidence: float = 0.95,
+) -> RiskMetrics:
+    """Metrics of the latest windows of `returns` (dates index); SPY returns aligned by date."""
+    recent = returns.tail(risk_window)
+    n = len(recent)
+    if n < 2:
+        nan = math.nan
+        return RiskMetrics(n, float(returns.iloc[-1]) if n else nan, nan, nan, nan, nan, nan, nan)
+    aligned = pd.concat([recent, spy_returns], axis=1, join="inner").dropna()
+    beta = float(empyrical.beta(aligned.iloc[:, 0], aligned.iloc[:, 1])) if len(aligned) >= 2 else math.nan
+    mu = float(recent.mean())
+    sigma = float(recent.std(ddof=1))
+    z = float(norm.ppf(1 - confidence))
+    return RiskMetrics(
+        n_returns=n,
+        daily_return=float(recent.iloc[-1]),
+        beta_spy=beta,
+        annual_volatility=float(empyrical.annual_volatility(recent)),
+        sharpe_ratio=float(empyrical.sharpe_ratio(recent, risk_free=risk_free_rate / 252)),
+        max_drawdown=float(empyrical.max_drawdown(returns.tail(drawdown_window))),
+        var_95_parametric=-(mu + z * sigma),
+        var_95_historical=-float(empyrical.value_at_risk(recent, cutoff=1 - confidence)),
+    )
+
+
+def factor_var(
+    exposures: np.ndarray, betas: np.ndarray, factor_covariance: np.ndarray, confidence: float = 0.95
+) -> float:
+    """z·√(eᵀ B Σ Bᵀ e): e dollar (delta-adjusted) exposures, B positions × factors, Σ factor covariance."""
+    e = np.where(np.isfinite(exposures), exposures, 0.0)
+    b = np.where(np.isfinite(betas), betas, 0.0)
+    loading = e @ b
+    variance = float(loading @ factor_covariance @ loading)
+    return float(-norm.ppf(1 - confidence) * math.sqrt(max(variance, 0.0)))

@@ -1,0 +1,44 @@
+"""Position tags: parsing from the CSV, renames and colours from tags.yaml, and any/all filtering."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from orchestration.equity.config import TagSettings
+
+TAG_MODES = ("any", "all")
+
+
+def parse_tags(cell: str | None, renames: dict[str, str] | None = None) -> list[str]:
+    """Split a comma-separated cell into trimmed, lowercased, renamed, de-duplicated tags (order kept)."""
+    if not cell:
+        return []
+    renames = renames or {}
+    seen: list[str] = []
+    for part in str(cell).split(","):
+        tag = part.strip().lower()
+        tag = renames.get(tag, tag)
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def tag_color(tag: str, tag_settings: TagSettings) -> str:
+    """The configured colour, else a stable colour derived from the tag's name."""
+    if tag in tag_settings.colors:
+        return tag_settings.colors[tag]
+    return "#" + hashlib.sha256(tag.encode()).hexdigest()[:6].upper()
+
+
+def matches(tags: Sequence[str], wanted: Iterable[str], mode: str = "any") -> bool:
+    """Whether a position's tags satisfy the filter: any (OR) or all (AND) of `wanted`."""
+    wanted_set = {w for w in wanted if w}
+    if not wanted_set:
+        return True
+    have = set(tags)
+    if mode == "all":
+        return wanted_set <= have
+    if mode == "any":
+        return bool(wanted_set & have)
+    raise ValueError(f"tag mode must be one of {TAG_MODES}, not {mode!r}")
