@@ -1,0 +1,272 @@
+"""Reconciliation, resolution and report assets.
+
+- `<source>/reconciliation` for source in trustee, geneva, bloomberg: one asset per statement domain (an asset has
+  one partitions definition, and each domain has its own `<domain>_files` partitions); all three write the same
+  analytics tables, tagged with `source_type`. They depend on every partition of `clo/mapped_holdings` because
+  a statement picks its workbook at run time.
+- `resolutions/variance_resolutions`: applies a landed resolutions file (append-only history).
+- `clo/workbook_reports`: the trustee_monthly PDF and XLSX of one workbook, in `clo_files_job` after the
+  workbook's holdings (and compliance, when that asset exists).
+"""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+
+from orchestration.core import landing_log
+from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.errors import InputError
+from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.resources import WarehouseResource
+from orchestration.reconciliation import pipeline, tables
+from orchestration.reconciliation.engine import CATEGORIES, MATCH_STATUSES, STATUSES
+from orchestration.reconciliation.statements import SOURCE_TYPES
+from orchestration.reports import render as report_render
+from orchestration.reports.content import ReportData
+from orchestration.reports.templates import load_templates
+
+GROUP = "reconciliation"
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
+COMPLIANCE_KEY = dg.AssetKey(["clo", "compliance_results"])
+RESOLUTIONS_KEY = dg.AssetKey(["resolutions", "variance_resolutions"])
+REPORTS_KEY = dg.AssetKey(["clo", "workbook_reports"])
+
+VARIANCES_SCHEMA = pa.DataFrameSchema(
+    {
+        "variance_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
+        "reconciliation_id": pa.Column(str, pa.Check.str_matches(UUID)),
+        "position_key": pa.Column(str),
+        "category": pa.Column(str, pa.Check.isin(list(CATEGORIES))),
+        "field": pa.Column(str),
+        "difference": pa.Column(float, nullable=True),
+        "difference_pct": pa.Column(float, nullable=True),
+        "within_tolerance": pa.Column(bool),
+        "initial_status": pa.Column(str, pa.Check.isin(["open", "resolved"])),
+        "auto_rule_id": pa.Column(object, nullable=True),
+    },
+    checks=[
+        pa.Check(
+            lambda f: (f["auto_rule_id"].notna() == (f["initial_status"] == "resolved")).all(),
+            name="resolved by the reconciliation exactly when an auto-rule fired",
+        ),
+    ],
+    name="reconciliation_variances",
+)
+POSITIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        "position_key": pa.Column(str, unique=True),
+        "match_status": pa.Column(str, pa.Check.isin(list(MATCH_STATUSES))),
+        "variance_count": pa.Column("int64", pa.Check.ge(0)),
+    },
+    name="reconciliation_positions",
+)
+RESOLUTIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        "row_index": pa.Column("int64", pa.Check.ge(0), unique=True),
+        "outcome": pa.Column(str, pa.Check.isin(["applied", "rejected"])),
+        "status": pa.Column(object, pa.Check.isin(list(STATUSES)), nullable=True),
+        "rejection_reason": pa.Column(object, nullable=True),
+    },
+    checks=[
+        pa.Check(
+            lambda f: (f["rejection_reason"].isna() == (f["outcome"] == "applied")).all(),
+            name="a reason exactly for rejected rows",
+        )
+    ],
+    name="reconciliation_resolutions",
+)
+REPORTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "report_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
+        "format": pa.Column(str, pa.Check.isin(["pdf", "xlsx"])),
+        "size_bytes": pa.Column("int64", pa.Check.gt(0)),
+        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
+    },
+    name="clo_workbook_reports",
+)
+
+
+def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
+    """The reconciliation asset of one statement domain (trustee, geneva or bloomberg)."""
+    key = dg.AssetKey([source_type, "reconciliation"])
+
+    @dg.asset(
+        key=key,
+        deps=[
+            dg.AssetKey([source_type, "landed_files"]),
+            dg.AssetDep(HOLDINGS_KEY, partition_mapping=dg.AllPartitionMapping()),
+        ],
+        group_name=GROUP,
+        partitions_def=FILE_PARTITIONS[source_type],
+        description=(
+            f"Reconcile one landed {source_type} statement against the tenant's workbook it names (sidecar "
+            "workbook_id, or name + report_date, else the same report date): matched and unmatched positions, "
+            "variances by category with tolerance and auto-rules, summary, opening history events. Tables "
+            "analytics.reconciliations, reconciliation_positions, reconciliation_variances, "
+            "reconciliation_variance_events."
+        ),
+        check_specs=[pandera_check_spec(key, VARIANCES_SCHEMA)],
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"python", "postgres"},
+        metadata={"table": "analytics.reconciliation_variances"},
+    )
+    def _reconciliation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            record = landing_log.require(warehouse.engine, source_type, context.partition_key)
+            out = pipeline.reconcile_statement(warehouse.engine, record, executed_at=dt.datetime.now(dt.UTC))
+            variances = validate(out.variances, VARIANCES_SCHEMA, pipeline.where(record))
+            validate(out.positions, POSITIONS_SCHEMA, pipeline.where(record))
+        except InputError as error:
+            raise as_failure(error) from error
+        scope = {"tenant_id": record.tenant_id, "partition_key": context.partition_key}
+        warehouse.replace_partition(tables.reconciliations, out.reconciliation, **scope)
+        warehouse.replace_partition(tables.positions, out.positions, **scope)
+        rows = warehouse.replace_partition(tables.variances, variances, **scope)
+        warehouse.replace_partition(tables.variance_events, out.events, **scope)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "tenant": record.tenant_id,
+                "workbook_id": out.workbook_id,
+                "reconciliation_id": str(out.reconciliation["reconciliation_id"].iloc[0]),
+                "summary": dg.MetadataValue.json(out.summary),
+                "preview": preview(
+                    variances[["cusip", "category", "field", "internal_value", "external_value", "initial_status"]]
+                ),
+            },
+            check_results=[passed_check(key, VARIANCES_SCHEMA, rows)],
+        )
+
+    return _reconciliation
+
+
+reconciliation_assets: dict[str, dg.AssetsDefinition] = {s: build_reconciliation_asset(s) for s in SOURCE_TYPES}
+"""One reconciliation asset per statement domain."""
+
+
+@dg.asset(
+    key=RESOLUTIONS_KEY,
+    deps=[
+        dg.AssetKey(["resolutions", "landed_files"]),
+        *(dg.AssetDep(a.key, partition_mapping=dg.AllPartitionMapping()) for a in reconciliation_assets.values()),
+    ],
+    group_name=GROUP,
+    partitions_def=FILE_PARTITIONS["resolutions"],
+    description=(
+        "Apply one landed resolutions file (seed 000 resolve request as CSV/JSON rows): every row is kept with "
+        "outcome applied/rejected and its reason; applied rows append to the variance history. Tables "
+        "analytics.reconciliation_resolutions and reconciliation_variance_events."
+    ),
+    check_specs=[pandera_check_spec(RESOLUTIONS_KEY, RESOLUTIONS_SCHEMA)],
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"python", "postgres"},
+    metadata={"table": "analytics.reconciliation_resolutions"},
+)
+def variance_resolutions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Validate each resolution against the tenant's variances; an unknown variance is rejected, the rest applied."""
+    try:
+        record = landing_log.require(warehouse.engine, "resolutions", context.partition_key)
+        rows, events = pipeline.apply_resolution_file(warehouse.engine, record)
+        rows = validate(rows.astype({"row_index": "int64"}), RESOLUTIONS_SCHEMA, pipeline.where(record))
+    except InputError as error:
+        raise as_failure(error) from error
+    scope = {"tenant_id": record.tenant_id, "partition_key": context.partition_key}
+    written = warehouse.replace_partition(tables.resolutions, rows, **scope)
+    warehouse.replace_partition(tables.variance_events, events, **scope)
+    rejected = rows[rows["outcome"] == "rejected"]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "tenant": record.tenant_id,
+            "applied": len(events),
+            "rejected": len(rejected),
+            "rejections": preview(rejected[["row_index", "variance_id", "rejection_reason"]], rows=20),
+        },
+        check_results=[passed_check(RESOLUTIONS_KEY, RESOLUTIONS_SCHEMA, written)],
+    )
+
+
+@dg.asset(
+    key=REPORTS_KEY,
+    deps=[HOLDINGS_KEY, COMPLIANCE_KEY],
+    group_name="reports",
+    partitions_def=FILE_PARTITIONS["clo"],
+    description=(
+        "Every report template in assets_config/reports/ (trustee_monthly: summary, compliance with its trend "
+        "chart, holdings, transactions when present, latest reconciliation) rendered for one workbook as PDF "
+        "(fpdf2) and XLSX (xlsxwriter, formula-injection escaped). Stored as bytea in "
+        "analytics.clo_workbook_reports; materialize a partition to report any workbook on demand."
+    ),
+    check_specs=[pandera_check_spec(REPORTS_KEY, REPORTS_SCHEMA)],
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"python", "pdf", "postgres"},
+    metadata={"table": "analytics.clo_workbook_reports"},
+)
+def workbook_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Render and store the workbook's reports; compliance/reconciliation sections say "not available" when empty."""
+    generated_at = dt.datetime.now(dt.UTC)
+    try:
+        record = landing_log.require(warehouse.engine, "clo", context.partition_key)
+        data = pipeline.report_data(
+            warehouse.engine, record.tenant_id, context.partition_key, generated_at=generated_at
+        )
+        frame = report_frame(data, generated_at)
+        frame = validate(frame, REPORTS_SCHEMA, f"clo/{context.partition_key}")
+    except InputError as error:
+        raise as_failure(error) from error
+    rows = warehouse.replace_partition(
+        tables.reports, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "tenant": record.tenant_id,
+            "workbook_id": str(data.workbook["workbook_id"]),
+            "compliance_available": not data.compliance.empty,
+            "reconciliation_id": str((data.reconciliation or {}).get("reconciliation_id") or ""),
+            "reports": preview(frame[["template", "format", "file_name", "size_bytes", "sha256"]]),
+        },
+        check_results=[passed_check(REPORTS_KEY, REPORTS_SCHEMA, rows)],
+    )
+
+
+def report_frame(data: ReportData, generated_at: dt.datetime) -> pd.DataFrame:
+    """One row per template and format, with the rendered bytes."""
+    rows = []
+    for template in load_templates().values():
+        for fmt in template.formats:
+            rendered = report_render.render(data, template, fmt)
+            rows.append(
+                {
+                    "report_id": rendered.report_id,
+                    "workbook_id": str(data.workbook["workbook_id"]),
+                    "template": template.id,
+                    "format": fmt,
+                    "file_name": rendered.file_name,
+                    "media_type": report_render.MEDIA_TYPES[fmt],
+                    "content": rendered.content,
+                    "size_bytes": len(rendered.content),
+                    "sha256": rendered.sha256,
+                    "sections": {
+                        "sections": list(template.sections),
+                        "compliance": not data.compliance.empty,
+                        "transactions": not data.transactions.empty,
+                        "reconciliation": data.reconciliation is not None,
+                    },
+                    "reconciliation_id": (data.reconciliation or {}).get("reconciliation_id"),
+                    "report_date": data.workbook.get("report_date"),
+                    "generated_at": generated_at,
+                }
+            )
+    return pd.DataFrame(rows).astype({"size_bytes": "int64"})
+
+
+statement_file_assets: dict[str, list[dg.AssetsDefinition]] = {s: [a] for s, a in reconciliation_assets.items()}
+"""For DOMAIN_FILE_ASSETS[trustee|geneva|bloomberg]."""
+resolutions_file_assets: list[dg.AssetsDefinition] = [variance_resolutions]
+"""For DOMAIN_FILE_ASSETS["resolutions"]."""
+report_file_assets: list[dg.AssetsDefinition] = [workbook_reports]
+"""For DOMAIN_FILE_ASSETS["clo"] (after the workbook's own assets)."""

@@ -1,0 +1,1 @@
+"""Downloadable CLO reports (PDF and XLSX) rendered from report templates in assets_config/reports/."""

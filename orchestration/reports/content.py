@@ -1,0 +1,238 @@
+"""What a workbook report shows, independent of format: the data, the summary figures and the trend chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+HOLDING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cusip", "CUSIP"),
+    ("isin", "ISIN"),
+    ("issuer_name", "Issuer"),
+    ("par_amount", "Par"),
+    ("price", "Price"),
+    ("market_value", "Market value"),
+    ("spread", "Spread (bps)"),
+    ("rating_moodys", "Moody's"),
+    ("rating_sp", "S&P"),
+    ("maturity_date", "Maturity"),
+    ("industry", "Industry"),
+)
+COMPLIANCE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("test_id", "Test"),
+    ("name", "Name"),
+    ("category", "Category"),
+    ("current_value", "Current"),
+    ("trigger_level", "Trigger"),
+    ("cushion_pct", "Cushion %"),
+    ("status", "Status"),
+    ("trend", "Trend"),
+)
+TRANSACTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cusip", "CUSIP"),
+    ("isin", "ISIN"),
+    ("par_amount", "Par (signed)"),
+    ("trade_date", "Trade date"),
+    ("settle_date", "Settle date"),
+    ("sheet", "Sheet"),
+)
+VARIANCE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cusip", "CUSIP"),
+    ("issuer_name", "Issuer"),
+    ("category", "Category"),
+    ("field", "Field"),
+    ("internal_value", "Internal"),
+    ("external_value", "External"),
+    ("difference", "Difference"),
+    ("difference_pct", "Diff %"),
+    ("within_tolerance", "In tol."),
+    ("status", "Status"),
+    ("auto_rule_id", "Rule"),
+)
+NOT_AVAILABLE = "not available"
+
+
+@dataclass
+class ReportData:
+    """Everything a workbook report needs; empty frames mean "not available" for that section."""
+
+    workbook: dict[str, Any]
+    holdings: pd.DataFrame
+    compliance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    compliance_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    transactions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reconciliation: dict[str, Any] | None = None
+    variances: pd.DataFrame = field(default_factory=pd.DataFrame)
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
+    mask = values.notna() & weights.notna() & (weights > 0)
+    if not mask.any():
+        return None
+    return float(np.average(values[mask], weights=weights[mask]))
+
+
+def fmt(value: Any, digits: int = 2) -> str:
+    """Numbers with thousands separators, dates ISO, missing as an empty string."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.{digits}f}"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value.tzinfo else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def portfolio_summary(holdings: pd.DataFrame) -> dict[str, Any]:
+    """Headline figures: counts, total par and market value, par-weighted price/spread/coupon, defaulted par."""
+    par = _num(holdings, "par_amount")
+    defaulted = holdings["is_defaulted"].fillna(False).astype(bool) if "is_defaulted" in holdings else None
+    return {
+        "holdings": len(holdings),
+        "issuers": int(holdings["issuer_name"].nunique()) if "issuer_name" in holdings else 0,
+        "total_par": float(par.sum()),
+        "total_market_value": float(_num(holdings, "market_value").sum()),
+        "wa_price": _weighted(_num(holdings, "price"), par),
+        "wa_spread_bps": _weighted(_num(holdings, "spread"), par),
+        "wa_coupon_pct": _weighted(_num(holdings, "coupon"), par),
+        "defaulted_par": float(par[defaulted].sum()) if defaulted is not None else 0.0,
+    }
+
+
+def compliance_counts(compliance: pd.DataFrame) -> dict[str, int] | None:
+    """Tests by status, or None when no compliance results exist for the workbook."""
+    if compliance.empty:
+        return None
+    counts = compliance["status"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in ("passed", "warning", "failed")}
+
+
+def summary_rows(data: ReportData) -> list[tuple[str, str]]:
+    """The summary section as label/value pairs (shared by PDF and XLSX)."""
+    wb = data.workbook
+    s = portfolio_summary(data.holdings)
+    rows = [
+        ("Deal", str(wb.get("deal") or wb.get("name") or "")),
+        ("Workbook", str(wb.get("name") or "")),
+        ("Workbook id", str(wb.get("workbook_id") or "")),
+        ("Report date", fmt(wb.get("report_date"))),
+        ("Generated at", fmt(data.generated_at)),
+        ("Holdings", fmt(s["holdings"])),
+        ("Issuers", fmt(s["issuers"])),
+        ("Total par", fmt(s["total_par"])),
+        ("Total market value", fmt(s["total_market_value"])),
+        ("Par-weighted price", fmt(s["wa_price"], 3)),
+        ("Par-weighted spread (bps)", fmt(s["wa_spread_bps"], 1)),
+        ("Par-weighted coupon (%)", fmt(s["wa_coupon_pct"], 3)),
+        ("Defaulted par", fmt(s["defaulted_par"])),
+    ]
+    counts = compliance_counts(data.compliance)
+    rows.append(
+        (
+            "Compliance tests",
+            NOT_AVAILABLE
+            if counts is None
+            else f"{counts['passed']} passed, {counts['warning']} warning, {counts['failed']} failed",
+        )
+    )
+    recon = data.reconciliation
+    if recon is None:
+        rows.append(("Reconciliation", NOT_AVAILABLE))
+    else:
+        summary = recon.get("summary") or {}
+        rows.append(
+            (
+                "Reconciliation",
+                f"{recon.get('source_type')} on {fmt(recon.get('executed_at'))}: {summary.get('matched', 0)} matched, "
+                f"{summary.get('unmatched_internal', 0)} / {summary.get('unmatched_external', 0)} unmatched "
+                f"(internal / external), {summary.get('requires_review', 0)} require review",
+            )
+        )
+    return rows
+
+
+def reconciliation_rows(recon: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The reconciliation summary as label/value pairs (seed 000 summary fields)."""
+    if recon is None:
+        return [("Reconciliation", NOT_AVAILABLE)]
+    summary = recon.get("summary") or {}
+    rows = [
+        ("Reconciliation id", str(recon.get("reconciliation_id", ""))),
+        ("Source", str(recon.get("source_type", ""))),
+        ("Statement", str(recon.get("statement_file_name", ""))),
+        ("Executed at", fmt(recon.get("executed_at"))),
+        ("Tolerance profile", str(recon.get("tolerance_profile", ""))),
+    ]
+    for key in (
+        "total_positions",
+        "matched",
+        "unmatched_internal",
+        "unmatched_external",
+        "with_variances",
+        "within_tolerance",
+        "auto_resolved",
+        "requires_review",
+    ):
+        rows.append((key.replace("_", " ").capitalize(), fmt(summary.get(key, 0))))
+    return rows
+
+
+def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes | None:
+    """The compliance trend chart: cushion % per test across report dates (bars for a single date)."""
+    frame = history if not history.empty else current
+    if frame.empty or "cushion_pct" not in frame.columns:
+        return None
+    frame = frame.assign(cushion_pct=_num(frame, "cushion_pct"), report_date=pd.to_datetime(frame["report_date"]))
+    frame = frame[frame["cushion_pct"].notna()]
+    if frame.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=90)
+    dates = frame["report_date"].drop_duplicates().sort_values()
+    if len(dates) > 1:
+        for test_id, rows in frame.sort_values("report_date").groupby("test_id", sort=True):
+            ax.plot(rows["report_date"], rows["cushion_pct"], marker="o", linewidth=1.2, label=str(test_id))
+        fig.autofmt_xdate()
+        ax.legend(fontsize=6, ncol=4, loc="upper left")
+    else:
+        latest = frame.sort_values("test_id")
+        colours = ["#2e7d32" if v >= 0 else "#c62828" for v in latest["cushion_pct"]]
+        ax.bar(latest["test_id"].astype(str), latest["cushion_pct"], color=colours)
+        ax.tick_params(axis="x", labelrotation=60, labelsize=6)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("cushion, %")
+    ax.set_title("Compliance cushion trend", fontsize=10)
+    ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def table_rows(frame: pd.DataFrame, columns: tuple[tuple[str, str], ...]) -> list[list[Any]]:
+    """Raw cell values for the named columns (missing columns blank), in frame order."""
+    present = [c for c, _ in columns]
+    out = frame.reindex(columns=present)
+    return out.astype(object).where(out.notna(), None).to_numpy().tolist()

@@ -1,0 +1,104 @@
+"""Render a workbook report as XLSX with xlsxwriter; every text cell is formula-injection escaped."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from orchestration.reports import content
+from orchestration.reports.content import NOT_AVAILABLE, ReportData, fmt
+from orchestration.reports.escape import escape_cell
+from orchestration.reports.templates import ReportTemplate
+
+SHEET_NAMES: dict[str, str] = {
+    "summary": "Summary",
+    "compliance": "Compliance",
+    "holdings": "Holdings",
+    "transactions": "Transactions",
+    "reconciliation": "Reconciliation",
+}
+
+
+def write_cell(sheet: Worksheet, row: int, col: int, value: Any, fmt_: Any = None) -> None:
+    """Numbers as numbers, dates as ISO text, everything else as escaped text (never as a formula)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        sheet.write_blank(row, col, None, fmt_)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value, fmt_)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        sheet.write_number(row, col, float(value), fmt_)
+    elif hasattr(value, "item") and not isinstance(value, str):
+        write_cell(sheet, row, col, value.item(), fmt_)
+    else:
+        text = fmt(value) if not isinstance(value, str) else value
+        sheet.write_string(row, col, str(escape_cell(text)), fmt_)
+
+
+def write_table(
+    sheet: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Sequence[Any]], header_fmt: Any
+) -> int:
+    """A header row and the rows under it; returns the next free row."""
+    for col, header in enumerate(headers):
+        sheet.write_string(top, col, str(escape_cell(header)), header_fmt)
+    for r, row in enumerate(rows, start=top + 1):
+        for col, value in enumerate(row):
+            write_cell(sheet, r, col, value)
+    if rows:
+        sheet.autofilter(top, 0, top + len(rows), len(headers) - 1)
+    return top + len(rows) + 1
+
+
+def _pairs(sheet: Worksheet, top: int, rows: Sequence[tuple[str, str]], bold: Any) -> int:
+    for r, (label, value) in enumerate(rows, start=top):
+        sheet.write_string(r, 0, str(escape_cell(label)), bold)
+        sheet.write_string(r, 1, str(escape_cell(value)))
+    return top + len(rows)
+
+
+def _frame_table(sheet: Worksheet, top: int, frame: pd.DataFrame, columns: Any, header_fmt: Any) -> int:
+    return write_table(sheet, top, [label for _, label in columns], content.table_rows(frame, columns), header_fmt)
+
+
+def render_xlsx(data: ReportData, template: ReportTemplate) -> bytes:
+    """The report as XLSX bytes: one sheet per section (Transactions only when there are any)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    bold = book.add_format({"bold": True})
+    header = book.add_format({"bold": True, "bg_color": "#E1E6F0", "border": 1})
+    title = book.add_format({"bold": True, "font_size": 14})
+    for section in template.sections:
+        if section == "transactions" and data.transactions.empty:
+            continue
+        sheet = book.add_worksheet(SHEET_NAMES[section])
+        sheet.set_column(0, 0, 28)
+        sheet.set_column(1, 12, 16)
+        sheet.write_string(0, 0, SHEET_NAMES[section], title)
+        if section == "summary":
+            _pairs(sheet, 2, content.summary_rows(data), bold)
+        elif section == "compliance":
+            if data.compliance.empty:
+                _pairs(sheet, 2, [("Compliance results", NOT_AVAILABLE)], bold)
+                continue
+            end = _frame_table(sheet, 2, data.compliance, content.COMPLIANCE_COLUMNS, header)
+            chart = (
+                content.compliance_trend_png(data.compliance_history, data.compliance)
+                if template.options.get("include_charts", True)
+                else None
+            )
+            if chart is not None:
+                sheet.insert_image(end + 2, 0, "trend.png", {"image_data": io.BytesIO(chart), "x_scale": 0.8})
+        elif section == "holdings":
+            _frame_table(sheet, 2, data.holdings, content.HOLDING_COLUMNS, header)
+        elif section == "transactions":
+            _frame_table(sheet, 2, data.transactions, content.TRANSACTION_COLUMNS, header)
+        elif section == "reconciliation":
+            end = _pairs(sheet, 2, content.reconciliation_rows(data.reconciliation), bold)
+            if data.reconciliation is not None and template.options.get("include_variance", True):
+                _frame_table(sheet, end + 2, data.variances, content.VARIANCE_COLUMNS, header)
+    book.close()
+    return buffer.getvalue()
