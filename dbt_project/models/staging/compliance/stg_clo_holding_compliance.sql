@@ -1,0 +1,21 @@
+-- Per-holding compliance fields, one row per holding per compliance run.
+with source as (
+    select * from {{ source('compliance_analytics', 'clo_holding_compliance') }}
+),
+
+final as (
+    select
+        tenant_id || ':' || partition_key || ':' || holding_id as holding_compliance_key,
+        tenant_id,
+        partition_key,
+        workbook_id,
+        holding_id,
+        effective_rating,
+        rating_source,
+        rating_factor,
+        in_ccc_bucket,
+        years_to_maturity
+    from source
+)
+
+select * from final

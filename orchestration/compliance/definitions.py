@@ -1,0 +1,77 @@
+"""Compliance's non-file-partitioned definitions: the alert job and the sensor that launches it.
+
+The file-partitioned assets (`clo/compliance_results`, `scenarios/scenario_results`) are registered in
+`DOMAIN_FILE_ASSETS`; here an asset sensor watches `clo/compliance_results` materializations and asks for
+one `compliance_alerts_job` run per materialization (run key = materializing run + partition, so never twice).
+"""
+
+import dagster as dg
+
+from orchestration.compliance import alerting
+from orchestration.compliance.alerts import load_config
+from orchestration.compliance.assets import RESULTS_KEY
+from orchestration.core.resources import WarehouseResource
+
+
+class AlertRunConfig(dg.Config):
+    """Which workbook partition's results to evaluate."""
+
+    tenant_id: str
+    partition_key: str
+
+
+@dg.op(description="Evaluate alert rules (cooldowns honoured) and emit compliance status-change events.")
+def evaluate_compliance_alerts(
+    context: dg.OpExecutionContext, config: AlertRunConfig, warehouse: WarehouseResource
+) -> dg.Output[int]:
+    """Records every firing in ops.alert_history and every event in ops.compliance_events."""
+    outcome = alerting.process_partition(warehouse.engine, config.tenant_id, config.partition_key, load_config())
+    context.log.info(f"alerts fired={len(outcome.fired)} suppressed={outcome.suppressed} events={len(outcome.events)}")
+    return dg.Output(
+        len(outcome.fired),
+        metadata={
+            "fired": dg.MetadataValue.json([r["rule_id"] for r in outcome.fired]),
+            "suppressed_by_cooldown": dg.MetadataValue.json(outcome.suppressed),
+            "events": dg.MetadataValue.json([{"event": e["event"], "test_id": e["test_id"]} for e in outcome.events]),
+        },
+    )
+
+
+@dg.job(
+    name="compliance_alerts_job",
+    description="Evaluate alerts and status-change events for one workbook's compliance results.",
+    tags={"domain": "clo", "calcbridge/alerts": "compliance"},
+)
+def compliance_alerts_job() -> None:
+    evaluate_compliance_alerts()
+
+
+@dg.asset_sensor(
+    asset_key=RESULTS_KEY,
+    job=compliance_alerts_job,
+    name="compliance_alert_sensor",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After clo/compliance_results materializes, evaluate alert rules for that workbook.",
+)
+def compliance_alert_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest | None:
+    """One alert run per compliance materialization; the tenant is the partition key's prefix."""
+    materialization = asset_event.asset_materialization
+    partition_key = materialization.partition if materialization else None
+    if not partition_key:
+        return None
+    return dg.RunRequest(
+        run_key=f"compliance-alerts-{asset_event.run_id}-{partition_key}",
+        run_config={
+            "ops": {
+                "evaluate_compliance_alerts": {
+                    "config": {"tenant_id": partition_key.split(".")[0], "partition_key": partition_key}
+                }
+            }
+        },
+        tags={"tenant": partition_key.split(".")[0], "clo_partition": partition_key},
+    )
+
+
+def compliance_definitions() -> dg.Definitions:
+    """Built in a function: a code location module may hold only one module-level Definitions."""
+    return dg.Definitions(jobs=[compliance_alerts_job], sensors=[compliance_alert_sensor])

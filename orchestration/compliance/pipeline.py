@@ -1,0 +1,466 @@
+"""Warehouse glue for compliance: read a workbook's holdings, deal inputs and history; shape the output frames.
+
+No Dagster here: `assets.py` calls these functions, tests call them directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from orchestration.clo import tables as clo_tables
+from orchestration.compliance import tables
+from orchestration.compliance.deal import DealInputs, load_profiles, parse_structure_sheets, resolve_deal
+from orchestration.compliance.engine import ComplianceRun, compute
+from orchestration.compliance.scenarios import (
+    Scenario,
+    ScenarioInvalidError,
+    ValidationIssue,
+    apply_changes,
+    compare,
+    validate,
+)
+from orchestration.compliance.status import publish, round_half_up, trend_of
+from orchestration.core.errors import InputError
+
+HOLDING_FIELDS = (
+    "holding_id",
+    "cusip",
+    "isin",
+    "issuer_name",
+    "par_amount",
+    "market_value",
+    "price",
+    "spread",
+    "rating_moodys",
+    "rating_sp",
+    "rating_fitch",
+    "maturity_date",
+    "industry",
+    "country",
+    "currency",
+    "is_defaulted",
+    "asset_type",
+)
+SCENARIO_NAMESPACE = uuid.UUID("7c1b6a52-4f0e-4d0c-9a3e-5ce0a1c0f004")
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """The raw.clo_workbooks row compliance needs."""
+
+    tenant_id: str
+    partition_key: str
+    workbook_id: str
+    name: str
+    status: str
+    report_date: dt.date | None
+    sidecar: Mapping[str, Any]
+
+
+def load_workbook(engine: Engine, tenant_id: str, partition_key: str) -> Workbook:
+    """The workbook of a clo partition, or WORKBOOK_NOT_FOUND."""
+    t = clo_tables.workbooks
+    query = sa.select(t).where(t.c.tenant_id == tenant_id, t.c.partition_key == partition_key)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise InputError("WORKBOOK_NOT_FOUND", "no workbook row for this partition", partition_key)
+    return Workbook(
+        tenant_id=tenant_id,
+        partition_key=partition_key,
+        workbook_id=row["workbook_id"],
+        name=row["name"],
+        status=row["status"],
+        report_date=row["report_date"],
+        sidecar=row["sidecar"] or {},
+    )
+
+
+def find_workbook(engine: Engine, tenant_id: str, *, workbook_id: str | None, name: str | None) -> Workbook | None:
+    """A tenant's processed workbook by id, else the latest landed one whose name or file name matches."""
+    t = clo_tables.workbooks
+    query = sa.select(t.c.partition_key).where(t.c.tenant_id == tenant_id, t.c.status == "processed")
+    if workbook_id:
+        query = query.where(t.c.workbook_id == workbook_id)
+    else:
+        query = query.where(sa.or_(t.c.name == name, t.c.file_name == name))
+    with engine.connect() as conn:
+        key = conn.execute(query.order_by(t.c.landed_at.desc()).limit(1)).scalar()
+    return load_workbook(engine, tenant_id, key) if key else None
+
+
+def load_holdings(engine: Engine, tenant_id: str, partition_key: str) -> pd.DataFrame:
+    """The workbook's canonical holdings (floats for numerics), in row order."""
+    t = clo_tables.holdings
+    query = (
+        sa.select(*(t.c[c] for c in HOLDING_FIELDS))
+        .where(t.c.tenant_id == tenant_id, t.c.partition_key == partition_key)
+        .order_by(t.c.sheet, t.c.row_index)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(HOLDING_FIELDS))
+    for col in ("par_amount", "market_value", "price", "spread"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    return frame
+
+
+def load_structure_sheets(engine: Engine, tenant_id: str, partition_key: str) -> dict[str, list[list[Any]]]:
+    """Cells of the workbook's Structure / Tests / Deal sheets (case-insensitive), by sheet name."""
+    t = clo_tables.sheet_rows
+    query = (
+        sa.select(t.c.sheet_name, t.c.row_index, t.c.cells)
+        .where(
+            t.c.tenant_id == tenant_id,
+            t.c.partition_key == partition_key,
+            sa.func.lower(t.c.sheet_name).in_(["structure", "tests", "deal"]),
+        )
+        .order_by(t.c.sheet_name, t.c.row_index)
+    )
+    sheets: dict[str, list[list[Any]]] = {}
+    last: dict[str, int] = {}
+    with engine.connect() as conn:
+        for name, row_index, cells in conn.execute(query):
+            rows = sheets.setdefault(name, [])
+            if name in last and row_index > last[name] + 1:
+                rows.append([])  # a skipped (empty) row ends a table
+            rows.append(list(cells or []))
+            last[name] = row_index
+    return sheets
+
+
+def deal_for(engine: Engine, workbook: Workbook, profiles: Mapping[str, Any] | None = None) -> DealInputs:
+    """Merged deal inputs: sidecar `deal` > Structure/Tests sheet > named profile > default profile."""
+    sheet_deal = parse_structure_sheets(load_structure_sheets(engine, workbook.tenant_id, workbook.partition_key))
+    return resolve_deal(
+        sidecar=workbook.sidecar,
+        sheet_deal=sheet_deal,
+        profiles=profiles if profiles is not None else load_profiles(),
+        fallback_as_of=workbook.report_date,
+    )
+
+
+def deal_id_of(deal: DealInputs, workbook: Workbook) -> str:
+    """The deal's name/id (deal inputs or sidecar), else the workbook name."""
+    return deal.deal_id or str(workbook.sidecar.get("deal_id") or "") or workbook.name
+
+
+def previous_values(
+    engine: Engine, tenant_id: str, deal_id: str, before: dt.date, exclude_partition: str
+) -> dict[str, list[tuple[dt.date, float | None, str]]]:
+    """Per test, earlier (report_date, value, status) of the same deal, oldest first (latest run per date)."""
+    t = tables.compliance_results
+    query = (
+        sa.select(t.c.test_id, t.c.report_date, t.c.current_value, t.c.status, t.c.executed_at)
+        .where(
+            t.c.tenant_id == tenant_id,
+            t.c.deal_id == deal_id,
+            t.c.report_date < before,
+            t.c.partition_key != exclude_partition,
+        )
+        .order_by(t.c.test_id, t.c.report_date, t.c.executed_at)
+    )
+    out: dict[str, dict[dt.date, tuple[float | None, str]]] = {}
+    with engine.connect() as conn:
+        for test_id, report_date, value, status, _ in conn.execute(query):
+            out.setdefault(test_id, {})[report_date] = (None if value is None else float(value), status)
+    return {k: [(d, v, s) for d, (v, s) in sorted(by_date.items())] for k, by_date in out.items()}
+
+
+@dataclass
+class WorkbookCompliance:
+    """Everything one workbook's compliance run writes."""
+
+    workbook: Workbook
+    deal: DealInputs
+    deal_id: str
+    run: ComplianceRun
+    results: pd.DataFrame
+    metrics: pd.DataFrame
+    holdings: pd.DataFrame
+    history: dict[str, list[tuple[dt.date, float | None, str]]]
+
+
+def run_workbook(engine: Engine, tenant_id: str, partition_key: str, executed_at: dt.datetime) -> WorkbookCompliance:
+    """Compute every test for a workbook partition and shape the three output frames."""
+    workbook = load_workbook(engine, tenant_id, partition_key)
+    deal = deal_for(engine, workbook)
+    holdings = load_holdings(engine, tenant_id, partition_key)
+    if holdings.empty:
+        raise InputError("NO_HOLDINGS", "the workbook has no holdings to test", partition_key)
+    run = compute(holdings, deal)
+    deal_id = deal_id_of(deal, workbook)
+    history = previous_values(engine, tenant_id, deal_id, deal.as_of_date, partition_key)
+    rows = []
+    for order, test in enumerate(run.tests):
+        published = test.published()
+        past = [v for _, v, _ in history.get(test.id, [])]
+        rows.append(
+            {
+                "workbook_id": workbook.workbook_id,
+                "report_date": deal.as_of_date,
+                "deal_id": deal_id,
+                "test_id": test.id,
+                "sort_order": order,
+                "name": test.name,
+                "category": test.category,
+                "direction": test.direction,
+                "unit": test.unit,
+                "status": test.status,
+                "current_value": published["current_value"],
+                "trigger_level": published["trigger_level"],
+                "target_level": published["target_level"],
+                "cushion": published["cushion"],
+                "cushion_pct": published["cushion_pct"],
+                "trend": trend_of([*past, test.current_value], test.direction, test.trigger_level),
+                "executed_at": executed_at,
+            }
+        )
+    results = pd.DataFrame(rows)
+    metrics = pd.DataFrame(
+        [
+            {
+                "workbook_id": workbook.workbook_id,
+                "report_date": deal.as_of_date,
+                "deal_id": deal_id,
+                "summary": run.summary(),
+                "metrics": run.published_metrics(),
+                "deal": deal_json(deal),
+                "executed_at": executed_at,
+            }
+        ]
+    )
+    fields = run.holdings
+    holding_rows = pd.DataFrame(
+        {
+            "workbook_id": workbook.workbook_id,
+            "holding_id": fields["holding_id"].astype(str),
+            "effective_rating": fields["effective_rating"].astype(str),
+            "rating_source": fields["rating_source"].astype(str),
+            "rating_factor": fields["rating_factor"].astype(float),
+            "in_ccc_bucket": fields["in_ccc_bucket"].astype(bool),
+            "years_to_maturity": [round_half_up(v) for v in fields["years_to_maturity"].astype(float)],
+        }
+    )
+    return WorkbookCompliance(workbook, deal, deal_id, run, results, metrics, holding_rows, history)
+
+
+def deal_json(deal: DealInputs) -> dict[str, Any]:
+    """The merged deal inputs in issue 4's shape (plus where they came from)."""
+    return {
+        "deal_id": deal.deal_id,
+        "as_of_date": deal.as_of_date.isoformat(),
+        "currency": deal.currency,
+        "accounts": {"principal_cash": deal.principal_cash},
+        "rates": {
+            "reference_rate_name": deal.reference_rate_name,
+            "reference_rate_pct": deal.reference_rate_pct,
+            "accrual_days": deal.accrual_days,
+            "day_count": deal.day_count,
+        },
+        "senior_fees_and_expenses": deal.senior_fees_and_expenses,
+        "defaulted_recovery_rate_pct": deal.defaulted_recovery_rate_pct,
+        "ccc_limit_pct": deal.ccc_limit_pct,
+        "domestic_country": deal.domestic_country,
+        "notes": [
+            {
+                "class": n.class_name,
+                "par": n.par,
+                "spread_bps": n.spread_bps,
+                "rating": n.rating,
+                "seniority": n.seniority,
+                "subordinated": n.subordinated,
+            }
+            for n in deal.notes
+        ],
+        "tests": [t.as_dict() for t in deal.tests],
+        "sources": dict(deal.sources),
+    }
+
+
+def trend_png(history: Mapping[str, Sequence[tuple[dt.date, float | None, str]]], current: WorkbookCompliance) -> str:
+    """A matplotlib PNG (base64) of each test's value over the deal's report dates, cushion-normalised.
+
+    Plotted as cushion % of trigger so every test shares one axis; 0 is the trigger line.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=80)
+    for test in current.run.tests:
+        points = [(d, v) for d, v, _ in history.get(test.id, []) if v is not None]
+        if test.current_value is not None:
+            points.append((current.deal.as_of_date, test.current_value))
+        if not points or test.trigger_level == 0:
+            continue
+        sign = 1.0 if test.direction == "min" else -1.0
+        ys = [sign * (v - test.trigger_level) / abs(test.trigger_level) * 100.0 for _, v in points]
+        ax.plot([d for d, _ in points], ys, marker="o", label=test.id)
+    ax.axhline(0.0, color="red", linewidth=1)
+    ax.set_ylabel("cushion, % of trigger")
+    ax.set_title(f"Compliance trend: {current.deal_id}")
+    ax.legend(fontsize=6, ncol=2)
+    fig.autofmt_xdate()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# --- scenarios --------------------------------------------------------------------------------------------
+
+
+def scenario_id(tenant_id: str, workbook_ref: str, name: str) -> str:
+    """Stable id per (tenant, workbook reference, scenario name): a changed file becomes a new version."""
+    return str(uuid.uuid5(SCENARIO_NAMESPACE, f"{tenant_id}:{workbook_ref}:{name}"))
+
+
+def next_version(engine: Engine, tenant_id: str, sid: str, partition_key: str) -> int:
+    """The partition's version if already recorded, else one more than the latest."""
+    t = tables.scenarios
+    with engine.connect() as conn:
+        existing = conn.execute(
+            sa.select(t.c.version).where(t.c.tenant_id == tenant_id, t.c.partition_key == partition_key)
+        ).scalar()
+        if existing is not None:
+            return int(existing)
+        latest = conn.execute(
+            sa.select(sa.func.max(t.c.version)).where(t.c.tenant_id == tenant_id, t.c.scenario_id == sid)
+        ).scalar()
+    return int(latest or 0) + 1
+
+
+@dataclass
+class ScenarioOutcome:
+    """A scenario version's rows (failed ones carry `errors` and no comparison)."""
+
+    scenario: pd.DataFrame
+    changes: pd.DataFrame
+    error: InputError | None
+
+
+def run_scenario(
+    engine: Engine, tenant_id: str, partition_key: str, file_name: str, document: Any, landed_at: dt.datetime
+) -> ScenarioOutcome:
+    """Validate, resolve the workbook, apply the changes, rerun every test and compare with the base."""
+    now = dt.datetime.now(dt.UTC)
+    doc = document if isinstance(document, Mapping) else {}
+    name = str(doc.get("name") or file_name)
+    ref = str(doc.get("workbook_id") or doc.get("workbook") or "")
+    sid = scenario_id(tenant_id, ref, name)
+    version = next_version(engine, tenant_id, sid, partition_key)
+    row: dict[str, Any] = {
+        "scenario_id": sid,
+        "version": version,
+        "name": name,
+        "description": str(doc.get("description") or ""),
+        "workbook_id": None,
+        "file_name": file_name,
+        "status": "failed",
+        "errors": [],
+        "document": document if isinstance(document, Mapping | list) else {"value": str(document)},
+        "comparison": None,
+        "results": None,
+        "calculated_at": None,
+        "landed_at": landed_at,
+    }
+    empty_changes = pd.DataFrame(
+        columns=["scenario_id", "version", "order_index", "change_type", "target_cusip", "change_data", "par_delta"]
+    )
+    try:
+        scenario: Scenario = validate(document)
+        workbook = find_workbook(engine, tenant_id, workbook_id=scenario.workbook_id, name=scenario.workbook)
+        if workbook is None:
+            field = "workbook_id" if scenario.workbook_id else "workbook"
+            raise ScenarioInvalidError(
+                [ValidationIssue(field, f"No processed workbook {ref!r} for this tenant", "WORKBOOK_NOT_FOUND")]
+            )
+        row["workbook_id"] = workbook.workbook_id
+        base_holdings = load_holdings(engine, tenant_id, workbook.partition_key)
+        deal = deal_for(engine, workbook)
+        frame, trades = apply_changes(base_holdings, scenario)
+        base = compute(base_holdings, deal, with_details=False)
+        other = compute(frame, deal, with_details=False)
+    except ScenarioInvalidError as error:
+        row["errors"] = [i.as_dict() for i in error.issues]
+        return ScenarioOutcome(
+            pd.DataFrame([row]),
+            empty_changes,
+            InputError("VALIDATION_ERROR", str(error), partition_key, {"details": row["errors"]}),
+        )
+    comparison = {
+        "scenario_id": sid,
+        "workbook_id": workbook.workbook_id,
+        "calculated_at": now.isoformat().replace("+00:00", "Z"),
+        "comparison": publish(compare(base, other)),
+    }
+    row |= {
+        "status": "calculated",
+        "comparison": comparison,
+        "results": {
+            "summary": other.summary(),
+            "tests": [t.published() for t in other.tests],
+            "base_tests": [t.published() for t in base.tests],
+            "metrics": other.published_metrics(),
+        },
+        "calculated_at": now,
+    }
+    changes = pd.DataFrame(
+        [
+            {
+                "scenario_id": sid,
+                "version": version,
+                "order_index": t["order_index"],
+                "change_type": t["change_type"],
+                "target_cusip": None if t["target_cusip"] is None else str(t["target_cusip"]),
+                "change_data": t["data"],
+                "par_delta": float(t["par_delta"]),
+            }
+            for t in trades
+        ]
+    )
+    return ScenarioOutcome(pd.DataFrame([row]), changes, None)
+
+
+def workbook_pending(engine: Engine, tenant_id: str, document: Any) -> bool:
+    """True when the scenario's workbook has landed but is not processed yet (the scenario should wait).
+
+    Matches a clo landing of the tenant by workbook id, file name or sidecar name whose workbook row is
+    missing or still pending/processing.
+    """
+    from orchestration.clo.ids import workbook_id as make_workbook_id
+    from orchestration.core.schema import landing_log as log
+
+    if not isinstance(document, Mapping):
+        return False
+    ref = str(document.get("workbook_id") or document.get("workbook") or "")
+    if not ref:
+        return False
+    w = clo_tables.workbooks
+    with engine.connect() as conn:
+        landings = conn.execute(
+            sa.select(log.c.partition_key, log.c.file_name, log.c.sidecar, log.c.sha256).where(
+                log.c.tenant_id == tenant_id, log.c.domain == "clo", log.c.status == "accepted"
+            )
+        ).all()
+        for key, file_name, sidecar, sha in landings:
+            names = {file_name, (sidecar or {}).get("name"), make_workbook_id(tenant_id, sha) if sha else None}
+            if ref not in names:
+                continue
+            status = conn.execute(
+                sa.select(w.c.status).where(w.c.tenant_id == tenant_id, w.c.partition_key == key)
+            ).scalar()
+            if status in (None, "pending", "processing"):
+                return True
+    return False

@@ -1,0 +1,400 @@
+"""End to end: land two month-end demo workbooks (issue 3's assets), run compliance, scenarios, alerts, the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from api.keys import create_api_key
+from api.main import create_app
+from orchestration.clo import demo as clo_demo
+from orchestration.clo.assets import clo_file_assets
+from orchestration.compliance import alerting, tables
+from orchestration.compliance.alerts import parse_config
+from orchestration.compliance.assets import compliance_file_assets, scenario_file_assets
+from orchestration.compliance.engine import compute
+from orchestration.compliance.pipeline import deal_for, load_holdings, load_workbook
+from orchestration.core import landing_log
+from orchestration.core.resources import WarehouseResource
+from tests.api.helpers import api_settings, assert_envelope
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+
+class Lander:
+    """Lands files in a private landing zone and runs the given assets for the new partition."""
+
+    def __init__(self, platform: Any, root: Path) -> None:
+        self.platform = platform
+        self.root = root
+        self.cursors: dict[str, str | None] = {}
+
+    def land(self, tenant: str, domain: str, name: str, content: bytes | str, sidecar: dict | None = None) -> str:
+        path = self.root / "landing" / tenant / domain / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if sidecar is not None:
+            path.with_name(f"{name}.meta.json").write_text(json.dumps(sidecar))
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        evaluation = landing_log.evaluate(
+            self.platform.warehouse,
+            domain,
+            self.cursors.get(domain),
+            landing_root=self.root / "landing",
+            archive_root=self.root / "archive",
+            settle_seconds=0,
+        )
+        self.cursors[domain] = evaluation.cursor
+        (request,) = evaluation.requests
+        self.platform.instance.add_dynamic_partitions(f"{domain}_files", [request.partition_key])
+        return request.partition_key
+
+    def run(self, key: str, assets: list[dg.AssetsDefinition]) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            assets,
+            partition_key=key,
+            instance=self.platform.instance,
+            resources={"warehouse": WarehouseResource()},
+            tags={"tenant": key.split(".")[0]},
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def world(platform, tmp_path_factory):
+    suffix = uuid.uuid4().hex[:6]
+    a, b = f"cmpa-{suffix}", f"cmpb-{suffix}"
+    lander = Lander(platform, tmp_path_factory.mktemp("compliance"))
+    first = clo_demo.generate_holdings(n_holdings=60)
+    months = (first, clo_demo.next_month(first))
+    keys = []
+    for as_of, holdings in zip(clo_demo.REPORT_DATES, months, strict=True):
+        content = clo_demo.workbook_bytes(holdings, as_of)
+        key = lander.land(a, "clo", f"clo_{as_of:%Y_%m}.xlsx", content, clo_demo.sidecar(as_of))
+        result = lander.run(key, [*clo_file_assets, *compliance_file_assets])
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        keys.append(key)
+    engine = platform.warehouse
+    wb = [load_workbook(engine, a, k) for k in keys]
+    app = create_app(api_settings(), instance=platform.instance)
+    client = TestClient(app)
+    client.__enter__()
+    headers = {
+        "a": {"X-API-Key": create_api_key(engine, a, "compliance tests")},
+        "b": {"X-API-Key": create_api_key(engine, b, "compliance tests")},
+    }
+    yield {"lander": lander, "a": a, "b": b, "keys": keys, "wb": wb, "client": client, "h": headers}
+    client.__exit__(None, None, None)
+
+
+def _results(engine, tenant: str, key: str) -> dict[str, Any]:
+    r = tables.compliance_results
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(r).where(r.c.tenant_id == tenant, r.c.partition_key == key)).mappings().all()
+    return {row["test_id"]: row for row in rows}
+
+
+def test_results_use_the_structure_sheet_and_match_a_recomputation(platform, world):
+    engine, a, key = platform.warehouse, world["a"], world["keys"][1]
+    rows = _results(engine, a, key)
+    assert set(rows) == {
+        "oc_senior", "ic_senior", "warf_test", "was_test", "wal_test", "diversity_test", "ccc_bucket",
+        "conc_single_obligor", "conc_industry", "conc_country",
+    }  # fmt: skip
+    # Levels come from the demo's Structure sheet (OC trigger 125 / target 128), not the default profile (115/120).
+    assert float(rows["oc_senior"]["trigger_level"]) == 125.0
+    assert float(rows["oc_senior"]["target_level"]) == 128.0
+    assert rows["oc_senior"]["deal_id"] == clo_demo.DEAL_NAME
+    assert rows["oc_senior"]["report_date"] == clo_demo.REPORT_DATES[1]
+    # The stored values equal an independent recomputation from the stored holdings.
+    workbook = world["wb"][1]
+    deal = deal_for(engine, workbook)
+    assert deal.principal_cash == 2_500_000
+    assert [n.class_name for n in deal.notes][-1] == "Subordinated"
+    assert deal.notes[-1].subordinated
+    run = compute(load_holdings(engine, a, key), deal)
+    for test in run.tests:
+        assert float(rows[test.id]["current_value"]) == test.published()["current_value"]
+        assert rows[test.id]["status"] == test.status
+
+
+def test_second_month_has_history_and_the_ccc_bucket_deteriorates(platform, world):
+    engine, a = platform.warehouse, world["a"]
+    first, second = (_results(engine, a, k) for k in world["keys"])
+    assert float(second["ccc_bucket"]["current_value"]) > float(first["ccc_bucket"]["current_value"])
+    assert second["ccc_bucket"]["trend"] in ("deteriorating", "stable")
+    assert all(row["trend"] == "stable" for row in first.values())  # a single value is stable
+
+
+def test_compliance_api(world):
+    client, h, wb = world["client"], world["h"], world["wb"]
+    wid = wb[1].workbook_id
+    body = client.get(f"/api/v1/workbooks/{wid}/compliance", headers=h["a"]).json()
+    assert body["workbook_id"] == wid
+    assert body["summary"]["total_tests"] == 10
+    assert sum(body["summary"][s] for s in ("passed", "warning", "failed")) == 10
+    oc = next(t for t in body["tests"] if t["id"] == "oc_senior")
+    assert [p["date"] for p in oc["history"]] == ["2026-01-31", "2025-12-31"]
+    assert oc["cushion"] == pytest.approx(oc["current_value"] - 125.0, abs=1e-4)
+    detail = client.get(f"/api/v1/workbooks/{wid}/compliance/ccc_bucket", headers=h["a"]).json()
+    assert "ccc_excess_allocation" in detail["intermediates"]
+    history = client.get(f"/api/v1/workbooks/{wid}/compliance/history", headers=h["a"]).json()
+    assert [e["report_date"] for e in history["data"]] == ["2025-12-31", "2026-01-31"]
+    trend = client.get(f"/api/v1/workbooks/{wid}/compliance/trend", headers=h["a"]).json()
+    assert len(next(t for t in trend["tests"] if t["id"] == "warf_test")["values"]) == 2
+    tests = client.get("/api/v1/compliance/tests?limit=5", headers=h["a"]).json()
+    assert len(tests["data"]) == 5
+    assert tests["pagination"]["has_more"]
+    nxt = client.get(f"/api/v1/compliance/tests?limit=5&cursor={tests['pagination']['cursor']}", headers=h["a"])
+    assert nxt.json()["data"][0]["id"] != tests["data"][0]["id"]
+
+
+def test_compliance_api_errors_and_tenant_isolation(world):
+    client, h, wid = world["client"], world["h"], world["wb"][1].workbook_id
+    response = client.get(f"/api/v1/workbooks/{wid}/compliance", headers=h["b"])
+    assert response.status_code == 404
+    assert_envelope(response, 404, "RESOURCE_NOT_FOUND")
+    assert client.get(f"/api/v1/workbooks/{wid}/compliance/nope", headers=h["a"]).status_code == 404
+    assert client.get("/api/v1/workbooks/not-a-uuid/compliance", headers=h["a"]).status_code == 422
+    bad_cursor = client.get(f"/api/v1/workbooks/{wid}/compliance/history?cursor=zzz", headers=h["a"])
+    assert bad_cursor.status_code == 422
+    assert client.get(f"/api/v1/workbooks/{wid}/compliance").status_code == 401
+
+
+def test_metrics_and_holding_fields_for_the_clo_routes(platform, world):
+    from api.routers.compliance import compliance_metrics, holding_compliance_fields
+
+    wid, a = world["wb"][1].workbook_id, world["a"]
+    with platform.warehouse.connect() as conn:
+        metrics = compliance_metrics(conn, a, wid)
+        fields = holding_compliance_fields(conn, a, wid)
+        assert compliance_metrics(conn, world["b"], wid) is None
+    assert metrics is not None
+    assert metrics["metrics"]["warf_rounded_up"] >= metrics["metrics"]["warf"]
+    assert metrics["summary"]["total_tests"] == 10
+    assert len(fields) == metrics["metrics"]["holding_count"]
+    ccc = [f for f in fields.values() if f["in_ccc_bucket"]]
+    assert all(f["rating_factor"] >= 4770 for f in ccc)
+
+
+def _ccc_cusips(platform, tenant: str, key: str) -> list[str]:
+    from orchestration.clo.tables import holdings
+
+    hc = tables.holding_compliance
+    with platform.warehouse.connect() as conn:
+        return sorted(
+            set(
+                conn.execute(
+                    sa.select(holdings.c.cusip)
+                    .join(
+                        hc,
+                        sa.and_(
+                            hc.c.holding_id == holdings.c.holding_id, hc.c.partition_key == holdings.c.partition_key
+                        ),
+                    )
+                    .where(hc.c.tenant_id == tenant, hc.c.partition_key == key, hc.c.in_ccc_bucket)
+                ).scalars()
+            )
+        )
+
+
+def test_scenario_round_trip_versions_and_api(platform, world):
+    lander, a, client, h = world["lander"], world["a"], world["client"], world["h"]
+    wid = world["wb"][1].workbook_id
+    cusips = _ccc_cusips(platform, a, world["keys"][1])
+    assert cusips
+    doc = {
+        "name": "Sell CCC",
+        "workbook_id": wid,
+        "changes": [{"type": "remove_position", "data": {"cusip": c}} for c in cusips],
+    }
+    k1 = lander.land(a, "scenarios", "sell_ccc.yaml", json.dumps(doc).replace('"', '"'))
+    assert lander.run(k1, scenario_file_assets).success
+    doc["description"] = "second version"
+    doc["changes"] = doc["changes"][:1]
+    k2 = lander.land(a, "scenarios", "sell_ccc_v2.json", json.dumps(doc))
+    assert lander.run(k2, scenario_file_assets).success
+    listing = client.get(f"/api/v1/workbooks/{wid}/scenarios", headers=h["a"]).json()
+    (scenario,) = listing["data"]
+    assert scenario["version"] == 2
+    sid = scenario["id"]
+    versions = client.get(f"/api/v1/scenarios/{sid}/versions", headers=h["a"]).json()["data"]
+    assert [v["version"] for v in versions] == [1, 2]
+    assert client.get(f"/api/v1/scenarios/{sid}/trades", headers=h["a"]).json()["pagination"]["total_count"] == 1
+    compare = client.get(f"/api/v1/scenarios/{sid}/compare", headers=h["a"]).json()
+    assert compare["comparison"]["metrics"][0]["name"] == "Total Par"
+    # version 1 removed every CCC holding: its stored result passes the CCC test
+    s = tables.scenarios
+    with platform.warehouse.connect() as conn:
+        v1 = conn.execute(sa.select(s.c.results).where(s.c.tenant_id == a, s.c.partition_key == k1)).scalar()
+    ccc = next(t for t in v1["tests"] if t["id"] == "ccc_bucket")
+    assert ccc["status"] == "passed"
+    assert ccc["current_value"] == 0
+    impact = client.get(f"/api/v1/scenarios/{sid}/compliance", headers=h["a"]).json()
+    assert len(impact["tests"]) == 10
+    assert client.get(f"/api/v1/scenarios/{sid}", headers=h["b"]).status_code == 404
+
+
+def test_invalid_scenario_fails_visibly_with_field_paths(platform, world):
+    lander, a, client, h = world["lander"], world["a"], world["client"], world["h"]
+    wid = world["wb"][1].workbook_id
+    doc = {
+        "name": "Bad",
+        "workbook_id": wid,
+        "changes": [{"type": "add_position", "data": {"issuer": "X", "cusip": "1", "par_amount": -1}}],
+    }
+    key = lander.land(a, "scenarios", "bad.json", json.dumps(doc))
+    result = lander.run(key, scenario_file_assets)
+    assert not result.success
+    s = tables.scenarios
+    with platform.warehouse.connect() as conn:
+        row = conn.execute(sa.select(s).where(s.c.tenant_id == a, s.c.partition_key == key)).mappings().one()
+    assert row["status"] == "failed"
+    assert row["errors"] == [
+        {
+            "field": "changes[0].data.par_amount",
+            "message": "Par amount must be positive",
+            "code": "POSITIVE_NUMBER_REQUIRED",
+        }
+    ]
+    detail = client.get(f"/api/v1/scenarios/{row['scenario_id']}", headers=h["a"]).json()
+    assert detail["errors"][0]["code"] == "POSITIVE_NUMBER_REQUIRED"
+    assert client.get(f"/api/v1/scenarios/{row['scenario_id']}/compare", headers=h["a"]).status_code == 404
+
+
+def test_alerts_fire_once_per_cooldown_and_events_on_status_change(platform, world):
+    engine, a, key, client, h = platform.warehouse, world["a"], world["keys"][1], world["client"], world["h"]
+    config = parse_config(
+        [("t.yaml", {"rules": [{"id": "warf-high", "name": "WARF above 1", "condition": {"metric": "warf_test",
+          "operator": "greater_than", "threshold": 1}, "severity": "critical", "channels": ["email"],
+          "recipients": ["x@example.com"], "cooldown_minutes": 60}]})]
+    )  # fmt: skip
+    t0 = dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.UTC)
+    first = alerting.process_partition(engine, a, key, config, now=t0)
+    assert [f["rule_id"] for f in first.fired] == ["warf-high"]
+    assert first.fired[0]["deliveries"][0]["status"] == "skipped"  # no SMTP configured
+    again = alerting.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=59))
+    assert again.fired == []
+    assert again.suppressed == ["warf-high"]
+    later = alerting.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=60))
+    assert len(later.fired) == 1
+    history = client.get("/api/v1/alerts/warf-high/history", headers=h["a"]).json()
+    assert history["pagination"]["total_count"] == 2
+    assert client.get("/api/v1/alerts/warf-high/history", headers=h["b"]).status_code == 404
+    # events: emitted once per (partition, test) for failed/warning statuses that changed
+    e = tables.compliance_events
+    with engine.connect() as conn:
+        events = conn.execute(
+            sa.select(e.c.test_id, e.c.event).where(e.c.tenant_id == a, e.c.partition_key == key)
+        ).all()
+    rows = _results(engine, a, key)
+    assert all(f"compliance.{rows[t]['status']}" == ev for t, ev in events)
+
+
+def test_sensor_requests_an_alert_run_and_the_job_runs(platform, world):
+    from orchestration.compliance.definitions import compliance_alert_sensor, compliance_alerts_job
+
+    context = dg.build_sensor_context(instance=platform.instance)
+    requests = list(compliance_alert_sensor(context) or [])
+    assert requests
+    request = requests[-1]
+    config = request.run_config["ops"]["evaluate_compliance_alerts"]["config"]
+    assert config["partition_key"].startswith(config["tenant_id"] + ".")
+    result = compliance_alerts_job.execute_in_process(
+        run_config=request.run_config, instance=platform.instance, resources={"warehouse": WarehouseResource()}
+    )
+    assert result.success
+
+
+def test_dbt_models_build_and_carry_the_status_changes(platform, world):
+    platform.run_dbt("build", "--select", "staging.compliance", "marts.compliance")
+    a = world["a"]
+    with platform.warehouse.connect() as conn:
+        summary = conn.execute(
+            sa.text(
+                "select workbook_id, total_tests, warf_rounded_up from marts.clo_compliance_summary "
+                "where tenant_id = :t"
+            ),
+            {"t": a},
+        ).all()
+        tests = conn.execute(
+            sa.text(
+                "select report_date, previous_status, status, status_changed from marts.clo_compliance_tests "
+                "where tenant_id = :t and test_id = 'ccc_bucket' order by report_date"
+            ),
+            {"t": a},
+        ).all()
+    assert {row.workbook_id for row in summary} == {w.workbook_id for w in world["wb"]}
+    assert all(row.total_tests == 10 for row in summary)
+    assert tests[0].previous_status is None
+    assert tests[1].previous_status == tests[0].status
+    assert tests[1].status_changed == (tests[1].status != tests[0].status)
+
+
+def test_clo_routes_serve_the_compliance_metrics_and_holding_fields(platform, world):
+    """/workbooks/{id}/metrics and /holdings join the latest compliance run (the CLO marts built first)."""
+    from api.routers.compliance import compliance_metrics, holding_compliance_fields
+
+    platform.run_dbt("build", "--select", "staging.clo", "marts.clo")
+    wid, a = world["wb"][1].workbook_id, world["a"]
+    with platform.warehouse.connect() as conn:
+        metrics = compliance_metrics(conn, a, wid)
+        fields = holding_compliance_fields(conn, a, wid)
+
+    client, h = world["client"], world["h"]
+    served = client.get(f"/api/v1/workbooks/{wid}/metrics", headers=h["a"]).json()
+    assert served["compliance"]["metrics"]["warf"] == metrics["metrics"]["warf"]
+    page = client.get(f"/api/v1/workbooks/{wid}/holdings?limit=50", headers=h["a"]).json()["data"]
+    assert page
+    assert all(row["effective_rating"] == fields[row["id"]]["effective_rating"] for row in page)
+    assert all(row["in_ccc_bucket"] == fields[row["id"]]["in_ccc_bucket"] for row in page)
+
+
+def test_alert_and_event_webhooks_reach_a_local_server_signed(platform, world, monkeypatch):
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from orchestration.compliance.webhooks import SIGNATURE_HEADER, verify
+    from tests.compliance.test_webhooks import Recorder
+
+    Recorder.scripts, Recorder.received = {}, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    monkeypatch.setenv("CB_TEST_HOOK_SECRET", "s3cret")
+    engine, a, key = platform.warehouse, world["a"], world["keys"][0]
+    config = parse_config(
+        [("t.yaml", {
+            "rules": [{"id": "ccc-hook", "name": "CCC above 0", "condition": {"metric": "ccc_pct",
+                       "operator": "greater_than", "threshold": 0}, "channels": ["webhook"],
+                       "webhook_url": f"{url}/alert", "webhook_secret_env": "CB_TEST_HOOK_SECRET",
+                       "cooldown_minutes": 5}],
+            "webhooks": [{"id": "events", "url": f"{url}/events", "secret_env": "CB_TEST_HOOK_SECRET"}],
+        })]
+    )  # fmt: skip
+    try:
+        outcome = alerting.process_partition(engine, a, key, config, sleep=lambda s: None)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert outcome.fired[0]["deliveries"][0]["status"] == "delivered"
+    alerts = [r for r in Recorder.received if r["path"] == "/alert"]
+    assert len(alerts) == 1
+    body = json.loads(alerts[0]["body"])
+    assert body["event"] == "alert.triggered"
+    assert body["metadata"] == {"tenant_id": a, "webhook_id": "ccc-hook", "delivery_attempt": 1}
+    assert verify(alerts[0]["body"], "s3cret", alerts[0]["headers"][SIGNATURE_HEADER])
+    events = [json.loads(r["body"]) for r in Recorder.received if r["path"] == "/events"]
+    rows = _results(engine, a, key)
+    expected = {t for t, row in rows.items() if row["status"] in ("failed", "warning")}
+    assert {e["data"]["test_id"] for e in events} == expected  # first report date: every non-pass is a change
+    assert all(e["event"] == f"compliance.{rows[e['data']['test_id']]['status']}" for e in events)
