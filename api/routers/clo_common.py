@@ -1,0 +1,159 @@
+"""Shared pieces of the CLO routers: keyset paging over any sort kind, number conversion, workbook lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Depends, Path, Query
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from api.errors import not_found
+from api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_CURSOR_LENGTH,
+    MAX_LIMIT,
+    Cursor,
+    Order,
+    PageInfo,
+    PageParams,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    keyset_page,
+)
+from api.routers import clo_tables as t
+from api.runtime import Runtime
+
+T = TypeVar("T")
+SortKind = Literal["text", "int", "datetime", "number"]
+WorkbookId = Annotated[uuid.UUID, Path(description="Workbook UUID.")]
+WORKBOOK_ID = "550e8400-e29b-41d4-a716-446655440000"
+
+
+async def asc_page_params(
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH, description="`pagination.cursor` of the previous page; omit for the first."
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (max 200).")] = DEFAULT_LIMIT,
+    order: Annotated[Order, Query(description="Sort direction.")] = "asc",
+) -> PageParams:
+    """Page parameters for row-ordered collections (holdings, sheet rows), ascending by default."""
+    return PageParams(cursor=cursor, limit=limit, order=order)
+
+
+AscPageQuery = Annotated[PageParams, Depends(asc_page_params)]
+
+
+def number(value: Any) -> float | None:
+    """Numeric (Decimal) cells as JSON numbers."""
+    if value is None:
+        return None
+    return float(value) if isinstance(value, decimal.Decimal | int | float) else float(str(value))
+
+
+def keyset(
+    db: Connection,
+    runtime: Runtime,
+    page: PageParams,
+    *,
+    columns: Sequence[Any],
+    filters: Sequence[ColumnElement[bool]],
+    count_from: Any,
+    sort: str,
+    sort_expr: ColumnElement[Any],
+    kind: SortKind,
+    id_expr: ColumnElement[Any],
+    count_key: tuple[Any, ...],
+    build: Callable[[Any], T],
+) -> tuple[list[T], PageInfo]:
+    """One keyset page in (sort, id) order: `sort_expr` must never be null (coalesce it) and `id_expr` unique."""
+    after: Cursor | None = None
+    if page.cursor:
+        decoded = decode_cursor(page.cursor, sort=sort, order=page.order, kind="text" if kind == "number" else kind)
+        value = decoded.value
+        if kind == "number":
+            try:
+                value = float(value)
+            except ValueError:
+                raise invalid_cursor("cursor value is invalid: not a number") from None
+        after = Cursor(sort=sort, order=page.order, value=value, id=decoded.id)
+    stmt = keyset_page(
+        sa.select(*columns, sort_expr.label("sort_value"), id_expr.label("id_value")).where(*filters),
+        sort_column=sort_expr,
+        id_column=id_expr,
+        order=page.order,
+        after=after,
+        limit=page.limit,
+    )
+    rows = db.execute(stmt).all()
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    total = runtime.counts.get(count_key)
+    if total is None:
+        total = int(db.execute(sa.select(sa.func.count()).select_from(count_from).where(*filters)).scalar_one())
+        runtime.counts.put(count_key, total)
+    cursor = None
+    if has_more:
+        last = rows[-1]
+        value = str(last.sort_value) if kind == "number" else last.sort_value
+        cursor = encode_cursor(Cursor(sort=sort, order=page.order, value=value, id=str(last.id_value)))
+    return [build(row) for row in rows], PageInfo(cursor=cursor, has_more=has_more, total_count=total)
+
+
+def in_memory_page(items: list[T], page: PageParams, key: Callable[[T], str], sort: str) -> tuple[list[T], PageInfo]:
+    """Keyset paging over a small in-memory list (profiles, aliases, functions), sorted by a unique text key."""
+    ordered = sorted(items, key=key, reverse=page.order == "desc")
+    if page.cursor:
+        after = decode_cursor(page.cursor, sort=sort, order=page.order, kind="text")
+        if page.order == "asc":
+            ordered = [i for i in ordered if key(i) > after.id]
+        else:
+            ordered = [i for i in ordered if key(i) < after.id]
+    chunk = ordered[: page.limit]
+    has_more = len(ordered) > page.limit
+    cursor = (
+        encode_cursor(Cursor(sort=sort, order=page.order, value=key(chunk[-1]), id=key(chunk[-1])))
+        if has_more
+        else None
+    )
+    return chunk, PageInfo(cursor=cursor, has_more=has_more, total_count=len(items))
+
+
+def require_workbook(db: Connection, tenant_id: str, workbook_id: uuid.UUID | str) -> Any:
+    """The caller's workbook row from marts.clo_workbooks, or 404 (another tenant's is indistinguishable)."""
+    row = db.execute(
+        sa.select(t.workbooks).where(
+            t.workbooks.c.tenant_id == tenant_id, t.workbooks.c.workbook_id == str(workbook_id)
+        )
+    ).first()
+    if row is None:
+        raise not_found("workbook", str(workbook_id))
+    return row
+
+
+def text_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A never-null text sort key."""
+    return sa.func.coalesce(sa.cast(column, sa.Text), "")
+
+
+def number_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A never-null numeric sort key (nulls sort as the smallest value)."""
+    return sa.func.coalesce(sa.cast(column, sa.Numeric), sa.literal(-1e30, sa.Numeric))
+
+
+def date_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A never-null, lexicographically ordered date key (YYYY-MM-DD, nulls first)."""
+    return sa.func.coalesce(sa.func.to_char(column, "YYYY-MM-DD"), "")
+
+
+def iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,210 @@
+"""CLO insights across workbooks (seed 000 Insights API): one insight, trends over report dates, correlations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Caller, Db, requires
+from api.errors import error_responses, not_found
+from api.routers import clo_tables as t
+from api.routers.clo_common import WORKBOOK_ID, iso, number, require_workbook
+from api.routers.clo_workbooks import InsightOut, insight_out
+from orchestration.clo.insights import CORRELATION_FIELDS
+
+router = APIRouter(tags=["clo insights"], dependencies=[requires("read:clo")])
+ERRORS = error_responses(401, 403, 404, 422, 429, 503)
+
+
+class TrendPoint(BaseModel):
+    """Portfolio metrics of one processed workbook (one report date)."""
+
+    report_date: str | None
+    workbook_id: str
+    name: str
+    holding_count: int
+    total_par: float
+    total_mv: float
+    ccc_pct: float | None
+    defaulted_pct: float | None
+    wa_spread: float | None
+    wa_price: float | None
+
+
+class TrendsOut(BaseModel):
+    """The tenant's metrics over its report dates and the trend insights of the latest workbook."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "series": [
+                        {
+                            "report_date": "2025-12-31",
+                            "workbook_id": WORKBOOK_ID,
+                            "name": "CLO_Portfolio_2025_12.xlsx",
+                            "holding_count": 300,
+                            "total_par": 500000000,
+                            "total_mv": 485000000,
+                            "ccc_pct": 6.5,
+                            "defaulted_pct": 0.4,
+                            "wa_spread": 380.5,
+                            "wa_price": 97.2,
+                        }
+                    ],
+                    "trends": [],
+                }
+            ]
+        }
+    )
+
+    series: list[TrendPoint]
+    trends: list[InsightOut]
+
+
+class CorrelationOut(BaseModel):
+    """Pearson correlation of two numeric holding fields across a workbook's holdings."""
+
+    field_a: str
+    field_b: str
+    pearson_r: float | None = Field(description="Null when fewer than 3 pairs or a constant field.")
+    n: int
+
+
+class CorrelationsOut(BaseModel):
+    """Every pair of numeric fields for one workbook, and the correlation insights (|r| >= 0.5)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workbook_id": WORKBOOK_ID,
+                    "report_date": "2026-01-31",
+                    "correlations": [{"field_a": "spread", "field_b": "price", "pearson_r": -0.62, "n": 298}],
+                    "insights": [],
+                }
+            ]
+        }
+    )
+
+    workbook_id: str
+    report_date: str | None
+    correlations: list[CorrelationOut]
+    insights: list[InsightOut]
+
+
+@router.get("/insights/trends", summary="Get trend analysis", responses=error_responses(401, 403, 422, 429, 503))
+def get_trends(
+    db: Db,
+    caller: Caller,
+    report_date_from: Annotated[dt.date | None, Query(description="Report dates on or after.")] = None,
+    report_date_to: Annotated[dt.date | None, Query(description="Report dates on or before.")] = None,
+    deal_name: Annotated[str | None, Query(max_length=255, description="Only workbooks of this deal.")] = None,
+) -> TrendsOut:
+    """Par, MV, CCC share, defaults and weighted spread/price per report date, plus the latest trend insights."""
+    w = t.workbooks
+    filters = [w.c.tenant_id == caller.tenant_id, w.c.status == "processed", w.c.report_date.is_not(None)]
+    if report_date_from is not None:
+        filters.append(w.c.report_date >= report_date_from)
+    if report_date_to is not None:
+        filters.append(w.c.report_date <= report_date_to)
+    if deal_name is not None:
+        filters.append(w.c.deal_name == deal_name)
+    rows = db.execute(sa.select(w).where(*filters).order_by(w.c.report_date, w.c.created_at)).all()
+    series = [
+        TrendPoint(
+            report_date=iso(r.report_date),
+            workbook_id=r.workbook_id,
+            name=r.name,
+            holding_count=int(r.holding_count or 0),
+            total_par=number(r.total_par) or 0.0,
+            total_mv=number(r.total_mv) or 0.0,
+            ccc_pct=number(r.ccc_pct),
+            defaulted_pct=number(r.defaulted_pct),
+            wa_spread=number(r.wa_spread),
+            wa_price=number(r.wa_price),
+        )
+        for r in rows
+    ]
+    trends: list[InsightOut] = []
+    if rows:
+        i = t.insights
+        latest = rows[-1].workbook_id
+        trend_rows = db.execute(
+            sa.select(i)
+            .where(i.c.tenant_id == caller.tenant_id, i.c.workbook_id == latest, i.c.type == "trend")
+            .order_by(i.c.title, i.c.insight_id)
+        ).all()
+        trends = [insight_out(r) for r in trend_rows]
+    return TrendsOut(series=series, trends=trends)
+
+
+@router.get("/insights/correlations", summary="Get correlation analysis", responses=ERRORS)
+def get_correlations(
+    db: Db,
+    caller: Caller,
+    workbook_id: Annotated[
+        uuid.UUID | None, Query(description="Workbook to analyse; default the latest processed one.")
+    ] = None,
+) -> CorrelationsOut:
+    """Pearson r (Postgres `corr`) for every pair of spread, price, coupon and par across the holdings."""
+    w = t.workbooks
+    if workbook_id is not None:
+        workbook = require_workbook(db, caller.tenant_id, workbook_id)
+    else:
+        workbook = db.execute(
+            sa.select(w)
+            .where(w.c.tenant_id == caller.tenant_id, w.c.status == "processed")
+            .order_by(w.c.report_date.desc().nulls_last(), w.c.created_at.desc())
+            .limit(1)
+        ).first()
+        if workbook is None:
+            raise not_found("processed workbook", caller.tenant_id)
+    h = t.holdings
+    pairs = list(itertools.combinations(CORRELATION_FIELDS, 2))
+    columns: list[Any] = []
+    for a, b in pairs:
+        columns.append(sa.func.corr(h.c[a], h.c[b]).label(f"r_{a}_{b}"))
+        columns.append(sa.func.count().filter(sa.and_(h.c[a].is_not(None), h.c[b].is_not(None))).label(f"n_{a}_{b}"))
+    stats = db.execute(
+        sa.select(*columns).where(h.c.tenant_id == caller.tenant_id, h.c.workbook_id == workbook.workbook_id)
+    ).one()
+    correlations = [
+        CorrelationOut(
+            field_a=a,
+            field_b=b,
+            pearson_r=round(float(v), 6) if (v := getattr(stats, f"r_{a}_{b}")) is not None else None,
+            n=int(getattr(stats, f"n_{a}_{b}")),
+        )
+        for a, b in pairs
+    ]
+    i = t.insights
+    insight_rows = db.execute(
+        sa.select(i)
+        .where(i.c.tenant_id == caller.tenant_id, i.c.workbook_id == workbook.workbook_id, i.c.type == "correlation")
+        .order_by(i.c.title, i.c.insight_id)
+    ).all()
+    return CorrelationsOut(
+        workbook_id=workbook.workbook_id,
+        report_date=iso(workbook.report_date),
+        correlations=correlations,
+        insights=[insight_out(r) for r in insight_rows],
+    )
+
+
+@router.get("/insights/{insight_id}", summary="Get insight details", responses=ERRORS)
+def get_insight(
+    db: Db, caller: Caller, insight_id: Annotated[uuid.UUID, Path(description="Insight UUID.")]
+) -> InsightOut:
+    """One insight of the caller's tenant."""
+    i = t.insights
+    row = db.execute(sa.select(i).where(i.c.tenant_id == caller.tenant_id, i.c.insight_id == str(insight_id))).first()
+    if row is None:
+        raise not_found("insight", str(insight_id))
+    return insight_out(row)

@@ -1,0 +1,48 @@
+-- Canonical holdings of processed workbooks (served by /workbooks/{id}/holdings).
+with holdings as (
+    select * from {{ ref('stg_clo_holdings') }}
+),
+
+workbooks as (
+    select workbook_key, report_date, status from {{ ref('stg_clo_workbooks') }}
+),
+
+final as (
+    select
+        holdings.tenant_id || ':' || holdings.holding_id as holding_key,
+        holdings.workbook_key,
+        holdings.tenant_id,
+        holdings.partition_key,
+        holdings.workbook_id,
+        holdings.holding_id,
+        holdings.sheet,
+        holdings.row_index,
+        holdings.cusip,
+        holdings.isin,
+        holdings.issuer_name,
+        holdings.par_amount,
+        holdings.market_value,
+        holdings.price,
+        holdings.spread,
+        holdings.coupon,
+        holdings.accrued_interest,
+        holdings.rating_moodys,
+        holdings.rating_sp,
+        holdings.rating_fitch,
+        holdings.maturity_date,
+        holdings.industry,
+        holdings.country,
+        holdings.currency,
+        holdings.is_defaulted,
+        holdings.asset_type,
+        holdings.raw_data,
+        holdings.cusip_valid,
+        holdings.isin_valid,
+        holdings.is_ccc,
+        workbooks.report_date
+    from holdings
+    inner join workbooks on holdings.workbook_key = workbooks.workbook_key
+    where workbooks.status = 'processed'
+)
+
+select * from final

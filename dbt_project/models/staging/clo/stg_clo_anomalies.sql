@@ -1,0 +1,4 @@
+select
+    tenant_id || ':' || workbook_id as workbook_key,
+    *
+from {{ source('clo_analytics', 'clo_anomalies') }}
