@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from orchestration.core import migrate, postgres
 from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings
@@ -139,12 +140,33 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
             )
         # Only now: a crash before this point re-evaluates these files next time (logged once, run once).
         landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
+    outcomes.extend(_equity_backfills(instance, engine, defs))
     marts_missing = instance.get_latest_materialization_event(dg.AssetKey(["marts", "uploads"])) is None
     if outcomes or marts_missing:
         job = defs.resolve_job_def("dbt_build_job")
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         outcomes.append(RunOutcome(job.name, "-", "-", result.run_id, "SUCCESS" if result.success else "FAILURE"))
     return outcomes
+
+
+def _equity_backfills(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
+    """The daily equity chain over the last trading days for each new portfolio: what the backfill sensor requests."""
+    import datetime as dt
+
+    from orchestration.core import landing_log
+    from orchestration.equity.definitions import NEW_YORK, execute_backfills
+
+    cursor_name = "process:equity_backfill"
+    job = defs.resolve_job_def("equity_daily_job")
+    done, cursor = execute_backfills(
+        job, instance, engine, landing_log.load_cursor(engine, cursor_name), dt.datetime.now(NEW_YORK).date()
+    )
+    if cursor:
+        landing_log.save_cursor(engine, cursor_name, cursor)
+    return [
+        RunOutcome(job.name, "backfill", backfill_id, run_id, "SUCCESS" if ok else "FAILURE")
+        for run_id, backfill_id, ok in done
+    ]
 
 
 def rerun(settings: PlatformSettings, domain: str, partition_keys: Sequence[str]) -> list[RunOutcome]:

@@ -8,24 +8,31 @@ partitions, jobs, schedules, sensors, resources) into `DOMAIN_DEFINITIONS` as a 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.clo.assets import clo_file_assets
+from orchestration.compliance.assets import compliance_file_assets, scenario_file_assets
+from orchestration.compliance.definitions import compliance_definitions
 from orchestration.core.dbt import DBT_EXECUTABLE, dbt_models, dbt_project
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import LandingZoneResource, WarehouseResource
 from orchestration.core.settings import DOMAINS
 from orchestration.covenants.assets import covenants_file_assets
 from orchestration.covenants.definitions import covenants_definitions
+from orchestration.equity.assets import equity_file_assets
+from orchestration.equity.definitions import equity_definitions
 from orchestration.ops.assets import landed_files_assets, ops_landing_log
 from orchestration.ops.sensors import build_landing_sensor
 from orchestration.performance.assets import performance_file_assets, pnl_file_assets
+from orchestration.reconciliation.assets import report_file_assets, resolutions_file_assets, statement_file_assets
+from orchestration.reconciliation.definitions import reconciliation_definitions
 
 DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
-    "clo": [landed_files_assets["clo"]],
-    "trustee": [landed_files_assets["trustee"]],
-    "geneva": [landed_files_assets["geneva"]],
-    "bloomberg": [landed_files_assets["bloomberg"]],
-    "resolutions": [landed_files_assets["resolutions"]],
-    "scenarios": [landed_files_assets["scenarios"]],
-    "equity": [landed_files_assets["equity"]],
+    "clo": [landed_files_assets["clo"], *clo_file_assets, *report_file_assets, *compliance_file_assets],
+    "trustee": [landed_files_assets["trustee"], *statement_file_assets["trustee"]],
+    "geneva": [landed_files_assets["geneva"], *statement_file_assets["geneva"]],
+    "bloomberg": [landed_files_assets["bloomberg"], *statement_file_assets["bloomberg"]],
+    "resolutions": [landed_files_assets["resolutions"], *resolutions_file_assets],
+    "scenarios": [landed_files_assets["scenarios"], *scenario_file_assets],
+    "equity": [landed_files_assets["equity"], *equity_file_assets],
     "covenants": [landed_files_assets["covenants"], *covenants_file_assets],
     "performance": [landed_files_assets["performance"], *performance_file_assets],
     "pnl": [landed_files_assets["pnl"], *pnl_file_assets],
@@ -34,6 +41,9 @@ DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
 
 DOMAIN_DEFINITIONS: list[dg.Definitions] = [
     covenants_definitions(),
+    equity_definitions(),
+    reconciliation_definitions(),
+    compliance_definitions(),
 ]
 """Each domain's other definitions, merged into the one Definitions below."""
 

@@ -1,18 +1,19 @@
 """Deterministic demo files for every domain, written into the landing zone by `calcbridge demo`.
 
-Each domain contributes a generator `(landing_root) -> list[Path]`; the foundation's generator writes
-one small file per domain for two tenants so the landing spine has something to carry.
+Each domain contributes a generator `(landing_root, scratch) -> list[Path]`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestration.core.landing import copy_into_landing
+from orchestration.clo import demo as clo_demo
+from orchestration.compliance import demo as compliance_demo
 from orchestration.covenants import demo as covenants_demo
+from orchestration.equity import demo as equity_demo
 from orchestration.performance import demo as performance_demo
+from orchestration.reconciliation import demo as reconciliation_demo
 
 DEMO_TENANTS = ("acme", "globex")
 
@@ -20,28 +21,13 @@ DemoGenerator = Callable[[Path, Path], list[Path]]
 """(landing_root, scratch_dir) -> files landed."""
 
 
-def _foundation_files(landing_root: Path, scratch: Path) -> list[Path]:
-    """A tiny positions CSV per tenant: enough to exercise the spine."""
-    landed: list[Path] = []
-    for index, tenant in enumerate(DEMO_TENANTS):
-        csv = scratch / f"{tenant}_positions.csv"
-        csv.write_text(
-            "ticker,quantity,entry_price,entry_date,tags\n"
-            f'AAPL,{100 + index},150.00,2026-01-02,"tech,core"\n'
-            f"MSFT,{-50 - index},410.00,2026-01-02,hedge\n",
-            encoding="utf-8",
-        )
-        (scratch / f"{csv.name}.meta.json").write_text(
-            json.dumps({"name": f"{tenant.title()} core book", "tags": ["demo"]}), encoding="utf-8"
-        )
-        landed.append(copy_into_landing(csv, landing_root, tenant, "equity"))
-    return landed
-
-
 DEMO_GENERATORS: dict[str, DemoGenerator] = {
-    "foundation": _foundation_files,
+    "equity": equity_demo.write_demo,
     "covenants": covenants_demo.write_demo,
     "performance": performance_demo.write_demo,
+    "clo": clo_demo.write_demo,
+    "compliance": compliance_demo.write_demo,
+    "reconciliation": reconciliation_demo.write_demo,
 }
 
 

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routers import covenants, health, ml, ops, performance, pnl, uploads
+from api.routers import (
+    alerts,
+    clo_insights,
+    clo_mappings,
+    clo_workbooks,
+    compliance,
+    covenants,
+    equity,
+    health,
+    ml,
+    ops,
+    performance,
+    pnl,
+    reconciliation,
+    reports,
+    scenarios,
+    uploads,
+)
 
 API_V1_PREFIX = "/api/v1"
 
@@ -14,7 +31,16 @@ API_V1_ROUTERS: tuple[APIRouter, ...] = (
     performance.router,
     pnl.router,
     covenants.router,
+    equity.router,
     ml.router,
+    clo_workbooks.router,
+    clo_insights.router,
+    clo_mappings.router,
+    reconciliation.router,
+    reports.router,
+    compliance.router,
+    scenarios.router,
+    alerts.router,
 )
 """Mounted under /api/v1; each needs auth and is scoped to the caller's tenant."""
 

@@ -106,5 +106,9 @@ landed_files: dict[str, sa.Table] = {domain: _landed_files(domain) for domain in
 # Domain tables are declared beside their domain (`orchestration/<domain>/tables.py`) on this same
 # `metadata`; each domain adds one import line below so the metadata (and so the migrations' check) is
 # complete wherever the schema is loaded.
+from orchestration.clo import tables as _clo_tables  # noqa: E402, F401
+from orchestration.compliance import tables as _compliance_tables  # noqa: E402, F401
 from orchestration.covenants import tables as _covenants_tables  # noqa: E402, F401
+from orchestration.equity import tables as _equity_tables  # noqa: E402, F401
 from orchestration.performance import tables as _performance_tables  # noqa: E402, F401
+from orchestration.reconciliation import tables as _reconciliation_tables  # noqa: E402, F401

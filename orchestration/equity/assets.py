@@ -269,7 +269,8 @@ def _universe(positions: pd.DataFrame, days: list[dt.date]) -> list[str]:
 
 @dg.asset(
     key=PRICES_KEY,
-    deps=[POSITIONS_KEY],
+    # Every day reads the positions of every landed file (a day's holdings span files): all partitions upstream.
+    deps=[dg.AssetDep(POSITIONS_KEY, partition_mapping=dg.AllPartitionMapping())],
     description="End-of-day bars of every held ticker, option and factor ETF for each trading day, from the "
     "PriceSource resource. A ticker the source cannot price is recorded in raw.equity_price_failures (not "
     "retried) and the day goes on. Table raw.equity_market_prices.",
