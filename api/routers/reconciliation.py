@@ -326,41 +326,6 @@ def _variance(row: Any) -> VarianceOut:
     )
 
 
-def _variance_source(tenant_id: str) -> Any:
-    """The tenant's variances ⟕ their current event, as one subquery every variance route selects from."""
-    v = t.variances.c
-    ranked = store.current_events_subquery(tenant_id)
-    current = sa.select(ranked).where(ranked.c.rank == 1).subquery("current")
-    return (
-        sa.select(
-            v.tenant_id,
-            v.variance_id,
-            v.reconciliation_id,
-            v.position_key,
-            v.cusip,
-            v.isin,
-            v.issuer_name,
-            v.category,
-            v.field,
-            v.internal_value,
-            v.external_value,
-            v.difference,
-            v.difference_pct,
-            v.within_tolerance,
-            sa.func.coalesce(current.c.status, v.initial_status).label("status"),
-            sa.func.coalesce(current.c.resolution_type, v.resolution_type).label("resolution_type"),
-            sa.func.coalesce(current.c.explanation, v.explanation).label("explanation"),
-            sa.func.coalesce(current.c.action, v.action).label("action"),
-            current.c.resolved_by,
-            current.c.recorded_at.label("resolved_at"),
-            sa.func.coalesce(current.c.rule_id, v.auto_rule_id).label("rule_id"),
-        )
-        .select_from(t.variances.outerjoin(current, current.c.variance_id == v.variance_id))
-        .where(v.tenant_id == tenant_id)
-        .subquery("variances")
-    )
-
-
 def require_reconciliation(db: Connection, tenant_id: str, reconciliation_id: uuid.UUID | str) -> Any:
     """The caller's reconciliation, or 404 (another tenant's is indistinguishable from an unknown one)."""
     r = t.reconciliations.c
@@ -429,7 +394,7 @@ def get_reconciliation(db: Db, caller: Caller, reconciliation_id: ReconId) -> Re
         .order_by(p.match_status, p.position_key)
         .limit(DETAIL_UNMATCHED + 1)
     ).all()
-    vs = _variance_source(caller.tenant_id)
+    vs = store.current_variances_subquery(caller.tenant_id)
     filters = [vs.c.reconciliation_id == row.reconciliation_id]
     variances = db.execute(
         sa.select(vs).where(*filters).order_by(vs.c.position_key, vs.c.variance_id).limit(DETAIL_VARIANCES)
@@ -472,7 +437,7 @@ def list_variances(
 ) -> Page[VarianceOut]:
     """A run's variances with their current status, filtered and cursor-paginated by position."""
     row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    vs = _variance_source(caller.tenant_id)
+    vs = store.current_variances_subquery(caller.tenant_id)
     filters = [vs.c.reconciliation_id == row.reconciliation_id]
     if category is not None:
         filters.append(vs.c.category == category.removesuffix("_variance"))
@@ -505,7 +470,7 @@ def list_variances(
 def get_variance(db: Db, caller: Caller, reconciliation_id: ReconId, variance_id: VarianceId) -> VarianceDetailOut:
     """One variance, its current status and every event of its history (opened, auto-rule, resolutions)."""
     row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    vs = _variance_source(caller.tenant_id)
+    vs = store.current_variances_subquery(caller.tenant_id)
     found = db.execute(
         sa.select(vs).where(vs.c.reconciliation_id == row.reconciliation_id, vs.c.variance_id == str(variance_id))
     ).first()
@@ -553,7 +518,7 @@ def get_reconciliation_report(
 ) -> Response:
     """Every variance of the run with its current status; text cells are escaped against formula injection."""
     row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    vs = _variance_source(caller.tenant_id)
+    vs = store.current_variances_subquery(caller.tenant_id)
     frame_rows = (
         db.execute(
             sa.select(vs)
@@ -563,7 +528,12 @@ def get_reconciliation_report(
         .mappings()
         .all()
     )
-    frame = pd.DataFrame(frame_rows, columns=list(vs.c.keys())).rename(columns={"rule_id": "auto_rule_id"})
+    # The export's auto_rule_id is the rule of the latest event (else the rule that auto-resolved it).
+    frame = (
+        pd.DataFrame(frame_rows, columns=list(vs.c.keys()))
+        .drop(columns=["auto_rule_id"])
+        .rename(columns={"rule_id": "auto_rule_id"})
+    )
     for column in ("difference", "difference_pct"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     name = f"reconciliation_{row.reconciliation_id}.{format}"

@@ -139,14 +139,16 @@ def latest_reconciliation(engine: Engine, tenant_id: str, workbook_id: str) -> d
     return dict(row) if row else None
 
 
-def reconciliation_variances(engine: Engine, tenant_id: str, reconciliation_id: str) -> pd.DataFrame:
-    """A reconciliation's variances with their current status and resolution."""
+def current_variances_subquery(tenant_id: str) -> sa.Subquery:
+    """The tenant's variances ⟕ their latest event: current status, resolution and rule (reports and the API)."""
     v = t.variances.c
     ranked = current_events_subquery(tenant_id)
     current = sa.select(ranked).where(ranked.c.rank == 1).subquery("current")
-    query = (
+    return (
         sa.select(
+            v.tenant_id,
             v.variance_id,
+            v.reconciliation_id,
             v.position_key,
             v.cusip,
             v.isin,
@@ -160,13 +162,44 @@ def reconciliation_variances(engine: Engine, tenant_id: str, reconciliation_id: 
             v.within_tolerance,
             sa.func.coalesce(current.c.status, v.initial_status).label("status"),
             sa.func.coalesce(current.c.resolution_type, v.resolution_type).label("resolution_type"),
-            v.auto_rule_id,
             sa.func.coalesce(current.c.explanation, v.explanation).label("explanation"),
+            sa.func.coalesce(current.c.action, v.action).label("action"),
             current.c.resolved_by,
+            current.c.recorded_at.label("resolved_at"),
+            v.auto_rule_id,
+            sa.func.coalesce(current.c.rule_id, v.auto_rule_id).label("rule_id"),
         )
         .select_from(t.variances.outerjoin(current, current.c.variance_id == v.variance_id))
-        .where(v.tenant_id == tenant_id, v.reconciliation_id == reconciliation_id)
-        .order_by(v.position_key, v.category, v.field)
+        .where(v.tenant_id == tenant_id)
+        .subquery("variances")
+    )
+
+
+def reconciliation_variances(engine: Engine, tenant_id: str, reconciliation_id: str) -> pd.DataFrame:
+    """A reconciliation's variances with their current status and resolution."""
+    c = current_variances_subquery(tenant_id).c
+    query = (
+        sa.select(
+            c.variance_id,
+            c.position_key,
+            c.cusip,
+            c.isin,
+            c.issuer_name,
+            c.category,
+            c.field,
+            c.internal_value,
+            c.external_value,
+            c.difference,
+            c.difference_pct,
+            c.within_tolerance,
+            c.status,
+            c.resolution_type,
+            c.auto_rule_id,
+            c.explanation,
+            c.resolved_by,
+        )
+        .where(c.reconciliation_id == reconciliation_id)
+        .order_by(c.position_key, c.category, c.field)
     )
     with engine.connect() as conn:
         frame = _frame(conn, query)
