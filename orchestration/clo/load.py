@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 
@@ -133,54 +132,6 @@ def column_texts(series: pd.Series, is_json: bool) -> list[str]:
     if _needs_escape(present):
         return [NULL if t is None else _escape(t) for t in texts]
     return [NULL if t is None else t for t in texts]
-
-
-_PASS = frozenset({str, int, bool, dt.date, dt.datetime})
-
-
-def _json_values(values: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        if value is None or (type(value) is float and math.isnan(value)):
-            out.append(None)
-        elif isinstance(value, str):
-            out.append(Jsonb(json.loads(value), dumps=_dumps))
-        else:
-            out.append(Jsonb(value, dumps=_dumps))
-    return out
-
-
-def _object_value(value: Any) -> Any:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, dict | list):
-        return Jsonb(value, dumps=_dumps)
-    return value
-
-
-def column_values(series: pd.Series, is_json: bool) -> list[Any]:
-    """One column as the Python values psycopg's `write_row` adapts (None for every kind of missing).
-
-    Kept for callers that adapt values themselves; `replace_partition_fast` writes `column_texts` instead.
-    """
-    if is_json:
-        return _json_values(series.tolist())
-    kind = series.dtype
-    if kind == np.float64 or kind == np.float32:
-        return [None if v != v else v for v in series.tolist()]
-    if kind == np.int64 or kind == np.int32 or kind == np.bool_:
-        return series.tolist()
-    if isinstance(kind, pd.DatetimeTZDtype) or kind.kind == "M":
-        return [None if v is pd.NaT else v.to_pydatetime() for v in series.tolist()]
-    if isinstance(kind, pd.api.extensions.ExtensionDtype):
-        return [None if v is pd.NA else (v.item() if isinstance(v, np.generic) else v) for v in series.tolist()]
-    return [v if type(v) in _PASS else _object_value(v) for v in series.tolist()]
 
 
 def _copy_text(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, columns: list[str]) -> int:
