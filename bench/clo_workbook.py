@@ -5,9 +5,9 @@ xlsxwriter, starts an embedded Postgres in a temporary folder (as the tests do),
 fresh subprocesses (so each peak RSS is its own):
   1. baseline: a plain openpyxl read of every cell (read_only, values_only), the usual way to read a workbook;
   2. CalcBridge: `read_workbook` (calamine, formula scan) + `extract_holdings` (sheet/header detection,
-     profile mapping, normalisation, check digits) + `replace_partition` into analytics.clo_holdings (COPY,
-     committed) — i.e. landing bytes → committed `mapped_holdings`
-     (loaded with `orchestration.clo.load.replace_partition_fast`, as the asset does).
+     profile mapping, normalisation, check digits) + `orchestration.core.warehouse.replace_partition` into
+     analytics.clo_holdings (column-wise COPY, committed; the one write path every asset uses) — i.e.
+     landing bytes → committed `mapped_holdings`.
 Target (issue 3): parse + map + load ≤ 1.5 s (seed 000: 10 MB upload P50 3 s).
 """
 
@@ -112,9 +112,9 @@ def _calcbridge(path: str, url: str, queue: Any) -> None:
 
     from orchestration.clo import tables
     from orchestration.clo.ids import workbook_id
-    from orchestration.clo.load import replace_partition_fast
     from orchestration.clo.mapping import extract_holdings
     from orchestration.clo.reader import read_workbook
+    from orchestration.core.warehouse import replace_partition
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -128,7 +128,7 @@ def _calcbridge(path: str, url: str, queue: Any) -> None:
     wid = workbook_id("bench", "0" * 64)
     extraction = extract_holdings(parsed, "bloomberg_clo", workbook_id=wid)
     mapped_at = time.perf_counter()
-    rows = replace_partition_fast(
+    rows = replace_partition(
         engine, tables.holdings, extraction.holdings, tenant_id="bench", partition_key="bench.0000000000000000"
     )
     loaded_at = time.perf_counter()

@@ -1,8 +1,9 @@
 """The CLO workbooks domain's assets: one multi-asset parses a landed workbook once and writes every table.
 
-One landed workbook = one partition of `clo_files`. The workbook row is written as `processing` first and
-as `failed` (with the error code and message, in its own transaction) when the input is bad, so a failed
-workbook stays visible; other partitions and earlier materializations are untouched.
+One landed workbook = one partition of `clo_files`. All seven tables of the partition are written in one
+transaction, so a reader sees the whole new version or the whole previous one, whatever kills the run. Bad
+input writes a `failed` workbook row (error code and message) so the failure stays visible — unless the
+partition processed before, whose good rows are kept and get `last_error_*` beside them.
 """
 
 import datetime as dt
@@ -11,14 +12,15 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+import sqlalchemy as sa
 
 from orchestration.clo import pipeline, tables
 from orchestration.clo.config import get_clo_settings
 from orchestration.clo.insights import ANOMALY_FIELDS
-from orchestration.clo.load import replace_partition_fast
 from orchestration.clo.mapping import HOLDING_COLUMNS
 from orchestration.clo.normalize import FITCH_TOKENS, MOODYS_TOKENS, SP_TOKENS
 from orchestration.core import landing_log
+from orchestration.core import warehouse as core_warehouse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
@@ -205,8 +207,25 @@ def _float_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _write_failed(warehouse: WarehouseResource, record: landing_log.LandedRecord, error: InputError) -> None:
-    """Record the failed workbook (own transaction) before the step fails."""
+def _record_failure(warehouse: WarehouseResource, record: landing_log.LandedRecord, error: InputError) -> str:
+    """Record bad input before the step fails; return the workbook status a reader now sees.
+
+    A partition that processed before keeps its rows and gets `last_error_*`; any other gets a `failed` row.
+    """
+    scope = {"tenant_id": record.tenant_id, "partition_key": record.partition_key}
+    with warehouse.engine.begin() as conn:
+        core_warehouse.lock_partition(conn, [tables.workbooks], **scope)
+        kept = conn.execute(
+            tables.workbooks.update()
+            .where(
+                tables.workbooks.c.tenant_id == record.tenant_id,
+                tables.workbooks.c.partition_key == record.partition_key,
+                tables.workbooks.c.status == "processed",
+            )
+            .values(last_error_code=error.code, last_error_message=error.message, last_failed_at=sa.func.now())
+        ).rowcount
+    if kept:
+        return "processed"
     row = pipeline.workbook_row(
         record,
         status="failed",
@@ -215,7 +234,8 @@ def _write_failed(warehouse: WarehouseResource, record: landing_log.LandedRecord
         processing_stats={"error": {"code": error.code, "where": error.where, "details": dict(error.details)}},
         processed_at=dt.datetime.now(dt.UTC),
     )
-    warehouse.replace_partition(tables.workbooks, row, tenant_id=record.tenant_id, partition_key=record.partition_key)
+    warehouse.replace_partition(tables.workbooks, row, **scope)
+    return "failed"
 
 
 @dg.multi_asset(
@@ -244,12 +264,6 @@ def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, w
     except InputError as error:
         raise as_failure(error) from error
     where = f"{DOMAIN}/{record.partition_key} ({record.file_name})"
-    warehouse.replace_partition(
-        tables.workbooks,
-        pipeline.workbook_row(record, status="processing"),
-        tenant_id=record.tenant_id,
-        partition_key=record.partition_key,
-    )
     try:
         data = landing_log.read_archived(record)
         outputs = pipeline.process(
@@ -283,22 +297,16 @@ def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, w
             where,
         )
     except InputError as error:
-        _write_failed(warehouse, record, error)
-        raise as_failure(error, {"workbook_status": "failed"}) from error
+        status = _record_failure(warehouse, record, error)
+        raise as_failure(error, {"workbook_status": status}) from error
 
-    counts: dict[dg.AssetKey, int] = {}
-    for key, frame in frames.items():
-        if key in (HOLDINGS_KEY, SHEETS_KEY):  # the large ones: column-wise COPY (same transaction semantics)
-            counts[key] = replace_partition_fast(
-                warehouse.engine, _SPECS[key][0], frame, tenant_id=record.tenant_id, partition_key=record.partition_key
-            )
-            continue
-        counts[key] = warehouse.replace_partition(
-            _SPECS[key][0], frame, tenant_id=record.tenant_id, partition_key=record.partition_key
-        )
-    counts[WORKBOOKS_KEY] = warehouse.replace_partition(
-        tables.workbooks, workbook, tenant_id=record.tenant_id, partition_key=record.partition_key
+    frames[WORKBOOKS_KEY] = workbook
+    written = warehouse.replace_partitions(
+        {_SPECS[key][0]: frame for key, frame in frames.items()},
+        tenant_id=record.tenant_id,
+        partition_key=record.partition_key,
     )
+    counts = {key: written[_SPECS[key][0]] for key in _SPECS}
     stats = workbook["processing_stats"].iloc[0]
     common = {
         "tenant": record.tenant_id,

@@ -7,14 +7,11 @@ uploads and zip bombs (the decompressed size is the sum of the zip members' size
 """
 
 import csv
-import gc
 import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 import python_calamine
 
 from orchestration.clo.formula_eval import FormulaError, FormulaEvaluator
+from orchestration.core.copy_text import gc_paused
 from orchestration.core.errors import InputError
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -74,22 +72,6 @@ class ParsedWorkbook:
     def sheet_names(self) -> list[str]:
         """Names of all sheets in workbook order."""
         return [s.name for s in self.sheets]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many containers (rows, cells, dicts).
-
-    Nothing built here forms reference cycles, but each generation-0 threshold crossed would otherwise scan the
-    ever-growing young objects again; for a 60,000-row sheet that is a good part of the time. Restored on exit.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def empty_formula_stats() -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The CLO workbooks domain's warehouse tables (raw: the workbook and its cells; analytics: holdings and findings).
 
-One landed workbook is one partition of `clo_files`; every table is replaced per (tenant, partition) by
-`warehouse.replace_partition`, except that a failed workbook keeps only its `raw.clo_workbooks` row.
+One landed workbook is one partition of `clo_files`; all seven tables are replaced per (tenant, partition) in one
+`warehouse.replace_partitions` transaction. A workbook that fails on its first run keeps only a `failed`
+`raw.clo_workbooks` row; one that fails on a re-run keeps its last good rows and records `last_error_*`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ workbooks = sa.Table(
     sa.Column("data_quality_score", sa.Numeric(5, 2), comment="Overall data-quality score 0-100."),
     sa.Column("landed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error_code", sa.Text, comment="Typed error of the latest failed re-run of a processed workbook."),
+    sa.Column(
+        "last_error_message", sa.Text, comment="Its human message; the workbook's rows are still the last good version."
+    ),
+    sa.Column(
+        "last_failed_at", sa.DateTime(timezone=True), comment="When that re-run failed; null once a run succeeds again."
+    ),
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", name="pk_clo_workbooks"),
     sa.Index("ix_clo_workbooks_id", "workbook_id"),
     sa.Index("ix_clo_workbooks_tenant_date", "tenant_id", "report_date"),

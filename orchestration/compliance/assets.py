@@ -185,10 +185,13 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             "rating_sources": dg.MetadataValue.json(out.holdings["rating_source"].value_counts().to_dict()),
         },
     }
-    for key, (frame, table, schema) in frames.items():
-        rows = warehouse.replace_partition(
-            table, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-        )
+    written = warehouse.replace_partitions(
+        {table: frame for frame, table, _ in frames.values()},
+        tenant_id=record.tenant_id,
+        partition_key=context.partition_key,
+    )
+    for key, (_, table, schema) in frames.items():
+        rows = written[table]
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -258,11 +261,10 @@ def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     )
     scenario = outcome.scenario.astype({"version": "int64"})
     if outcome.error is not None:
-        warehouse.replace_partition(
-            tables.scenarios, scenario, tenant_id=record.tenant_id, partition_key=context.partition_key
-        )
-        warehouse.replace_partition(
-            tables.scenario_changes, outcome.changes, tenant_id=record.tenant_id, partition_key=context.partition_key
+        warehouse.replace_partitions(
+            {tables.scenarios: scenario, tables.scenario_changes: outcome.changes},
+            tenant_id=record.tenant_id,
+            partition_key=context.partition_key,
         )
         raise as_failure(outcome.error, {"scenario_status": "failed"})
     where = f"scenarios/{record.partition_key} ({record.file_name})"
@@ -271,12 +273,12 @@ def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         changes = validate(outcome.changes.astype({"order_index": "int64", "version": "int64"}), TRADES_SCHEMA, where)
     except InputError as error:
         raise as_failure(error) from error
-    rows = warehouse.replace_partition(
-        tables.scenarios, scenario, tenant_id=record.tenant_id, partition_key=context.partition_key
+    written = warehouse.replace_partitions(
+        {tables.scenarios: scenario, tables.scenario_changes: changes},
+        tenant_id=record.tenant_id,
+        partition_key=context.partition_key,
     )
-    trade_rows = warehouse.replace_partition(
-        tables.scenario_changes, changes, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
+    rows, trade_rows = written[tables.scenarios], written[tables.scenario_changes]
     comparison = scenario["comparison"].iloc[0]["comparison"]
     yield dg.MaterializeResult(
         asset_key=SCENARIO_RESULTS_KEY,

@@ -46,6 +46,12 @@ class WarehouseResource(dg.ConfigurableResource):
         """Replace all rows of (table, tenant, partition) in one transaction, loading with COPY."""
         return warehouse.replace_partition(self.engine, table, frame, tenant_id=tenant_id, partition_key=partition_key)
 
+    def replace_partitions(
+        self, frames: warehouse.Frames, *, tenant_id: str | None, partition_key: str
+    ) -> dict[sa.Table, int]:
+        """Replace (tenant, partition) in every table of `frames` in one transaction (see core/warehouse.py)."""
+        return warehouse.replace_partitions(self.engine, frames, tenant_id=tenant_id, partition_key=partition_key)
+
 
 class LandingZoneResource(dg.ConfigurableResource):
     """Where files land and where they are archived by content hash; empty values use the settings."""

@@ -1,92 +1,97 @@
-"""The one way Python writes to the warehouse: replace a partition's rows atomically, loading with COPY."""
+"""The one way Python writes to the warehouse: replace one partition's rows in several tables in one transaction.
+
+Every asset that writes calls `replace_partitions` once with all its tables, so a reader sees either the whole
+new version of a partition or the whole previous one — never a mix — whatever kills the run (an input error,
+SIGKILL, a lost connection). Rows go in with COPY in text format, encoded a column at a time
+(`orchestration.core.copy_text`). Writers of the same (table, tenant, partition) serialise on one advisory
+lock per table, taken in a fixed order so two multi-table writers can never deadlock.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import json
-import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
+from orchestration.core.copy_text import encode_rows, gc_paused
 
-def _cell(value: Any, is_json: bool) -> Any:
-    """Turn one pandas/numpy cell into what psycopg's COPY adapts (None for every kind of missing)."""
-    if is_json:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        return Jsonb(json.loads(value) if isinstance(value, str) else value)
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, float | np.floating) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, dt.datetime | dt.date | decimal.Decimal | str | int | float | bool):
-        return value
-    if isinstance(value, Mapping | list):
-        return Jsonb(value)
-    return value
+ALL_TENANTS = None
+"""`tenant_id=ALL_TENANTS`: the partition is shared by every tenant (a trading day); frames carry tenant_id."""
+
+Frames = Mapping[sa.Table, pd.DataFrame] | Sequence[tuple[sa.Table, pd.DataFrame]]
 
 
-def _rows(frame: pd.DataFrame, columns: Sequence[str], json_columns: set[str]) -> Iterator[list[Any]]:
-    flags = [c in json_columns for c in columns]
-    for record in frame[list(columns)].itertuples(index=False, name=None):
-        yield [_cell(v, f) for v, f in zip(record, flags, strict=True)]
+def lock_key(table: sa.Table, tenant_id: str | None, partition_key: str) -> str:
+    """The advisory-lock name of one (table, tenant, partition); `*` stands for every tenant."""
+    return f"{table.fullname}|{tenant_id or '*'}|{partition_key}"
 
 
-def copy_rows(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Bulk-load rows with COPY FROM STDIN on the connection's open transaction."""
-    cols = ", ".join(f'"{c}"' for c in columns)
-    count = 0
+def lock_partition(conn: Connection, tables: Sequence[sa.Table], *, tenant_id: str | None, partition_key: str) -> None:
+    """Take the transaction-scoped advisory lock of (table, tenant, partition) for every table, in name order."""
+    for table in sorted(set(tables), key=lambda t: t.fullname):
+        key = lock_key(table, tenant_id, partition_key)
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+
+
+def _columns(table: sa.Table, frame: pd.DataFrame) -> list[str]:
+    """The table's columns present in the frame (in table order); unknown frame columns are an error."""
+    names = [c.name for c in table.columns]
+    unknown = sorted(set(frame.columns) - set(names))
+    if unknown:
+        raise ValueError(f"{table.fullname}: columns not in the table definition: {unknown}")
+    return [c for c in names if c in frame.columns]
+
+
+def copy_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """COPY the frame into the table on the connection's open transaction; return the rows written."""
+    columns = _columns(table, frame)
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    names = ", ".join(f'"{c}"' for c in columns)
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.schema}"."{table.name}" ({cols}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+    with gc_paused(), raw.cursor() as cur, cur.copy(f'COPY "{table.schema}"."{table.name}" ({names}) FROM STDIN') as cp:
+        for text in encode_rows(frame, columns, json_columns):
+            cp.write(text)
+    return len(frame)
+
+
+def replace_partitions(
+    engine: Engine,
+    frames: Frames,
+    *,
+    tenant_id: str | None,
+    partition_key: str,
+    also: Callable[[Connection], None] | None = None,
+) -> dict[sa.Table, int]:
+    """Replace (tenant, partition) in every table with its frame in one transaction; rows written per table.
+
+    `also` runs further statements (a status row, an event) inside the same transaction. On any error the
+    transaction rolls back and every table keeps its previous rows.
+    """
+    items = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
+    with engine.begin() as conn:
+        lock_partition(conn, [t for t, _ in items], tenant_id=tenant_id, partition_key=partition_key)
+        written: dict[sa.Table, int] = {}
+        for table, frame in items:
+            scope = table.c.partition_key == partition_key
+            if tenant_id is not ALL_TENANTS:
+                scope = sa.and_(scope, table.c.tenant_id == tenant_id)
+                frame = frame.assign(tenant_id=tenant_id)
+            conn.execute(table.delete().where(scope))
+            written[table] = copy_frame(conn, table, frame.assign(partition_key=partition_key))
+        if also is not None:
+            also(conn)
+    return written
 
 
 def replace_partition(
-    engine: Engine,
-    table: sa.Table,
-    frame: pd.DataFrame,
-    *,
-    tenant_id: str,
-    partition_key: str,
+    engine: Engine, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str | None, partition_key: str
 ) -> int:
-    """Replace every row of (table, tenant, partition) with `frame` in one transaction; return rows written.
-
-    Concurrent writers of the same partition are serialised by an advisory lock; on any error the
-    transaction rolls back and the previous rows stay as they were.
-    """
-    frame = frame.assign(tenant_id=tenant_id, partition_key=partition_key)
-    table_columns = [c.name for c in table.columns]
-    unknown = sorted(set(frame.columns) - set(table_columns))
-    if unknown:
-        raise ValueError(f"{table.fullname}: columns not in the table definition: {unknown}")
-    columns = [c for c in table_columns if c in frame.columns]
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
-    with engine.begin() as conn:
-        conn.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(
-                    sa.func.hashtextextended(f"{table.fullname}|{tenant_id}|{partition_key}", 0)
-                )
-            )
-        )
-        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.partition_key == partition_key))
-        return copy_rows(conn, table, columns, _rows(frame, columns, json_columns))
+    """`replace_partitions` for an asset that writes one table."""
+    return replace_partitions(engine, [(table, frame)], tenant_id=tenant_id, partition_key=partition_key)[table]
 
 
 def read_partition(engine: Engine, table: sa.Table, *, tenant_id: str, partition_key: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pandas as pd
 import xgboost as xgb
 from sqlalchemy.engine import Engine
 
-from orchestration.core.warehouse import replace_partition
+from orchestration.core.warehouse import replace_partitions
 from orchestration.covenants import state, tables
 from orchestration.covenants.training import TrainedModel, model_id_for
 
@@ -145,9 +145,8 @@ def register(
         "promoted": promoted,
         "promotion_reason": reason,
     }
-    replace_partition(engine, tables.models, pd.DataFrame([row]), tenant_id=tenant_id, partition_key=key)
+    frames = {tables.models: pd.DataFrame([row])}
     if promoted:
-        activate(model_path)
         promotion = {
             "model_id": model_id,
             "scope": scope,
@@ -157,9 +156,10 @@ def register(
             "previous_test_auc": current["test_auc"] if current else None,
             "reason": reason,
         }
-        replace_partition(
-            engine, tables.model_promotions, pd.DataFrame([promotion]), tenant_id=tenant_id, partition_key=key
-        )
+        frames[tables.model_promotions] = pd.DataFrame([promotion])
+    replace_partitions(engine, frames, tenant_id=tenant_id, partition_key=key)
+    if promoted:
+        activate(model_path)
     return Registered(model_id, model_path, active_path, promoted, reason, result)
 
 

@@ -12,12 +12,14 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+from sqlalchemy.engine import Engine
 
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
+from orchestration.core.warehouse import ALL_TENANTS, replace_partitions
 from orchestration.equity import calendar, pipeline, store, tables
 from orchestration.equity.config import load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
@@ -126,6 +128,11 @@ SNAPSHOTS_SCHEMA = pa.DataFrameSchema(
 )
 
 
+def _replace_day(engine: Engine, day: dt.date, frames: dict[Any, pd.DataFrame]) -> None:
+    """Replace every tenant's rows of one trading-day partition in all these tables, in one transaction."""
+    replace_partitions(engine, frames, tenant_id=ALL_TENANTS, partition_key=store.day_key(day))
+
+
 def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
     return [dt.date.fromisoformat(k) for k in context.partition_keys]
 
@@ -217,22 +224,21 @@ def equity_positions(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     except InputError as error:
         raise as_failure(error) from error
     common = {"tenant": record.tenant_id, "portfolio_id": portfolio_id, "effective_from": effective.isoformat()}
-    rows = warehouse.replace_partition(
-        tables.portfolios, portfolio, tenant_id=record.tenant_id, partition_key=context.partition_key
+    written = warehouse.replace_partitions(
+        {tables.portfolios: portfolio, tables.positions: frame},
+        tenant_id=record.tenant_id,
+        partition_key=context.partition_key,
     )
     yield dg.MaterializeResult(
         asset_key=PORTFOLIOS_KEY,
-        metadata={"dagster/row_count": rows, **common},
+        metadata={"dagster/row_count": written[tables.portfolios], **common},
         check_results=[passed_check(PORTFOLIOS_KEY, PORTFOLIOS_SCHEMA, len(portfolio))],
-    )
-    rows = warehouse.replace_partition(
-        tables.positions, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
     )
     counts = frame["position_type"].value_counts().to_dict()
     yield dg.MaterializeResult(
         asset_key=POSITIONS_KEY,
         metadata={
-            "dagster/row_count": rows,
+            "dagster/row_count": written[tables.positions],
             **common,
             "counts_by_type": dg.MetadataValue.json({t: int(counts.get(t, 0)) for t in POSITION_TYPES}),
             "preview": preview(frame.drop(columns=["landed_at"])),
@@ -306,7 +312,6 @@ def market_prices(
     for day in days:
         frame = prices[prices["price_date"] == day].reset_index(drop=True)
         frame = _validated(frame, PRICES_SCHEMA, f"{DOMAIN}/market_prices/{day}")
-        store.replace_day(engine, tables.market_prices, day, frame)
         failures = pd.DataFrame(
             [
                 {
@@ -320,7 +325,7 @@ def market_prices(
                 for f in failed.values()
             ]
         )
-        store.replace_day(engine, tables.price_failures, day, failures)
+        _replace_day(engine, day, {tables.market_prices: frame, tables.price_failures: failures})
         frames[day] = frame
     for failure in failed.values():
         context.log.warning(f"{failure.code} {failure.ticker}: {failure.message}")
@@ -393,7 +398,7 @@ def position_valuations(
     frames = {}
     for day in days:
         frame = _validated(pipeline.valuations(held[day], closes, day), VALUATIONS_SCHEMA, f"valuations/{day}")
-        store.replace_day(engine, tables.position_valuations, day, frame)
+        _replace_day(engine, day, {tables.position_valuations: frame})
         frames[day] = frame
     return dg.MaterializeResult(
         metadata=_metadata(frames),
@@ -423,7 +428,7 @@ def position_greeks(
     frames = {}
     for day in days:
         frame = _validated(pipeline.position_greeks(held[day], closes, day, SETTINGS), GREEKS_SCHEMA, f"greeks/{day}")
-        store.replace_day(engine, tables.position_greeks, day, frame)
+        _replace_day(engine, day, {tables.position_greeks: frame})
         frames[day] = frame
     sources = (
         pd.concat(frames.values())["source"].value_counts().to_dict() if any(len(f) for f in frames.values()) else {}
@@ -471,9 +476,11 @@ def factor_betas(
             held[day], closes, dae, day_greeks, _gross(valuations, day), day, SETTINGS
         )
         betas = _validated(betas, BETAS_SCHEMA, f"factor_betas/{day}")
-        store.replace_day(engine, tables.factor_betas, day, betas)
-        store.replace_day(engine, tables.portfolio_factors, day, exposures)
-        store.replace_day(engine, tables.factor_diagnostics, day, diagnostics)
+        _replace_day(
+            engine,
+            day,
+            {tables.factor_betas: betas, tables.portfolio_factors: exposures, tables.factor_diagnostics: diagnostics},
+        )
         frames[day] = betas
         vifs = {r.etf: round(float(r.vif), 2) for r in diagnostics.itertuples()}
     return dg.MaterializeResult(
@@ -524,7 +531,7 @@ def risk_metrics(
             SETTINGS,
         )
         frame = _validated(frame, RISK_SCHEMA, f"risk_metrics/{day}")
-        store.replace_day(engine, tables.risk_metrics, day, frame)
+        _replace_day(engine, day, {tables.risk_metrics: frame})
         frames[day] = frame
     return dg.MaterializeResult(
         metadata=_metadata(frames),
@@ -561,7 +568,7 @@ def portfolio_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
             day,
         )
         frame = _validated(frame, SNAPSHOTS_SCHEMA, f"snapshots/{day}")
-        store.replace_day(engine, tables.portfolio_snapshots, day, frame)
+        _replace_day(engine, day, {tables.portfolio_snapshots: frame})
         frames[day] = frame
     cutoff = end - dt.timedelta(days=SETTINGS.snapshot_retention_days)
     with engine.begin() as conn:

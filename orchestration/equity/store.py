@@ -13,10 +13,9 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
-from orchestration.core.warehouse import _rows, copy_rows
 from orchestration.equity import calendar, tables
 from orchestration.equity.prices import PriceSource
 
@@ -24,20 +23,6 @@ from orchestration.equity.prices import PriceSource
 def day_key(day: dt.date) -> str:
     """The partition key of a trading day."""
     return day.isoformat()
-
-
-def replace_day(engine: Engine, table: sa.Table, day: dt.date, frame: pd.DataFrame) -> int:
-    """Replace every tenant's rows of one trading-day partition with `frame` (which carries tenant_id)."""
-    frame = frame.assign(partition_key=day_key(day))
-    columns = [c.name for c in table.columns if c.name in frame.columns]
-    unknown = sorted(set(frame.columns) - {c.name for c in table.columns})
-    if unknown:
-        raise ValueError(f"{table.fullname}: columns not in the table definition: {unknown}")
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
-    with engine.begin() as conn:
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{table.fullname}|{day}", 0))))
-        conn.execute(table.delete().where(table.c.partition_key == day_key(day)))
-        return copy_rows(conn, table, columns, _rows(frame, columns, json_columns))
 
 
 def load_positions(engine: Engine) -> pd.DataFrame:

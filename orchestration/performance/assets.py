@@ -20,7 +20,6 @@ from orchestration.performance.engine import Prepared, attribution_frames, contr
 from orchestration.performance.inputs import parse_performance
 from orchestration.performance.plots import cumulative_return_markdown
 from orchestration.performance.pnl import parse_pnl_facts
-from orchestration.performance.store import replace_partitions
 
 PERFORMANCE = "performance"
 PNL = "pnl"
@@ -182,14 +181,12 @@ def _write(
     """Validate every frame, replace the partition in all tables in one transaction, then report per table."""
     where = f"{PERFORMANCE}/{context.partition_key}"
     checked = _checked([(o.table, f, o.schema) for o, f in zip(outputs, frames, strict=True)], where)
-    written = replace_partitions(
-        warehouse.engine, checked, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
+    written = warehouse.replace_partitions(checked, tenant_id=record.tenant_id, partition_key=context.partition_key)
     for output, (_, frame) in zip(outputs, checked, strict=True):
         yield dg.MaterializeResult(
             asset_key=output.key,
             metadata={
-                "dagster/row_count": written[output.table.name],
+                "dagster/row_count": written[output.table],
                 "tenant": record.tenant_id,
                 "preview": preview(frame),
                 **extra.get(output.key, {}),
@@ -302,12 +299,12 @@ def pnl_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         frame = validate(frame, schemas.PNL_FACTS_SCHEMA, where)
     except InputError as error:
         raise as_failure(error) from error
-    written = replace_partitions(
-        warehouse.engine, [(tables.pnl_facts, frame)], tenant_id=record.tenant_id, partition_key=context.partition_key
+    written = warehouse.replace_partition(
+        tables.pnl_facts, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": written[tables.pnl_facts.name],
+            "dagster/row_count": written,
             "tenant": record.tenant_id,
             "file_name": record.file_name,
             "portfolios": dg.MetadataValue.json(sorted(frame["portfolio_id"].unique().tolist())),

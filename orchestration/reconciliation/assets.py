@@ -121,11 +121,17 @@ def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
             validate(out.positions, POSITIONS_SCHEMA, pipeline.where(record))
         except InputError as error:
             raise as_failure(error) from error
-        scope = {"tenant_id": record.tenant_id, "partition_key": context.partition_key}
-        warehouse.replace_partition(tables.reconciliations, out.reconciliation, **scope)
-        warehouse.replace_partition(tables.positions, out.positions, **scope)
-        rows = warehouse.replace_partition(tables.variances, variances, **scope)
-        warehouse.replace_partition(tables.variance_events, out.events, **scope)
+        written = warehouse.replace_partitions(
+            {
+                tables.reconciliations: out.reconciliation,
+                tables.positions: out.positions,
+                tables.variances: variances,
+                tables.variance_events: out.events,
+            },
+            tenant_id=record.tenant_id,
+            partition_key=context.partition_key,
+        )
+        rows = written[tables.variances]
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
@@ -173,9 +179,11 @@ def variance_resolutions(context: dg.AssetExecutionContext, warehouse: Warehouse
         rows = validate(rows.astype({"row_index": "int64"}), RESOLUTIONS_SCHEMA, pipeline.where(record))
     except InputError as error:
         raise as_failure(error) from error
-    scope = {"tenant_id": record.tenant_id, "partition_key": context.partition_key}
-    written = warehouse.replace_partition(tables.resolutions, rows, **scope)
-    warehouse.replace_partition(tables.variance_events, events, **scope)
+    written = warehouse.replace_partitions(
+        {tables.resolutions: rows, tables.variance_events: events},
+        tenant_id=record.tenant_id,
+        partition_key=context.partition_key,
+    )[tables.resolutions]
     rejected = rows[rows["outcome"] == "rejected"]
     return dg.MaterializeResult(
         metadata={

@@ -131,5 +131,13 @@ def test_bad_files_fail_only_their_partition_and_stay_visible_as_failed(platform
         run_config={"ops": {"clo_workbook": {"config": {"max_workbook_bytes": 1000}}}},
     )
     assert _failure(result) == "WORKBOOK_TOO_LARGE"
-    # …and the holdings written by the earlier successful run of that partition are still there.
+    # …and the earlier successful run's rows are kept, its workbook row still `processed`, with the failure beside it.
     assert len(_rows(platform, tables.holdings, tenant)) == 5
+    kept = _rows(platform, tables.workbooks, tenant).set_index("file_name").loc["good.xlsx"]
+    assert (kept["status"], kept["error_code"], kept["last_error_code"]) == ("processed", None, "WORKBOOK_TOO_LARGE")
+    assert "1000" in kept["last_error_message"]
+    assert kept["last_failed_at"] is not None
+    # A successful re-run clears it.
+    assert lander.run(good_key).success
+    cleared = _rows(platform, tables.workbooks, tenant).set_index("file_name").loc["good.xlsx"]
+    assert (cleared["status"], cleared["last_error_code"]) == ("processed", None)

@@ -1,26 +1,22 @@
-r"""Bulk writes of the large CLO tables (holdings, sheet rows) as pre-formatted COPY text.
+r"""COPY's text format, a column at a time: the encoder every warehouse write uses (no database here).
 
-Same contract as `orchestration.core.warehouse.replace_partition` — delete and COPY of one (table, tenant,
-partition) in one transaction, under the same advisory lock, so the two serialise with each other — but each
-column is formatted a column at a time into COPY's text format (tab-separated, `\N` for null, backslash, tab,
-newline and carriage return escaped) and written in large chunks with `copy.write`, instead of adapting every
-cell with `write_row`; JSON is serialised with orjson when it is installed. For a 60,000-row workbook this is
-several times faster (see bench/clo_workbook.py); the same approach could move into the core helper.
+Each column is formatted at once into COPY text fields (`\N` for every kind of null; backslash, tab, newline
+and carriage return escaped) instead of adapting every cell with psycopg's `write_row`; JSON is serialised with
+orjson (NaN and infinities become JSON null, which Postgres' jsonb accepts). For a 60,000-row workbook this is
+several times faster than per-cell adaptation (bench/clo_workbook.py).
 """
 
 import datetime as dt
 import decimal
+import gc
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
-
-from orchestration.clo.reader import gc_paused
 
 try:
     import orjson
@@ -82,6 +78,8 @@ def _value_text(value: Any) -> str:
         return str(value)
     if isinstance(value, dict | list):
         return _dumps(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea hex input; the backslash is escaped with the rest
     return str(value)
 
 
@@ -103,7 +101,7 @@ def _json_texts(values: list[Any]) -> list[str]:
         else:
             append(dumps(value))
     # orjson escapes control characters inside strings; only its backslashes need doubling for COPY.
-    return [t.replace("\\", "\\\\") if "\\" in t else t for t in out]
+    return [t.replace("\\", "\\\\") if "\\" in t and t != NULL else t for t in out]
 
 
 def column_texts(series: pd.Series, is_json: bool) -> list[str]:
@@ -134,42 +132,25 @@ def column_texts(series: pd.Series, is_json: bool) -> list[str]:
     return [NULL if t is None else t for t in texts]
 
 
-def _copy_text(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, columns: list[str]) -> int:
-    """COPY the frame's columns on the connection's open transaction, formatting and sending a chunk at a time.
+def encode_rows(frame: pd.DataFrame, columns: list[str], json_columns: set[str]) -> Iterator[str]:
+    """The frame's rows as COPY text, `CHUNK_ROWS` lines per string, so memory stays flat for large frames."""
+    for start in range(0, len(frame), CHUNK_ROWS):
+        chunk = frame.iloc[start : start + CHUNK_ROWS]
+        fields = [column_texts(chunk[c], c in json_columns) for c in columns]
+        yield "".join(["\t".join(row) + "\n" for row in zip(*fields, strict=True)])
 
-    The server parses one chunk while the next is formatted here, so the two overlap.
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many containers (rows, cells, dicts).
+
+    Nothing built here forms reference cycles, but each generation-0 threshold crossed would otherwise scan the
+    ever-growing young objects again; for a 60,000-row sheet that is a good part of the time. Restored on exit.
     """
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
-    cols = ", ".join(f'"{c}"' for c in columns)
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    count = len(frame)
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.schema}"."{table.name}" ({cols}) FROM STDIN') as copy:
-        for start in range(0, count, CHUNK_ROWS):
-            chunk = frame.iloc[start : start + CHUNK_ROWS]
-            fields = [column_texts(chunk[c], c in json_columns) for c in columns]
-            copy.write("".join(["\t".join(row) + "\n" for row in zip(*fields, strict=True)]))
-    return count
-
-
-def replace_partition_fast(
-    engine: Engine, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str, partition_key: str
-) -> int:
-    """Replace every row of (table, tenant, partition) with `frame` in one transaction; return rows written."""
-    frame = frame.assign(tenant_id=tenant_id, partition_key=partition_key)
-    table_columns = [c.name for c in table.columns]
-    unknown = sorted(set(frame.columns) - set(table_columns))
-    if unknown:
-        raise ValueError(f"{table.fullname}: columns not in the table definition: {unknown}")
-    columns = [c for c in table_columns if c in frame.columns]
-    with engine.begin() as conn:
-        conn.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(
-                    sa.func.hashtextextended(f"{table.fullname}|{tenant_id}|{partition_key}", 0)
-                )
-            )
-        )
-        conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.partition_key == partition_key))
-        with gc_paused():
-            return _copy_text(conn, table, frame, columns)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
