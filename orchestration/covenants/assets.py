@@ -207,10 +207,13 @@ def covenant_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         }
     except InputError as error:
         raise as_failure(error) from error
+    written = warehouse.replace_partitions(
+        {table: frame for frame, table, _ in frames.values()},
+        tenant_id=record.tenant_id,
+        partition_key=context.partition_key,
+    )
     for key, (frame, table, schema) in frames.items():
-        rows = warehouse.replace_partition(
-            table, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-        )
+        rows = written[table]
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -394,7 +397,9 @@ def breach_predictions(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     except InputError as error:
         raise as_failure(error) from error
     settings = load_covenants_config()
-    frame, reason = pipeline.breach_predictions(warehouse.engine, record.tenant_id, record.landed_at, settings)
+    frame, reason = pipeline.breach_predictions(
+        warehouse.engine, record.tenant_id, pipeline.as_of(warehouse.engine, record), settings
+    )
     frame = validate(frame, PREDICTIONS_SCHEMA, _where(record))
     frame["predicted_at"] = dt.datetime.now(dt.UTC)
     rows = warehouse.replace_partition(

@@ -389,7 +389,8 @@ def check_deal_references(inputs: CovenantInputs, known_deal_ids: Iterable[str],
         names = sorted(unknown)
         raise InputError(
             "UNKNOWN_DEAL",
-            f"{len(names)} unknown deal id(s): {', '.join(names[:10])} (land the deals first, then re-run)",
+            f"{len(names)} unknown deal id(s): {', '.join(names[:10])}: land a file defining them, then re-run "
+            "this partition (`calcbridge rerun --failed`); it is then read as of their landing",
             file_name,
             {"unknown_deals": {deal: refs[:10] for deal, refs in unknown.items()}},
         )

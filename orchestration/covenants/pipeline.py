@@ -38,10 +38,25 @@ EXTERNAL_TENANT = "_public"
 """Tenant id of the public-dataset models: not a valid tenant slug, so it never collides with one."""
 
 
+def reading_moment(landed_at: dt.datetime, first_landings: dict[str, dt.datetime]) -> dt.datetime:
+    """The moment a file reads the tenant's state as of: the latest of its landing and its named deals' first landings.
+
+    A deal that first landed after the file is the measurements-before-deals case, repaired by a re-run.
+    """
+    return max([landed_at, *first_landings.values()])
+
+
+def as_of(engine: Engine, record: LandedRecord) -> dt.datetime:
+    """`reading_moment` of a partition whose inputs are written (the evaluation, model and prediction assets)."""
+    named = state.partition_references(engine, record.tenant_id, record.partition_key)
+    return reading_moment(record.landed_at, state.first_landings(engine, record.tenant_id, named))
+
+
 def parsed_inputs(engine: Engine, record: LandedRecord) -> CovenantInputs:
     """Parse and validate the partition's archived file; refuse references to deals the tenant never landed."""
     inputs = parse_inputs(landing_log.read_archived(record), record.file_name)
-    check_deal_references(inputs, state.known_deal_ids(engine, record.tenant_id, record.landed_at), record.file_name)
+    named = (set(inputs.covenants["deal_id"]) | set(inputs.measurements["deal_id"])) - set(inputs.deals["deal_id"])
+    check_deal_references(inputs, state.first_landings(engine, record.tenant_id, named), record.file_name)
     for frame in (inputs.deals, inputs.covenants, inputs.measurements):
         frame["landed_at"] = record.landed_at
     return inputs
@@ -65,7 +80,8 @@ def file_evaluations(engine: Engine, record: LandedRecord, tolerance: int) -> pd
     tenant, key = record.tenant_id, record.partition_key
     own_covenants = read_partition(engine, tables.covenant_definitions, tenant_id=tenant, partition_key=key)
     own_measurements = read_partition(engine, tables.measurements, tenant_id=tenant, partition_key=key)
-    current = state.tenant_state(engine, tenant, record.landed_at)
+    moment = as_of(engine, record)
+    current = state.tenant_state(engine, tenant, moment)
     pairs = affected_pairs(
         current["covenants"],
         current["measurements"],
@@ -75,7 +91,7 @@ def file_evaluations(engine: Engine, record: LandedRecord, tolerance: int) -> pd
     if pairs.empty:
         return empty_evaluations().assign(evaluated_at=pd.Series(dtype="datetime64[ns, UTC]"))
     result = evaluate_covenants(current["covenants"], current["measurements"], tolerance, pairs)
-    result["evaluated_at"] = record.landed_at
+    result["evaluated_at"] = moment
     return result
 
 
@@ -111,7 +127,7 @@ def train_breach_model(
     run_id: str,
 ) -> TrainingOutcome:
     """Train the tenant's breach model on its data as of the file; register and maybe promote it."""
-    features, spec = training_frame(engine, record.tenant_id, record.landed_at)
+    features, spec = training_frame(engine, record.tenant_id, as_of(engine, record))
     labelled = features[features["label"].notna()]
     samples, positives = len(labelled), int(labelled["label"].sum()) if len(labelled) else 0
     negatives = samples - positives

@@ -2,7 +2,9 @@
 
 A record's current version is the one from the latest-landed file at or before `as_of` (issue 7: "a later
 file with the same ids updates those records and keeps their history"). Reading "as of" the file being
-processed keeps a re-run of an old partition from seeing files that landed after it.
+processed keeps a re-run of an old partition from seeing files that landed after it — except the deals it
+names: a file that landed before its deals reads as of the first landing of the latest of them
+(`covenants.pipeline.reading_moment`), so its re-run succeeds once they have landed.
 """
 
 from __future__ import annotations
@@ -62,13 +64,33 @@ def current_evaluations(engine: Engine, tenant_id: str, as_of: dt.datetime | Non
     return current_rows(engine, tables.evaluations, tenant_id, as_of, order_column="evaluated_at")
 
 
-def known_deal_ids(engine: Engine, tenant_id: str, as_of: dt.datetime) -> set[str]:
-    """Deals the tenant landed at or before `as_of`."""
-    query = sa.select(tables.deals.c.deal_id).where(
-        tables.deals.c.tenant_id == tenant_id, tables.deals.c.landed_at <= as_of
+def first_landings(engine: Engine, tenant_id: str, deal_ids: set[str]) -> dict[str, dt.datetime]:
+    """When each of these deals first landed for the tenant; deals it never landed are absent."""
+    if not deal_ids:
+        return {}
+    deals = tables.deals
+    query = (
+        sa.select(deals.c.deal_id, sa.func.min(deals.c.landed_at))
+        .where(deals.c.tenant_id == tenant_id, deals.c.deal_id.in_(sorted(deal_ids)))
+        .group_by(deals.c.deal_id)
     )
     with engine.connect() as conn:
-        return set(conn.execute(query.distinct()).scalars())
+        return dict(conn.execute(query).tuples().all())
+
+
+def partition_references(engine: Engine, tenant_id: str, partition_key: str) -> set[str]:
+    """Deals a written partition's covenants and measurements name that its own deals do not define."""
+    named = sa.union(
+        *(
+            sa.select(t.c.deal_id).where(t.c.tenant_id == tenant_id, t.c.partition_key == partition_key)
+            for t in (tables.covenant_definitions, tables.measurements)
+        )
+    )
+    own = sa.select(tables.deals.c.deal_id).where(
+        tables.deals.c.tenant_id == tenant_id, tables.deals.c.partition_key == partition_key
+    )
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(named.subquery().c.deal_id)).scalars()) - set(conn.execute(own).scalars())
 
 
 def active_model(engine: Engine, tenant_id: str, scope: str) -> dict[str, Any] | None:

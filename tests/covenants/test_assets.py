@@ -80,3 +80,26 @@ def test_a_bad_file_fails_only_its_partition_typed_and_without_retry(platform, l
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert failure.step_failure_data.user_failure_data.metadata["error_code"].value == "VALIDATION_ERROR"
+
+
+def test_measurements_that_landed_before_their_deals_succeed_on_rerun(platform, lander, tenant):
+    """UNKNOWN_DEAL is a missing file, not bad bytes: once the deals land, re-running the same partition works."""
+    early_key = lander.land(tenant, "q1.json", json.dumps(MEASUREMENTS))
+    result = lander.run(early_key, raise_on_error=False)
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert failure.step_failure_data.user_failure_data.metadata["error_code"].value == "UNKNOWN_DEAL"
+    assert "rerun --failed" in failure.step_failure_data.error.message
+
+    deals_key = lander.land(tenant, "deals.json", json.dumps({"deals": [DEAL], "covenants": [COVENANT]}))
+    assert lander.run(deals_key).success
+    assert lander.run(early_key).success
+    evaluations = _rows(platform, tables.evaluations, tenant, ["evaluated_at"])
+    deals = _rows(platform, tables.deals, tenant, ["landed_at"])
+    # Read as of the deals' landing: 1,000,000,000 / 300,000,000 = 3.333 → 333 ≤ 450 → OK
+    assert evaluations[["partition_key", "calculated_value_scaled", "status"]].to_dict("records") == [
+        {"partition_key": early_key, "calculated_value_scaled": 333, "status": "OK"}
+    ]
+    assert evaluations["evaluated_at"].iloc[0] == deals["landed_at"].iloc[0]
+    measurements = _rows(platform, tables.measurements, tenant, ["partition_key"])
+    assert set(measurements["partition_key"]) == {early_key}
+    assert (measurements["landed_at"] < deals["landed_at"].iloc[0]).all()  # the rows keep their own landing time
