@@ -15,15 +15,17 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import xgboost as xgb
 from sqlalchemy.engine import Engine
 
 from orchestration.core.warehouse import replace_partitions
 from orchestration.covenants import state, tables
 from orchestration.covenants.training import TrainedModel, model_id_for
+
+if TYPE_CHECKING:  # loaded on first use: every Dagster process imports this module
+    import xgboost as xgb
 
 ACTIVE_FILE = "active.ubj"
 
@@ -76,6 +78,8 @@ def activate(model_path: Path) -> Path:
 
 
 def load_model(path: Path | str) -> xgb.Booster:
+    import xgboost as xgb
+
     booster = xgb.Booster()
     booster.load_model(str(path))
     return booster

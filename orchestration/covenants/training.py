@@ -10,13 +10,13 @@ import ctypes
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
-from sklearn.model_selection import train_test_split
+
+if TYPE_CHECKING:  # xgboost and scikit-learn load on first use: every Dagster process imports this module
+    import xgboost as xgb
 
 from orchestration.covenants.config import TrainingConfig
 
@@ -46,6 +46,8 @@ def cuda_available() -> bool:
 
 def resolve_device(device: str) -> str:
     """`auto` is `cuda` only when XGBoost was built with CUDA and a device is present; else `cpu`."""
+    import xgboost as xgb
+
     built_with_cuda = bool(xgb.build_info().get("USE_CUDA"))
     if device == "auto":
         return "cuda" if built_with_cuda and cuda_available() else "cpu"
@@ -72,6 +74,8 @@ def split_indices(
 
     Groups are stratified by whether any of their rows is positive.
     """
+    from sklearn.model_selection import train_test_split
+
     labels = np.asarray(labels).astype(int)
     if groups is None:
         units = np.arange(len(labels))
@@ -98,6 +102,8 @@ def split_indices(
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """Seed 001's metrics: log loss, AUC, accuracy, precision, recall, F1 (positive when p ≥ threshold)."""
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
+
     labels = np.asarray(labels).astype(int)
     predicted = (probabilities >= threshold).astype(int)
     both = len(np.unique(labels)) == 2
@@ -145,6 +151,8 @@ def model_id_for(at: dt.datetime) -> str:
 
 
 def dmatrix(features: pd.DataFrame, names: list[str], labels: np.ndarray | None = None) -> xgb.DMatrix:
+    import xgboost as xgb
+
     values = features.to_numpy(dtype=np.float64, na_value=np.nan)
     return xgb.DMatrix(values, label=labels, feature_names=xgb_feature_names(names), missing=np.nan)
 
@@ -153,6 +161,8 @@ def train_classifier(
     features: pd.DataFrame, labels: np.ndarray, config: TrainingConfig, groups: np.ndarray | None = None
 ) -> TrainedModel:
     """Split, train with early stopping on validation AUC, cut at the best round, measure every split."""
+    import xgboost as xgb
+
     labels = np.asarray(labels).astype(int)
     names = [str(c) for c in features.columns]
     train, val, test = split_indices(labels, config, groups)

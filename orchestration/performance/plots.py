@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 
 
 def cumulative_return_markdown(daily: pd.DataFrame, title: str) -> str:
     """A PNG of the ITD cumulative returns, embedded as a data URI so the Dagster UI shows it inline."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=80)
     dates = pd.to_datetime(daily["date"])
     for column, label in (
@@ -35,3 +32,13 @@ def cumulative_return_markdown(daily: pd.DataFrame, title: str) -> str:
     plt.close(fig)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"![cumulative return](data:image/png;base64,{encoded})"
+
+
+def _pyplot() -> Any:
+    """Matplotlib's pyplot on the non-interactive Agg backend, imported on first use (it costs a second)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -7,11 +7,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -209,6 +204,7 @@ def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes 
     frame = frame[frame["cushion_pct"].notna()]
     if frame.empty:
         return None
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=90)
     dates = frame["report_date"].drop_duplicates().sort_values()
     if len(dates) > 1:
@@ -236,3 +232,13 @@ def table_rows(frame: pd.DataFrame, columns: tuple[tuple[str, str], ...]) -> lis
     present = [c for c, _ in columns]
     out = frame.reindex(columns=present)
     return out.astype(object).where(out.notna(), None).to_numpy().tolist()
+
+
+def _pyplot() -> Any:
+    """Matplotlib's pyplot on the non-interactive Agg backend, imported on first use (it costs a second)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
