@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestration.core import migrate, postgres
+from orchestration.core import migrate, postgres, recovery
 from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings
 
 HOST = "127.0.0.1"
@@ -102,6 +102,7 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
 
     instance = dg.DagsterInstance.get()
     engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
+    _sweep(instance)
     outcomes: list[RunOutcome] = []
     for domain in DOMAINS:
         cursor_name = f"process:{domain}"
@@ -123,7 +124,12 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
         job = defs.resolve_job_def(file_jobs[domain].name)
         sensor_name = f"{domain}_landing_sensor"
         for request in evaluation.requests:
-            run_tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/sensor_name": sensor_name}
+            run_tags = {
+                **request.tags,
+                **recovery.worker_tags(),
+                "dagster/run_key": request.run_key,
+                "dagster/sensor_name": sensor_name,
+            }
             if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
                 continue  # the same run key already ran (or is running): the same file runs once
             result = job.execute_in_process(
@@ -149,6 +155,28 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
     return outcomes
 
 
+def _sweep(instance: Any) -> None:
+    """Fail the runs a killed process or a lost database left `STARTED`, so the DLQ shows them."""
+    bound = float(instance.run_monitoring_max_runtime_seconds or 3600)
+    for swept in recovery.sweep_dead_runs(instance, max_runtime_seconds=bound):
+        print(f"marked failed {swept.job_name} {swept.partition or '-'} {swept.run_id}: {swept.reason}")
+
+
+def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> list[tuple[str, str]]:
+    """(domain, partition) of every unresolved dead-letter run of a landing domain's file job, oldest first."""
+    from api.dlq import PARTITION_TAG, is_resolved, scan_dead_letters
+
+    jobs = {f"{d}_files_job": d for d in DOMAINS if domain in (None, d)}
+    records, _ = scan_dead_letters(instance, tenant, domain, ascending=True)
+    seen: dict[tuple[str, str], None] = {}
+    for record in records:
+        run = record.dagster_run
+        partition = run.tags.get(PARTITION_TAG)
+        if run.job_name in jobs and partition and not is_resolved(instance, record):
+            seen.setdefault((jobs[run.job_name], partition), None)
+    return list(seen)
+
+
 def _equity_backfills(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
     """The daily equity chain over the last trading days for each new portfolio: what the backfill sensor requests."""
     import datetime as dt
@@ -169,8 +197,15 @@ def _equity_backfills(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]
     ]
 
 
-def rerun(settings: PlatformSettings, domain: str, partition_keys: Sequence[str]) -> list[RunOutcome]:
-    """Run a domain's file job again for the given partitions (after the input or the code was fixed)."""
+def rerun(
+    settings: PlatformSettings,
+    domain: str | None,
+    partition_keys: Sequence[str] = (),
+    *,
+    failed: bool = False,
+    tenant: str | None = None,
+) -> list[RunOutcome]:
+    """Run file jobs again: for the given partitions of a domain, or (`failed`) for every unresolved DLQ item."""
     import dagster as dg
 
     from orchestration.core import landing_log
@@ -183,14 +218,18 @@ def rerun(settings: PlatformSettings, domain: str, partition_keys: Sequence[str]
 
     instance = dg.DagsterInstance.get()
     engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
-    job = defs.resolve_job_def(file_jobs[domain].name)
+    _sweep(instance)
+    targets = list(failed_partitions(instance, domain, tenant)) if failed else []
+    targets += [(domain, key) for key in partition_keys if domain is not None and (domain, key) not in targets]
     outcomes: list[RunOutcome] = []
-    for key in partition_keys:
-        record = landing_log.lookup(engine, domain, key)
+    for target_domain, key in targets:
+        job = defs.resolve_job_def(file_jobs[target_domain].name)
+        record = landing_log.lookup(engine, target_domain, key)
         tags = {
             "tenant": record.tenant_id if record else key.split(".")[0],
-            "domain": domain,
+            "domain": target_domain,
             "calcbridge/rerun": "true",
+            **recovery.worker_tags(),
         }
         if record:
             tags["calcbridge/file_name"] = record.file_name
@@ -223,7 +262,14 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    return _print_outcomes(rerun(get_settings(), args.domain, args.partitions))
+    if not args.failed and (args.domain is None or not args.partitions):
+        print("error: name --domain and partition keys, or use --failed", file=sys.stderr)
+        return 2
+    outcomes = rerun(get_settings(), args.domain, args.partitions, failed=args.failed, tenant=args.tenant)
+    if not outcomes:
+        print("no failed partitions to re-run")
+        return 0
+    return _print_outcomes(outcomes)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -343,9 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     proc.add_argument("--settle", type=float, default=0.0, help="skip files younger than this many seconds")
     proc.set_defaults(func=cmd_process)
 
-    again = sub.add_parser("rerun", help="run a domain's file job again for some partitions (e.g. after a fix)")
-    again.add_argument("--domain", required=True, choices=DOMAINS)
-    again.add_argument("partitions", nargs="+", help="partition keys, as listed by /api/v1/dlq or the UI")
+    again = sub.add_parser(
+        "rerun", help="run file jobs again: some partitions of a domain, or every failed one (--failed)"
+    )
+    again.add_argument("--domain", choices=DOMAINS, help="the domain of the partitions; with --failed, only it")
+    again.add_argument("--tenant", help="with --failed: only this tenant's partitions")
+    again.add_argument("--failed", action="store_true", help="every unresolved item of the dead-letter queue")
+    again.add_argument("partitions", nargs="*", help="partition keys, as listed by /api/v1/dlq or the UI")
     again.set_defaults(func=cmd_rerun)
 
     demo = sub.add_parser("demo", help="write the bundled deterministic demo files into the landing zone")
