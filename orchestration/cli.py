@@ -146,6 +146,7 @@ def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[
             )
         # Only now: a crash before this point re-evaluates these files next time (logged once, run once).
         landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
+    outcomes.extend(_follow_ups(instance, engine, defs))
     outcomes.extend(_equity_backfills(instance, engine, defs))
     marts_missing = instance.get_latest_materialization_event(dg.AssetKey(["marts", "uploads"])) is None
     if outcomes or marts_missing:
@@ -175,6 +176,58 @@ def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> 
         if run.job_name in jobs and partition and not is_resolved(instance, record):
             seen.setdefault((jobs[run.job_name], partition), None)
     return list(seen)
+
+
+FOLLOW_UP_SENSORS = ("compliance_alert_sensor", "reports_after_reconciliation")
+"""The daemon's sensors that react to what a file run materialized; `process` and `rerun` evaluate them too."""
+
+
+def _follow_ups(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
+    """Evaluate each follow-up sensor once from the CLI's own cursor and execute its runs: alerts, report re-renders.
+
+    Runs carry the sensor's name and run key, so a run the daemon already made is not made again (and the
+    daemon skips the ones made here): the same landing gives the same tables with or without the daemon.
+    """
+    import dagster as dg
+
+    from orchestration.core import landing_log
+
+    outcomes: list[RunOutcome] = []
+    for name in FOLLOW_UP_SENSORS:
+        sensor = defs.get_sensor_def(name)
+        cursor_name = f"process:{name}"
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=landing_log.load_cursor(engine, cursor_name),
+            definitions=defs,
+            sensor_name=name,
+            resources=defs.resources,
+        )
+        with dg.partition_loading_context(dynamic_partitions_store=instance):  # as the daemon evaluates it
+            tick = sensor.evaluate_tick(context)
+        job = defs.resolve_job_def(sensor.job_name)
+        for request in tick.run_requests:
+            if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
+                continue
+            tags = {
+                **request.tags,
+                **recovery.worker_tags(),
+                "dagster/run_key": request.run_key,
+                "dagster/sensor_name": name,
+            }
+            result = job.execute_in_process(
+                instance=instance,
+                run_config=request.run_config,
+                partition_key=request.partition_key,
+                tags=tags,
+                raise_on_error=False,
+            )
+            partition = request.partition_key or request.tags.get("clo_partition", "-")
+            status = "SUCCESS" if result.success else "FAILURE"
+            outcomes.append(RunOutcome(job.name, partition, "-", result.run_id, status))
+        if tick.cursor is not None:
+            landing_log.save_cursor(engine, cursor_name, tick.cursor)
+    return outcomes
 
 
 def _equity_backfills(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
@@ -236,6 +289,8 @@ def rerun(
         result = job.execute_in_process(instance=instance, partition_key=key, tags=tags, raise_on_error=False)
         name = record.file_name if record else "?"
         outcomes.append(RunOutcome(job.name, key, name, result.run_id, "SUCCESS" if result.success else "FAILURE"))
+    if outcomes:
+        outcomes.extend(_follow_ups(instance, engine, defs))
     if any(o.status == "SUCCESS" for o in outcomes):
         dbt_job = defs.resolve_job_def("dbt_build_job")
         result = dbt_job.execute_in_process(instance=instance, raise_on_error=False)

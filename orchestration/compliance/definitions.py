@@ -1,8 +1,8 @@
 """Compliance's non-file-partitioned definitions: the alert job and the sensor that launches it.
 
 The file-partitioned assets (`clo/compliance_results`, `scenarios/scenario_results`) are registered in
-`DOMAIN_FILE_ASSETS`; here an asset sensor watches `clo/compliance_results` materializations and asks for
-one `compliance_alerts_job` run per materialization (run key = materializing run + partition, so never twice).
+`DOMAIN_FILE_ASSETS`; here a sensor watches `clo/compliance_results` materializations and asks for one
+`compliance_alerts_job` run per materialization (run key = materializing run + partition, so never twice).
 """
 
 import dagster as dg
@@ -46,15 +46,8 @@ def compliance_alerts_job() -> None:
     evaluate_compliance_alerts()
 
 
-@dg.asset_sensor(
-    asset_key=RESULTS_KEY,
-    job=compliance_alerts_job,
-    name="compliance_alert_sensor",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="After clo/compliance_results materializes, evaluate alert rules for that workbook.",
-)
-def compliance_alert_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest | None:
-    """One alert run per compliance materialization; the tenant is the partition key's prefix."""
+def alert_run_request(asset_event: dg.EventLogEntry) -> dg.RunRequest | None:
+    """The alert run for one `clo/compliance_results` materialization (run key: materializing run + partition)."""
     materialization = asset_event.asset_materialization
     partition_key = materialization.partition if materialization else None
     if not partition_key:
@@ -70,6 +63,33 @@ def compliance_alert_sensor(context: dg.SensorEvaluationContext, asset_event: dg
         },
         tags={"tenant": partition_key.split(".")[0], "clo_partition": partition_key},
     )
+
+
+MAX_MATERIALIZATIONS_PER_TICK = 200
+
+
+@dg.sensor(
+    job=compliance_alerts_job,
+    name="compliance_alert_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After clo/compliance_results materializes, evaluate alert rules for that workbook.",
+)
+def compliance_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """One alert run per compliance materialization since the cursor (a storage id), oldest first.
+
+    Not `@asset_sensor`: that one sees only the latest materialization of a tick, so when several workbooks
+    finish between two ticks (a demo landing, `calcbridge process`) all but the last would get no alerts.
+    """
+    after = int(context.cursor) if context.cursor else None
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=RESULTS_KEY, after_storage_id=after),
+        ascending=True,
+        limit=MAX_MATERIALIZATIONS_PER_TICK,
+    ).records
+    requests = [r for r in (alert_run_request(record.event_log_entry) for record in records) if r is not None]
+    cursor = str(records[-1].storage_id) if records else context.cursor
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
 def compliance_definitions() -> dg.Definitions:

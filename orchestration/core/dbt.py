@@ -11,7 +11,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.core import postgres
+from orchestration.core.resources import WarehouseResource
 from orchestration.core.settings import PROJECT_ROOT
+from orchestration.core.warehouse import exclusive
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -21,6 +23,9 @@ os.environ.update(DBT_ENV)
 if Path(DBT_EXECUTABLE).parent.as_posix() not in os.environ.get("PATH", "").split(os.pathsep):
     # dagster-dbt's preparer looks for `dbt` on PATH; the interpreter's own bin may not be on it.
     os.environ["PATH"] = os.pathsep.join([str(Path(DBT_EXECUTABLE).parent), os.environ.get("PATH", "")])
+
+DBT_LOCK = "dbt"
+"""The warehouse advisory lock (`core.warehouse.exclusive`) a dbt build holds while it runs."""
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -64,10 +69,17 @@ class CalcBridgeTranslator(DagsterDbtTranslator):
     project=dbt_project,
     dagster_dbt_translator=CalcBridgeTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):  # noqa: ANN201 - generator of events
-    """Every dbt model, seed and test: staging views and marts, with dbt tests as asset checks."""
+def dbt_models(  # noqa: ANN201 - generator of events
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """Every dbt model, seed and test: staging views and marts, with dbt tests as asset checks.
+
+    One build at a time on a warehouse (`DBT_LOCK`), whoever starts it: the daemon, `calcbridge process`, a
+    UI launch. Two concurrent builds would collide on the relations dbt creates and swaps.
+    """
     os.environ.update(postgres.dbt_env())  # profiles.yml reads the same server the warehouse resource uses
-    yield from dbt.cli(["build"], context=context).stream()
+    with exclusive(warehouse.engine, DBT_LOCK):
+        yield from dbt.cli(["build"], context=context).stream()
 
 
 def run_dbt(args: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:

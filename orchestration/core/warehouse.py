@@ -9,7 +9,8 @@ lock per table, taken in a fixed order so two multi-table writers can never dead
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +23,24 @@ ALL_TENANTS = None
 """`tenant_id=ALL_TENANTS`: the partition is shared by every tenant (a trading day); frames carry tenant_id."""
 
 Frames = Mapping[sa.Table, pd.DataFrame] | Sequence[tuple[sa.Table, pd.DataFrame]]
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the session advisory lock `name` on its own connection for the block: one holder at a time.
+
+    Serialises work that is not a partition write, such as dbt builds (two at once collide on the relations
+    they create). The lock goes with the connection, so a killed holder never leaves it taken.
+    """
+    key = sa.func.hashtextextended(f"calcbridge|{name}", 0)
+    with engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+            conn.commit()
 
 
 def lock_key(table: sa.Table, tenant_id: str | None, partition_key: str) -> str:

@@ -303,9 +303,17 @@ def test_alerts_fire_once_per_cooldown_and_events_on_status_change(platform, wor
 def test_sensor_requests_an_alert_run_and_the_job_runs(platform, world):
     from orchestration.compliance.definitions import compliance_alert_sensor, compliance_alerts_job
 
-    context = dg.build_sensor_context(instance=platform.instance)
-    requests = list(compliance_alert_sensor(context) or [])
-    assert requests
+    requests, cursor = [], None
+    while True:  # page through every materialization since the start, tick by tick
+        tick = compliance_alert_sensor(dg.build_sensor_context(instance=platform.instance, cursor=cursor))
+        if not tick.run_requests:
+            break
+        requests += tick.run_requests
+        cursor = tick.cursor
+    # One request per materialization, not only the latest of a tick: every workbook of the world.
+    partitions = {r.run_config["ops"]["evaluate_compliance_alerts"]["config"]["partition_key"] for r in requests}
+    assert set(world["keys"]) <= partitions
+    assert len({r.run_key for r in requests}) == len(requests)
     request = requests[-1]
     config = request.run_config["ops"]["evaluate_compliance_alerts"]["config"]
     assert config["partition_key"].startswith(config["tenant_id"] + ".")

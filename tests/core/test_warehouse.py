@@ -191,3 +191,36 @@ def test_bytes_go_in_as_bytea(engine):
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.select(other.c.name, other.c.blob)).all())
     assert rows == {"pdf": pdf, "none": None}
+
+
+def test_an_exclusive_section_has_one_holder_and_frees_on_a_dead_connection(engine):
+    """A second `exclusive` waits for the first; a holder whose connection dies leaves the lock free."""
+    import threading
+
+    order: list[str] = []
+    inside = threading.Event()
+
+    def second() -> None:
+        with warehouse.exclusive(engine, "probe"):
+            order.append("second")
+
+    with warehouse.exclusive(engine, "probe"):
+        order.append("first")
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive(), "the second holder did not wait"
+        order.append("first done")
+    waiter.join(10)
+    assert order == ["first", "first done", "second"]
+
+    raw = engine.raw_connection()  # a holder that dies without unlocking: its session goes, its lock with it
+    raw.cursor().execute("select pg_advisory_lock(hashtextextended('calcbridge|probe', 0))")
+    raw.invalidate()
+
+    def third() -> None:
+        with warehouse.exclusive(engine, "probe"):
+            inside.set()
+
+    threading.Thread(target=third, daemon=True).start()
+    assert inside.wait(10), "the lock of a closed session was not released"
