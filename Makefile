@@ -36,6 +36,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy orchestration/core $(PURE_MODULES)
 
 clean:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestration.core.schema import metadata, partition_columns
+from orchestration.core.metadata import metadata, partition_columns
 
 workbooks = sa.Table(
     "clo_workbooks",

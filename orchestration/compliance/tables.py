@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestration.core.schema import metadata, partition_columns
+from orchestration.core.metadata import metadata, partition_columns
 
 compliance_results = sa.Table(
     "clo_compliance_results",

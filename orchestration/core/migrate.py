@@ -10,7 +10,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+"""`orchestration/migrations/`: outside core, because its environment loads every domain's tables."""
 PYTHON_OWNED_SCHEMAS = frozenset({"raw", "analytics", "ops"})
 """dbt owns staging and marts; autogenerate must never propose dropping its objects."""
 

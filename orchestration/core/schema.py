@@ -1,7 +1,8 @@
-"""The DDL of every Python-written table, in one place; Alembic migrations apply it.
+"""The platform's own tables: the landing log, API keys, sensor cursors and one raw table per domain.
 
-dbt owns `staging` and `marts`; Python owns `raw`, `analytics` and `ops`. Every Python-written data
-table carries `tenant_id` and `partition_key` so the warehouse can replace one partition atomically.
+Domain tables live beside their domain (`orchestration/<domain>/tables.py`) on the same metadata
+(`core/metadata.py`); `orchestration.schema` collects them all. Every Python-written data table carries
+`tenant_id` and `partition_key` so the warehouse can replace one partition atomically.
 """
 
 from __future__ import annotations
@@ -9,20 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from orchestration.core.metadata import metadata, partition_columns
 from orchestration.core.settings import DOMAINS
-
-SCHEMAS: tuple[str, ...] = ("raw", "staging", "analytics", "marts", "ops")
-
-metadata = sa.MetaData()
-
-
-def partition_columns() -> list[sa.Column]:
-    """The two columns every partitioned table starts with."""
-    return [
-        sa.Column("tenant_id", sa.Text, nullable=False, comment="Tenant that owns the row."),
-        sa.Column("partition_key", sa.Text, nullable=False, comment="Dagster partition that wrote the row."),
-    ]
-
 
 landing_log = sa.Table(
     "landing_log",
@@ -101,14 +90,3 @@ def _landed_files(domain: str) -> sa.Table:
 
 
 landed_files: dict[str, sa.Table] = {domain: _landed_files(domain) for domain in DOMAINS}
-
-
-# Domain tables are declared beside their domain (`orchestration/<domain>/tables.py`) on this same
-# `metadata`; each domain adds one import line below so the metadata (and so the migrations' check) is
-# complete wherever the schema is loaded.
-from orchestration.clo import tables as _clo_tables  # noqa: E402, F401
-from orchestration.compliance import tables as _compliance_tables  # noqa: E402, F401
-from orchestration.covenants import tables as _covenants_tables  # noqa: E402, F401
-from orchestration.equity import tables as _equity_tables  # noqa: E402, F401
-from orchestration.performance import tables as _performance_tables  # noqa: E402, F401
-from orchestration.reconciliation import tables as _reconciliation_tables  # noqa: E402, F401

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestration.core.schema import metadata, partition_columns
+from orchestration.core.metadata import metadata, partition_columns
 
 MARKET_TENANT = "_market"
 

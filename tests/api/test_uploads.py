@@ -5,14 +5,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import typing
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.domains import Domain
-from orchestration.core.settings import DOMAINS
 from tests.api.conftest import Keys, Tenants
 from tests.api.helpers import ROWS_A, ROWS_B, assert_envelope
 
@@ -150,7 +147,3 @@ def test_get_one_upload(client: TestClient, keys: Keys, tenants: Tenants, upload
     assert body["reason_code"] == "UNSUPPORTED_EXTENSION"
     assert dt.datetime.fromisoformat(body["landed_at"]) == row["landed_at"]
     assert_envelope(client.get(f"{UPLOADS}/upl_missing", headers={"X-API-Key": keys.a}), 404, "RESOURCE_NOT_FOUND")
-
-
-def test_domain_type_matches_platform_domains() -> None:
-    assert set(typing.get_args(Domain)) == set(DOMAINS)

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from orchestration.core import migrate
-from orchestration.core.schema import SCHEMAS, metadata
+from orchestration.schema import SCHEMAS, metadata
 
 
 def test_migrated_database_matches_the_declared_metadata(platform):

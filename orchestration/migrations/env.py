@@ -1,4 +1,4 @@
-"""Alembic environment: applies `orchestration.core.schema.metadata` to the warehouse."""
+"""Alembic environment: compares and applies `orchestration.schema.metadata` (every table) to the warehouse."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from orchestration.core.migrate import include_object
-from orchestration.core.schema import SCHEMAS, metadata
+from orchestration.schema import SCHEMAS, metadata
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,1 @@
+"""CLO compliance: concentration, coverage, quality and diversity tests over a workbook's holdings."""

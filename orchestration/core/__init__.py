@@ -1,0 +1,1 @@
+"""The platform spine every domain builds on: settings, warehouse, landing zone, partitions, dbt."""

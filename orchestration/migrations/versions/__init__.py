@@ -1,0 +1,1 @@
+"""One Alembic revision per module; a new domain adds one here."""
