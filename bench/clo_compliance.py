@@ -24,14 +24,14 @@ import pandas as pd
 from orchestration.compliance.deal import DealInputs, resolve_deal
 from orchestration.compliance.diversity import default_diversity_table
 from orchestration.compliance.engine import compute
-from orchestration.compliance.ratings import (
+from orchestration.compliance.scenarios import apply_changes, compare, validate
+from orchestration.core.ratings import (
     CCC_OR_LOWER,
     RATING_FACTORS,
     fitch_to_moodys,
     moodys_token,
     sp_to_moodys,
 )
-from orchestration.compliance.scenarios import apply_changes, compare, validate
 
 AS_OF = dt.date(2026, 1, 31)
 MOODYS = ["Ba2", "Ba3", "B1", "B2", "B3", "Caa1", "Caa2", "NR"]

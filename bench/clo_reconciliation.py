@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.reconciliation import ratings
+from orchestration.core import ratings
 from orchestration.reconciliation.config import load_profiles, load_rules
 from orchestration.reconciliation.engine import ReconcileOptions, reconcile
 from orchestration.reports.content import ReportData

@@ -31,7 +31,7 @@ class TrendPoint(BaseModel):
     holding_count: int
     total_par: float
     total_mv: float
-    ccc_pct: float | None
+    ccc_par_pct: float | None = Field(description=t.CCC_PAR_PCT_DESCRIPTION)
     defaulted_pct: float | None
     wa_spread: float | None
     wa_price: float | None
@@ -52,7 +52,7 @@ class TrendsOut(BaseModel):
                             "holding_count": 300,
                             "total_par": 500000000,
                             "total_mv": 485000000,
-                            "ccc_pct": 6.5,
+                            "ccc_par_pct": 6.5,
                             "defaulted_pct": 0.4,
                             "wa_spread": 380.5,
                             "wa_price": 97.2,
@@ -125,7 +125,7 @@ def get_trends(
             holding_count=int(r.holding_count or 0),
             total_par=number(r.total_par) or 0.0,
             total_mv=number(r.total_mv) or 0.0,
-            ccc_pct=number(r.ccc_pct),
+            ccc_par_pct=number(r.ccc_par_pct),
             defaulted_pct=number(r.defaulted_pct),
             wa_spread=number(r.wa_spread),
             wa_price=number(r.wa_price),

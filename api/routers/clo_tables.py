@@ -12,6 +12,13 @@ from orchestration.clo.tables import anomalies, data_quality, sheet_rows
 
 metadata = sa.MetaData()
 
+CCC_PAR_PCT_DESCRIPTION = (
+    "CCC par as a percent of total par: holdings whose effective rating (Moody's, else S&P, else Fitch, else "
+    "Caa3) is Caa1 or lower, not defaulted. The CCC bucket test (`ccc_bucket` in /compliance) divides the "
+    "same CCC par by the collateral principal amount (performing par plus principal cash) instead."
+)
+"""One description for `ccc_par_pct` wherever a route serves it."""
+
 workbooks = sa.Table(
     "clo_workbooks",
     metadata,
@@ -40,7 +47,7 @@ workbooks = sa.Table(
     sa.Column("holding_count", sa.BigInteger),
     sa.Column("total_par", sa.Numeric),
     sa.Column("total_mv", sa.Numeric),
-    sa.Column("ccc_pct", sa.Numeric),
+    sa.Column("ccc_par_pct", sa.Numeric),
     sa.Column("defaulted_pct", sa.Numeric),
     sa.Column("wa_spread", sa.Numeric),
     sa.Column("wa_price", sa.Numeric),

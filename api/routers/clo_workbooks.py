@@ -250,7 +250,7 @@ class MetricsOut(BaseModel):
                     "total_par": 500000000,
                     "total_mv": 485000000,
                     "holding_count": 150,
-                    "ccc_pct": 6.2,
+                    "ccc_par_pct": 6.2,
                     "defaulted_pct": 0.5,
                     "wa_spread": 385.2,
                     "wa_price": 97.1,
@@ -265,7 +265,7 @@ class MetricsOut(BaseModel):
     total_par: float
     total_mv: float
     holding_count: int
-    ccc_pct: float | None = Field(description="Par share rated CCC+/Caa1 or below (not defaulted), percent.")
+    ccc_par_pct: float | None = Field(description=t.CCC_PAR_PCT_DESCRIPTION)
     defaulted_pct: float | None
     wa_spread: float | None = Field(description="Par-weighted average spread, bps.")
     wa_price: float | None = Field(description="Par-weighted average price, percent of par.")
@@ -733,7 +733,7 @@ def get_metrics(db: Db, caller: Caller, workbook_id: WorkbookId) -> MetricsOut:
         total_par=number(row.total_par) or 0.0,
         total_mv=number(row.total_mv) or 0.0,
         holding_count=int(row.holding_count or 0),
-        ccc_pct=number(row.ccc_pct),
+        ccc_par_pct=number(row.ccc_par_pct),
         defaulted_pct=number(row.defaulted_pct),
         wa_spread=number(row.wa_spread),
         wa_price=number(row.wa_price),

@@ -18,12 +18,12 @@ from orchestration.clo import pipeline, tables
 from orchestration.clo.config import get_clo_settings
 from orchestration.clo.insights import ANOMALY_FIELDS
 from orchestration.clo.mapping import HOLDING_COLUMNS
-from orchestration.clo.normalize import FITCH_TOKENS, MOODYS_TOKENS, SP_TOKENS
 from orchestration.core import landing_log
 from orchestration.core import warehouse as core_warehouse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.ratings import FITCH_SCALE, MOODYS_SCALE, SP_SCALE
 from orchestration.core.resources import WarehouseResource
 
 DOMAIN = "clo"
@@ -61,9 +61,9 @@ SHEETS_SCHEMA = pa.DataFrameSchema(
     strict=True,
 )
 _rating = {
-    "rating_moodys": MOODYS_TOKENS,
-    "rating_sp": SP_TOKENS,
-    "rating_fitch": FITCH_TOKENS,
+    "rating_moodys": MOODYS_SCALE,
+    "rating_sp": SP_SCALE,
+    "rating_fitch": FITCH_SCALE,
 }
 HOLDINGS_SCHEMA = pa.DataFrameSchema(
     {

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orchestration.core import ratings
+
 ANOMALY_FIELDS: tuple[str, ...] = ("par_amount", "market_value", "price", "spread", "coupon")
 DEFAULT_THRESHOLD = 3.0
 MIN_SAMPLE = 5
-CCC_SP = {"CCC+", "CCC", "CCC-", "CC", "C"}
-CCC_MOODYS = {"Caa1", "Caa2", "Caa3", "Ca", "C"}
 CCC_LIMIT_PCT = 7.5
 INDUSTRY_LIMIT_PCT = 15.0
 OBLIGOR_LIMIT_PCT = 2.5
@@ -84,10 +84,19 @@ def zscore_anomalies(
 
 
 def in_ccc(holdings: pd.DataFrame) -> pd.Series:
-    """CCC bucket (insight heuristic): S&P CCC+ or below, or Moody's Caa1 or below, and not defaulted."""
-    return (holdings["rating_sp"].isin(CCC_SP) | holdings["rating_moodys"].isin(CCC_MOODYS)) & ~holdings[
-        "is_defaulted"
-    ].astype(bool)
+    """The one CCC rule (`core.ratings.ccc_holdings`): effective rating Caa1/CCC+ or below, not defaulted."""
+    return pd.Series(ratings.ccc_holdings(holdings), index=holdings.index)
+
+
+def ccc_par_pct(holdings: pd.DataFrame) -> float:
+    """CCC par as a percent of total par (4 dp): the workbook's `ccc_par_pct` wherever it is served.
+
+    Not the CCC bucket test's value (`ccc_pct` in compliance), which divides by the collateral principal
+    amount (performing par plus principal cash) of the deal.
+    """
+    par = pd.to_numeric(holdings["par_amount"], errors="coerce").fillna(0.0)
+    total = float(par.sum())
+    return round(100.0 * float(par[in_ccc(holdings)].sum()) / total, 4) if total else 0.0
 
 
 def portfolio_metrics(holdings: pd.DataFrame) -> dict[str, float | int | None]:
@@ -105,7 +114,7 @@ def portfolio_metrics(holdings: pd.DataFrame) -> dict[str, float | int | None]:
         "holding_count": len(holdings),
         "total_par": total,
         "total_mv": float(pd.to_numeric(holdings["market_value"], errors="coerce").fillna(0.0).sum()),
-        "ccc_pct": round(100.0 * float(par[in_ccc(holdings)].sum()) / total, 4) if total else 0.0,
+        "ccc_par_pct": ccc_par_pct(holdings),
         "defaulted_pct": round(100.0 * float(par[holdings["is_defaulted"].astype(bool)].sum()) / total, 4)
         if total
         else 0.0,
@@ -193,7 +202,7 @@ def pattern_insights(
     positions = holdings.apply(lambda r: _position(r.to_dict()), axis=1) if len(holdings) else pd.Series([])
 
     ccc_mask = in_ccc(holdings)
-    ccc_pct = 100.0 * float(par[ccc_mask].sum()) / total
+    ccc_pct = ccc_par_pct(holdings)
     if ccc_mask.any():
         out.append(
             _insight(
@@ -202,10 +211,10 @@ def pattern_insights(
                 "ccc_bucket",
                 "warning" if ccc_pct > CCC_LIMIT_PCT else "info",
                 "CCC bucket exposure",
-                f"{int(ccc_mask.sum())} holdings rated CCC+/Caa1 or below make up {ccc_pct:.2f}% of par "
+                f"{int(ccc_mask.sum())} performing holdings rated Caa1/CCC+ or below make up {ccc_pct:.2f}% of par "
                 f"(typical limit {CCC_LIMIT_PCT}%)",
                 sorted(positions[ccc_mask].tolist()),
-                {"ccc_pct": round(ccc_pct, 4), "limit_pct": CCC_LIMIT_PCT},
+                {"ccc_par_pct": ccc_pct, "limit_pct": CCC_LIMIT_PCT},
                 "Monitor CCC exposure against the deal's CCC limit",
                 created_at,
             )
@@ -327,7 +336,7 @@ def trend_insights(
     if len(history) < min_points:
         return out
     specs = (
-        ("ccc_pct", "CCC exposure", "%", "Monitor closely as approaching the CCC limit", True),
+        ("ccc_par_pct", "CCC exposure", "%", "Monitor closely as approaching the CCC limit", True),
         ("defaulted_pct", "defaulted share", "%", "Review workout positions", True),
         ("wa_spread", "weighted average spread", "bps", None, False),
         ("total_par", "total par", "", None, False),

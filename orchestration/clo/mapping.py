@@ -33,6 +33,7 @@ from orchestration.clo.identifiers import (
     isin_flags,
 )
 from orchestration.clo.reader import ParsedSheet, ParsedWorkbook, gc_paused
+from orchestration.core import ratings
 from orchestration.core.errors import InputError
 from orchestration.core.settings import PROJECT_ROOT
 
@@ -319,7 +320,7 @@ def choose_sheet(parsed: ParsedWorkbook, index: dict[str, str], preferred: str |
 def _kind_fit(kind: str, values: Sequence[Any]) -> float:
     """Share of sample values that look like the kind (identifier with valid check digit, rating token, …)."""
     if kind in ("moodys", "sp_fitch"):
-        values = [v for v in values if not (isinstance(v, str) and v.strip().upper() in nz.NOT_RATED)]
+        values = [v for v in values if not (isinstance(v, str) and v.strip().upper() in ratings.NOT_RATED)]
     if not values:
         return 0.5
     hits: float
@@ -331,9 +332,9 @@ def _kind_fit(kind: str, values: Sequence[Any]) -> float:
         isins = [nz.to_upper(v) for v in values]
         hits = sum(1.0 if is_valid_isin(i) else SHAPE_ONLY_FIT * bool(i and ISIN_PATTERN.match(i)) for i in isins)
     elif kind == "moodys":
-        hits = sum(nz.rating_agency_of(v) == "moodys" for v in values)
+        hits = sum(ratings.rating_agency_of(v) == "moodys" for v in values)
     elif kind == "sp_fitch":
-        hits = sum(nz.rating_agency_of(v) == "sp_fitch" for v in values)
+        hits = sum(ratings.rating_agency_of(v) == "sp_fitch" for v in values)
     elif kind == "date":
         hits = (
             sum(isinstance(v, dt.date) or (isinstance(v, str) and nz.to_date(v) is not None) for v in values)
@@ -473,7 +474,7 @@ def _transform_for(field_name: str, transform: str | None) -> Callable[[Any], An
         return lambda v: nz.to_identifier(v, 12)
     if field_name in RATING_AGENCY:
         agency = RATING_AGENCY[field_name]
-        return lambda v: nz.normalize_rating(v, agency)
+        return lambda v: ratings.normalize_rating(v, agency)
     if field_name == "country":
         return nz.to_country
     if field_name == "is_defaulted":
@@ -802,7 +803,7 @@ def _extract_holdings(
             else []
         )
         if field_name in RATING_AGENCY:
-            bad = [(r, v) for r, v in bad if str(v).strip().upper() not in nz.NOT_RATED]
+            bad = [(r, v) for r, v in bad if str(v).strip().upper() not in ratings.NOT_RATED]
         if bad:
             failures.append(
                 _failure(field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name])

@@ -2,7 +2,8 @@
 
 Each function takes one raw cell (whatever the reader produced: float, int, str, date, bool or None) and
 returns the canonical value or None when the cell is blank or cannot be read; callers count the Nones that
-came from non-blank cells as validation failures, so nothing is silently lost.
+came from non-blank cells as validation failures, so nothing is silently lost. Ratings come from the one
+rating vocabulary, `orchestration.core.ratings`.
 """
 
 import datetime as dt
@@ -11,28 +12,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from orchestration.core.ratings import normalize_rating
+
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 """Excel's serial day 0 (serial 1 = 1900-01-01, with the 1900 leap-year bug folded into the offset)."""
 
 _NUMBER_NOISE = re.compile(r"[\s,$€£¥_']|USD|EUR|GBP|bps|bp", re.IGNORECASE)
 _NULL_TOKENS = {"", "-", "--", "n/a", "na", "#n/a", "null", "none", "nan"}
-
-MOODYS_TOKENS: tuple[str, ...] = (
-    "Aaa", "Aa1", "Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3", "Ba1", "Ba2", "Ba3",
-    "B1", "B2", "B3", "Caa1", "Caa2", "Caa3", "Ca", "C",
-)  # fmt: skip
-SP_TOKENS: tuple[str, ...] = (
-    "AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-", "BB+", "BB", "BB-",
-    "B+", "B", "B-", "CCC+", "CCC", "CCC-", "CC", "C", "SD", "D",
-)  # fmt: skip
-FITCH_TOKENS: tuple[str, ...] = (
-    "AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-", "BB+", "BB", "BB-",
-    "B+", "B", "B-", "CCC+", "CCC", "CCC-", "CC", "C", "RD", "D",
-)  # fmt: skip
-AGENCY_TOKENS: dict[str, tuple[str, ...]] = {"moodys": MOODYS_TOKENS, "sp": SP_TOKENS, "fitch": FITCH_TOKENS}
-_MOODYS_UPPER = {t.upper(): t for t in MOODYS_TOKENS}
-NOT_RATED = {"NR", "WR", "N/A", "NA", "N.R.", "NOT RATED", "WD", "P-NR", "--", "-", ""}
-_RATING_NOISE = re.compile(r"\s*(\(sf\)|\(p\)|\*[+-]?|\(exp\)|sf$|\bu\b|\(cwp\)|\(cwn\))\s*", re.IGNORECASE)
 
 COUNTRIES: dict[str, str] = {
     "UNITED STATES": "US", "UNITED STATES OF AMERICA": "US", "USA": "US", "U.S.": "US", "U.S.A.": "US",
@@ -137,44 +123,6 @@ def to_date(value: Any) -> dt.date | None:
         return dt.datetime.strptime(text, "%d/%m/%Y").date()
     except ValueError:
         return None
-
-
-def normalize_rating(value: Any, agency: str | None = None) -> str | None:
-    """A rating as the agency's canonical token (Moody's `Baa3`, S&P/Fitch `BBB-`); NR, WR, N/A, blanks → None.
-
-    Watch/outlook suffixes (`*-`, `(sf)`, `(P)`) are dropped. Without an agency, Moody's-style tokens are
-    recognised first, then S&P/Fitch. An unrecognised token gives None (the caller records the failure).
-    """
-    if value is None or not isinstance(value, str):
-        return None
-    text = _RATING_NOISE.sub("", value.strip()).strip()
-    if text.upper() in NOT_RATED:
-        return None
-    if agency == "moodys" or agency is None:
-        token = _MOODYS_UPPER.get(text.upper())
-        if token and (agency == "moodys" or text == token or text.upper() not in SP_TOKENS):
-            return token
-        if agency == "moodys":
-            return None
-    tokens = FITCH_TOKENS if agency == "fitch" else SP_TOKENS
-    upper = text.upper()
-    if upper in tokens:
-        return upper
-    if agency is None and upper in FITCH_TOKENS:
-        return upper
-    return None
-
-
-def rating_agency_of(value: Any) -> str | None:
-    """Which agency's scale a raw token belongs to unambiguously: `moodys` (Baa3, Caa1) or `sp_fitch` (BBB-)."""
-    if not isinstance(value, str):
-        return None
-    text = _RATING_NOISE.sub("", value.strip()).strip()
-    if text in MOODYS_TOKENS and text not in SP_TOKENS:
-        return "moodys"
-    if text.upper() in SP_TOKENS or text.upper() in FITCH_TOKENS:
-        return "sp_fitch"
-    return None
 
 
 def to_bool(value: Any) -> bool | None:

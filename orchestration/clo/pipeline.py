@@ -173,7 +173,16 @@ def history(
         query = query.where(w.c.sidecar["deal"]["name"].astext == deal_name)
     out: list[dict[str, Any]] = []
     seen: set[Any] = set()
-    columns = ["par_amount", "market_value", "spread", "price", "rating_sp", "rating_moodys", "is_defaulted"]
+    columns = [
+        "par_amount",
+        "market_value",
+        "spread",
+        "price",
+        "rating_sp",
+        "rating_moodys",
+        "rating_fitch",
+        "is_defaulted",
+    ]
     with engine.connect() as conn:
         for key, date in conn.execute(query).all():
             if date in seen:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from orchestration.clo.normalize import MOODYS_TOKENS, SP_TOKENS
+from orchestration.core.ratings import CANONICAL_NOTCH
 
 WEIGHTS: dict[str, float] = {
     "completeness": 0.25,
@@ -39,9 +39,6 @@ MV_TOLERANCE = 0.01
 MAX_NOTCH_GAP = 3
 FRESH_DAYS = 7
 STALE_DAYS = 97
-
-_MOODYS_NOTCH = {t: i for i, t in enumerate(MOODYS_TOKENS)}
-_SP_NOTCH = {t: i for i, t in enumerate(SP_TOKENS[:-2])} | {"SD": 21, "D": 21}
 
 
 def _present(series: pd.Series) -> pd.Series:
@@ -122,8 +119,8 @@ def score(
     mv_applicable = par.notna() & price.notna() & mv.notna() & (par != 0)
     expected_mv = par * price / 100.0
     mv_ok = ((mv - expected_mv).abs() <= MV_TOLERANCE * expected_mv.abs()) & mv_applicable
-    moodys = holdings["rating_moodys"].map(_MOODYS_NOTCH)
-    sp = holdings["rating_sp"].map(_SP_NOTCH)
+    moodys = holdings["rating_moodys"].map(CANONICAL_NOTCH)
+    sp = holdings["rating_sp"].map(CANONICAL_NOTCH)
     rating_applicable = moodys.notna() & sp.notna()
     rating_ok = ((moodys - sp).abs() <= MAX_NOTCH_GAP) & rating_applicable
     applicable = int(mv_applicable.sum() + rating_applicable.sum())

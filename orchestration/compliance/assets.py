@@ -16,12 +16,12 @@ import yaml
 
 from orchestration.clo.assets import HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY
 from orchestration.compliance import pipeline, tables
-from orchestration.compliance.ratings import MOODYS_SCALE
 from orchestration.compliance.status import STATUSES, TRENDS
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.ratings import MOODYS_SCALE
 from orchestration.core.resources import WarehouseResource
 
 CLO_PARTITIONS = FILE_PARTITIONS["clo"]

@@ -18,9 +18,9 @@ import pandas as pd
 
 from orchestration.compliance.deal import STANDARD_TEST_IDS, DealInputs, Note, TestDefinition
 from orchestration.compliance.diversity import DiversityTable, default_diversity_table
-from orchestration.compliance.ratings import effective_ratings, in_ccc_bucket, rating_factors
 from orchestration.compliance.status import ceil_whole, cushion_of, publish, status_of, summarise
 from orchestration.core.errors import InputError
+from orchestration.core.ratings import effective_ratings, in_ccc_bucket, rating_factors
 
 DAYS_PER_YEAR = 365.25  # convention 9
 IC_DAY_BASIS = 360.0  # convention 11 (ACT/360)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.compliance.engine import ComplianceRun
-from orchestration.compliance.ratings import fitch_to_moodys, moodys_token, sp_to_moodys
+from orchestration.core.ratings import fitch_to_moodys, moodys_token, sp_to_moodys
 
 CHANGE_TYPES = ("add_position", "remove_position", "modify_position", "price_change", "rating_change")
 RATING_FIELDS = {"rating_moodys": moodys_token, "rating_sp": sp_to_moodys, "rating_fitch": fitch_to_moodys}

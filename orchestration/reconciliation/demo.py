@@ -58,7 +58,7 @@ def _notch(rating: str | None, scale: tuple[str, ...]) -> str | None:
 
 def statement_rows() -> tuple[list[list[Any]], list[list[Any]]]:
     """(collateral rows, pending trades rows) of the trustee statement, with the planted differences."""
-    from orchestration.reconciliation.ratings import MOODYS_SCALE, SP_SCALE
+    from orchestration.core.ratings import MOODYS_SCALE, SP_SCALE
 
     holdings = clo_demo.next_month(clo_demo.generate_holdings())
     source = workbook_rows()

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.reconciliation import ids, ratings
+from orchestration.core import ratings
+from orchestration.reconciliation import ids
 from orchestration.reconciliation.config import AutoRule, ToleranceProfile
 
 DEFAULT_MATCHING: tuple[str, ...] = ("cusip", "isin")

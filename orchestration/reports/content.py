@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orchestration.clo.insights import portfolio_metrics
+
 HOLDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cusip", "CUSIP"),
     ("isin", "ISIN"),
@@ -102,16 +104,22 @@ def fmt(value: Any, digits: int = 2) -> str:
 
 
 def portfolio_summary(holdings: pd.DataFrame) -> dict[str, Any]:
-    """Headline figures: counts, total par and market value, par-weighted price/spread/coupon, defaulted par."""
+    """Headline figures: counts, total par and market value, par-weighted price/spread/coupon, defaulted par.
+
+    Price, spread and the CCC share come from `clo.insights.portfolio_metrics`, the function behind the
+    workbook's `/metrics`, so the report prints the same numbers the API serves.
+    """
     par = _num(holdings, "par_amount")
     defaulted = holdings["is_defaulted"].fillna(False).astype(bool) if "is_defaulted" in holdings else None
+    metrics = portfolio_metrics(holdings) if not holdings.empty else {}
     return {
         "holdings": len(holdings),
         "issuers": int(holdings["issuer_name"].nunique()) if "issuer_name" in holdings else 0,
         "total_par": float(par.sum()),
         "total_market_value": float(_num(holdings, "market_value").sum()),
-        "wa_price": _weighted(_num(holdings, "price"), par),
-        "wa_spread_bps": _weighted(_num(holdings, "spread"), par),
+        "wa_price": metrics.get("wa_price"),
+        "wa_spread": metrics.get("wa_spread"),
+        "ccc_par_pct": metrics.get("ccc_par_pct"),
         "wa_coupon_pct": _weighted(_num(holdings, "coupon"), par),
         "defaulted_par": float(par[defaulted].sum()) if defaulted is not None else 0.0,
     }
@@ -139,8 +147,9 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
         ("Issuers", fmt(s["issuers"])),
         ("Total par", fmt(s["total_par"])),
         ("Total market value", fmt(s["total_market_value"])),
-        ("Par-weighted price", fmt(s["wa_price"], 3)),
-        ("Par-weighted spread (bps)", fmt(s["wa_spread_bps"], 1)),
+        ("Par-weighted price", fmt(s["wa_price"], 4)),
+        ("Par-weighted spread (bps)", fmt(s["wa_spread"], 4)),
+        ("CCC par (% of par)", fmt(s["ccc_par_pct"], 4)),
         ("Par-weighted coupon (%)", fmt(s["wa_coupon_pct"], 3)),
         ("Defaulted par", fmt(s["defaulted_par"])),
     ]

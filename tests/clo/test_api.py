@@ -4,12 +4,15 @@ import statistics
 import uuid
 import warnings
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from api.keys import create_api_key
 from api.main import create_app
 from orchestration.clo import demo
 from orchestration.clo.formula_eval import supported_functions
+from orchestration.core import ratings
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
 from tests.clo.conftest import Lander
 from tests.clo.files import holdings_rows, openpyxl_book
@@ -48,7 +51,15 @@ def world(platform, tmp_path_factory):
     listing = client.get(f"{API}/workbooks", headers=headers["a"], params={"sort": "report_date", "order": "asc"})
     ids = {w["name"]: w["id"] for w in listing.json()["data"]}
     b_id = client.get(f"{API}/workbooks", headers=headers["b"]).json()["data"][0]["id"]
-    yield {"client": client, "h": headers, "ids": ids, "b_id": b_id, "months": months, "tenants": (a, b)}
+    yield {
+        "client": client,
+        "h": headers,
+        "ids": ids,
+        "b_id": b_id,
+        "months": months,
+        "tenants": (a, b),
+        "engine": platform.warehouse,
+    }
     client.__exit__(None, None, None)
 
 
@@ -219,10 +230,62 @@ def test_metrics_quality_insights_anomalies_patterns(world):
     assert _get(world, f"/workbooks/{wid}/anomalies", field="spread").json()["pagination"]["total_count"] == 1
 
 
+MOODYS_CCC = {"Caa1", "Caa2", "Caa3", "Ca", "C"}
+SP_FITCH_CCC = {"CCC+", "CCC", "CCC-", "CC", "C", "SD", "RD", "D"}
+
+
+def _ccc_by_hand(h: dict) -> bool:
+    """Convention 6 written out: Moody's if rated, else S&P, else Fitch, else Caa3; Caa1/CCC+ or lower; performing."""
+    if h["is_defaulted"]:
+        return False
+    if h["rating_moodys"]:
+        return h["rating_moodys"] in MOODYS_CCC
+    for other in (h["rating_sp"], h["rating_fitch"]):
+        if other:
+            return other in SP_FITCH_CCC
+    return True
+
+
+def test_the_ccc_share_is_one_number_on_every_route(world):
+    """`ccc_par_pct` of each workbook: /metrics = /insights/trends = the CCC insight = the served holdings by hand."""
+    trends = {p["workbook_id"]: p for p in _get(world, "/insights/trends").json()["series"]}
+    assert len(trends) == 2
+    for wid, point in trends.items():
+        holdings, _, _ = _walk(world, f"/workbooks/{wid}/holdings", 200)
+        total = sum(h["par_amount"] or 0 for h in holdings)
+        ccc = sum(h["par_amount"] or 0 for h in holdings if _ccc_by_hand(h))
+        expected = round(100 * ccc / total, 4)
+        assert 0 < expected < 100
+        assert _get(world, f"/workbooks/{wid}/metrics").json()["ccc_par_pct"] == pytest.approx(expected, abs=1e-9)
+        assert point["ccc_par_pct"] == pytest.approx(expected, abs=1e-9)
+        (insight,) = [
+            i
+            for i in _get(world, f"/workbooks/{wid}/insights", type="pattern").json()["insights"]
+            if i["title"] == "CCC bucket exposure"
+        ]
+        assert insight["data"]["ccc_par_pct"] == pytest.approx(expected, abs=1e-9)
+        assert f"{expected:.2f}% of par" in insight["description"]
+
+
+def test_dbt_applies_the_same_ccc_rule_as_python(world):
+    """stg_clo_holdings.is_ccc (through the rating_scale seed) equals `core.ratings.ccc_holdings` per holding."""
+    query = sa.text(
+        "select rating_moodys, rating_sp, rating_fitch, is_defaulted, is_ccc, effective_rating"
+        " from staging.stg_clo_holdings where tenant_id = :tenant"
+    )
+    with world["engine"].connect() as conn:
+        frame = pd.DataFrame(conn.execute(query, {"tenant": world["tenants"][0]}).mappings().all())
+    assert len(frame) > 600
+    assert frame["is_ccc"].tolist() == ratings.ccc_holdings(frame).tolist()
+    expected, _ = ratings.effective_ratings(frame["rating_moodys"], frame["rating_sp"], frame["rating_fitch"])
+    assert frame["effective_rating"].tolist() == expected.tolist()
+    assert 0 < frame["is_ccc"].sum() < len(frame)
+
+
 def test_trends_and_correlations(world):
     trends = _get(world, "/insights/trends").json()
     assert [p["report_date"] for p in trends["series"]] == ["2025-12-31", "2026-01-31"]
-    ccc = [p["ccc_pct"] for p in trends["series"]]
+    ccc = [p["ccc_par_pct"] for p in trends["series"]]
     assert ccc[0] < ccc[1]
     assert any(t["title"] == "Increasing CCC exposure trend" for t in trends["trends"])
     assert _get(world, "/insights/trends", report_date_from="2026-01-01").json()["series"][0]["report_date"] == (

@@ -7,7 +7,6 @@ import pytest
 from orchestration.clo.identifiers import cusip_check_digit, cusip_to_isin, is_valid_cusip, is_valid_isin
 from orchestration.clo.normalize import (
     normalize_header,
-    normalize_rating,
     to_bool,
     to_country,
     to_date,
@@ -15,6 +14,7 @@ from orchestration.clo.normalize import (
     to_integer,
     to_number,
 )
+from orchestration.core.ratings import normalize_rating
 
 
 def test_cusip_check_digit_by_hand():

@@ -149,7 +149,7 @@ def test_insights_of_each_type():
     by_title = {p["title"]: p for p in patterns}
     # CCC: 2 × 100 of 1200 par = 16.67% > 7.5% → warning
     assert by_title["CCC bucket exposure"]["severity"] == "warning"
-    assert by_title["CCC bucket exposure"]["data"]["ccc_pct"] == pytest.approx(16.6667, abs=1e-4)
+    assert by_title["CCC bucket exposure"]["data"]["ccc_par_pct"] == pytest.approx(16.6667, abs=1e-4)
     assert by_title["Defaulted holdings"]["affected_positions"] == ["C11"]
     assert by_title["Industry concentration"]["data"]["share_pct"] == 50.0
     # spread rises by 10 and price falls by 1 each row → perfectly negative, r = -1
@@ -157,9 +157,9 @@ def test_insights_of_each_type():
     assert corr["data"]["field_b"] == "price"
     assert corr["data"]["pearson_r"] == -1.0
     history = [
-        {"report_date": dt.date(2025, 11, 25), "ccc_pct": 6.5},
-        {"report_date": dt.date(2025, 12, 25), "ccc_pct": 7.2},
-        {"report_date": dt.date(2026, 1, 25), "ccc_pct": 7.8},
+        {"report_date": dt.date(2025, 11, 25), "ccc_par_pct": 6.5},
+        {"report_date": dt.date(2025, 12, 25), "ccc_par_pct": 7.2},
+        {"report_date": dt.date(2026, 1, 25), "ccc_par_pct": 7.8},
     ]
     (trend,) = insights.trend_insights("w", history, NOW)
     assert trend["title"] == "Increasing CCC exposure trend"
@@ -184,8 +184,29 @@ def test_portfolio_metrics_by_hand():
     ]
     metrics = insights.portfolio_metrics(frame(rows))
     # CCC (not defaulted): A → 100 / 500 = 20%; defaulted C → 20%
-    assert (metrics["ccc_pct"], metrics["defaulted_pct"]) == (20.0, 20.0)
+    assert (metrics["ccc_par_pct"], metrics["defaulted_pct"]) == (20.0, 20.0)
     # WA spread over holdings with a spread: (100×300 + 300×500) / 400 = 450
     assert metrics["wa_spread"] == 450.0
     # WA price: (100×90 + 300×100 + 100×40) / 500 = 86
     assert metrics["wa_price"] == 86.0
+
+
+def test_the_ccc_share_follows_the_one_rule():
+    """Effective rating (Moody's, else S&P, else Fitch, else Caa3), Caa1 or lower, performing; of total par."""
+    rows = [
+        # Moody's B2 wins over S&P CCC: not CCC (the lowest-of rule used to count it).
+        {"cusip": "A", "par_amount": 100, "rating_moodys": "B2", "rating_sp": "CCC"},
+        # No Moody's; S&P B-: B3, not CCC.
+        {"cusip": "B", "par_amount": 200, "rating_sp": "B-"},
+        # Only Fitch CCC+: Caa1, CCC.
+        {"cusip": "C", "par_amount": 300, "rating_fitch": "CCC+"},
+        # No rating from any agency: Caa3 by default, CCC.
+        {"cusip": "D", "par_amount": 150},
+        # Moody's Caa1 but defaulted: not in the bucket, still in total par.
+        {"cusip": "E", "par_amount": 250, "rating_moodys": "Caa1", "is_defaulted": True},
+    ]
+    holdings = frame(rows)
+    assert insights.in_ccc(holdings).tolist() == [False, False, True, True, False]
+    # (300 + 150) / 1000 = 45%
+    assert insights.ccc_par_pct(holdings) == 45.0
+    assert insights.portfolio_metrics(holdings)["ccc_par_pct"] == 45.0

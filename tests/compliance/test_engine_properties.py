@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestration.compliance.engine import compute
-from orchestration.compliance.ratings import MOODYS_SCALE, SP_FITCH_TO_MOODYS
 from orchestration.compliance.status import cushion_of, status_of, trend_of
+from orchestration.core.ratings import MOODYS_SCALE, SP_FITCH_TO_MOODYS
 from tests.compliance import portfolio
 
 INDUSTRIES = ["Retail", "Automotive", "High Tech Industries", "Telecommunications", "Wholesale"]

@@ -367,6 +367,25 @@ def test_clo_routes_serve_the_compliance_metrics_and_holding_fields(platform, wo
     assert all(row["in_ccc_bucket"] == fields[row["id"]]["in_ccc_bucket"] for row in page)
 
 
+def test_one_ccc_rule_from_metrics_through_compliance_to_the_report(platform, world):
+    """The workbook's `ccc_par_pct` and the CCC bucket test share one CCC par; the report prints the served figures."""
+    from orchestration.reconciliation.pipeline import report_data
+    from orchestration.reports.content import summary_rows
+
+    platform.run_dbt("build", "--select", "staging.clo", "marts.clo")
+    wid, a = world["wb"][1].workbook_id, world["a"]
+    served = world["client"].get(f"/api/v1/workbooks/{wid}/metrics", headers=world["h"]["a"]).json()
+    m = served["compliance"]["metrics"]
+    assert 0 < m["ccc_par"] < m["total_par"]
+    assert served["ccc_par_pct"] == pytest.approx(round(100 * m["ccc_par"] / m["total_par"], 4), abs=1e-9)
+    assert m["ccc_pct"] == pytest.approx(100 * m["ccc_par"] / m["collateral_principal_amount"], abs=5e-5)
+    generated = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    rows = dict(summary_rows(report_data(platform.warehouse, a, world["keys"][1], generated_at=generated)))
+    assert rows["CCC par (% of par)"] == f"{served['ccc_par_pct']:,.4f}"
+    assert rows["Par-weighted spread (bps)"] == f"{served['wa_spread']:,.4f}"
+    assert rows["Par-weighted price"] == f"{served['wa_price']:,.4f}"
+
+
 def test_alert_and_event_webhooks_reach_a_local_server_signed(platform, world, monkeypatch):
     from http.server import ThreadingHTTPServer
     from threading import Thread

@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from orchestration.reconciliation import ratings
+from orchestration.core import ratings
 from orchestration.reconciliation.config import AutoRule, FieldTolerance, ToleranceProfile, load_profiles, load_rules
 from orchestration.reconciliation.engine import ReconcileOptions, reconcile
 

@@ -32,6 +32,7 @@ def holdings(n: int) -> pd.DataFrame:
             "spread": [350.0] * n,
             "rating_moodys": ["B2"] * n,
             "rating_sp": ["B"] * n,
+            "is_defaulted": [False] * n,
             "maturity_date": [dt.date(2030, 6, 30)] * n,
             "industry": ["+Healthcare" if i == 1 else "Software" for i in range(n)],
         }
@@ -99,10 +100,26 @@ def test_templates_listed_from_assets_config(template):
 
 
 def test_summary_figures_by_hand():
-    frame = pd.DataFrame({"issuer_name": ["a", "b"], "par_amount": [1.0, 3.0], "price": [100.0, 96.0]})
+    frame = pd.DataFrame(
+        {
+            "issuer_name": ["a", "b", "c"],
+            "par_amount": [1.0, 3.0, 4.0],
+            "market_value": [1.0, 2.88, 2.0],
+            "price": [100.0, 96.0, 50.0],
+            "spread": [300.0, 400.0, None],
+            "rating_moodys": ["B2", None, "Caa2"],
+            "rating_sp": [None, "CCC+", None],
+            "rating_fitch": [None, None, None],
+            "is_defaulted": [False, False, True],
+        }
+    )
     s = portfolio_summary(frame)
-    assert s["total_par"] == 4.0
-    assert s["wa_price"] == pytest.approx((100 + 3 * 96) / 4)  # 97.0
+    assert s["total_par"] == 8.0
+    assert s["wa_price"] == pytest.approx((100 + 3 * 96 + 4 * 50) / 8)  # 73.5
+    assert s["wa_spread"] == pytest.approx((300 + 3 * 400) / 4)  # 375: holdings without a spread are left out
+    # CCC: b (S&P CCC+ → Caa1); c is Caa2 but defaulted → 3 / 8 of par
+    assert s["ccc_par_pct"] == 37.5
+    assert s["defaulted_par"] == 4.0
 
 
 def test_pdf_has_a_page_run_per_section_and_renders(template):

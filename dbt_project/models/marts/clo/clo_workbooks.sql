@@ -9,7 +9,6 @@ holdings as (
         count(*) as holding_count,
         coalesce(sum(par_amount), 0) as total_par,
         coalesce(sum(market_value), 0) as total_mv,
-        coalesce(sum(par_amount) filter (where is_ccc), 0) as ccc_par,
         coalesce(sum(par_amount) filter (where is_defaulted), 0) as defaulted_par
     from {{ ref('stg_clo_holdings') }}
     group by workbook_key
@@ -58,7 +57,7 @@ final as (
         coalesce(holdings.holding_count, 0) as holding_count,
         coalesce(holdings.total_par, 0) as total_par,
         coalesce(holdings.total_mv, 0) as total_mv,
-        case when holdings.total_par > 0 then round(100 * holdings.ccc_par / holdings.total_par, 4) end as ccc_pct,
+        workbooks.ccc_par_pct,
         case
             when holdings.total_par > 0 then round(100 * holdings.defaulted_par / holdings.total_par, 4)
         end as defaulted_pct,

@@ -28,7 +28,7 @@ final as (
         sheets,
         processing_stats,
         data_quality_score,
-        (processing_stats -> 'metrics' ->> 'ccc_pct')::numeric as ccc_pct,
+        (processing_stats -> 'metrics' ->> 'ccc_par_pct')::numeric as ccc_par_pct,
         (processing_stats -> 'metrics' ->> 'defaulted_pct')::numeric as defaulted_pct,
         (processing_stats -> 'metrics' ->> 'wa_spread')::numeric as wa_spread,
         (processing_stats -> 'metrics' ->> 'wa_price')::numeric as wa_price,
