@@ -41,8 +41,8 @@ def generate(rows: int, seed: int = 11) -> bytes:
     """A Bloomberg-layout holdings workbook: the bloomberg_clo profile's 17 columns plus 8 others."""
     import xlsxwriter
 
+    from orchestration.clo.check_digits import cusip_check_digit, cusip_to_isin
     from orchestration.clo.demo import HEADERS, INDUSTRIES, RATINGS
-    from orchestration.clo.identifiers import cusip_check_digit, cusip_to_isin
 
     rng = random.Random(seed)
     buffer = io.BytesIO()

@@ -18,7 +18,7 @@ from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page, keyset
 from orchestration.compliance import tables as ct
-from orchestration.compliance.alerts import load_config
+from orchestration.compliance.alert_rules import load_config
 
 router = APIRouter(tags=["clo alerts"], dependencies=[requires("read:clo")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)

@@ -18,7 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
-from orchestration.clo.identifiers import cusip_check_digit, cusip_to_isin
+from orchestration.clo.check_digits import cusip_check_digit, cusip_to_isin
 from orchestration.core.landing import copy_into_landing
 
 DEMO_TENANT = "acme"

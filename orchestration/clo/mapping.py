@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from orchestration.clo import normalize as nz
-from orchestration.clo.identifiers import (
+from orchestration.clo.check_digits import (
     CUSIP_PATTERN,
     ISIN_PATTERN,
     cusip_flags,

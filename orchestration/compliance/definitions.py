@@ -7,8 +7,8 @@ The file-partitioned assets (`clo/compliance_results`, `scenarios/scenario_resul
 
 import dagster as dg
 
-from orchestration.compliance import alerting
-from orchestration.compliance.alerts import load_config
+from orchestration.compliance import alerts
+from orchestration.compliance.alert_rules import load_config
 from orchestration.compliance.assets import RESULTS_KEY
 from orchestration.core.resources import WarehouseResource
 
@@ -25,7 +25,7 @@ def evaluate_compliance_alerts(
     context: dg.OpExecutionContext, config: AlertRunConfig, warehouse: WarehouseResource
 ) -> dg.Output[int]:
     """Records every firing in ops.alert_history and every event in ops.compliance_events."""
-    outcome = alerting.process_partition(warehouse.engine, config.tenant_id, config.partition_key, load_config())
+    outcome = alerts.process_partition(warehouse.engine, config.tenant_id, config.partition_key, load_config())
     context.log.info(f"alerts fired={len(outcome.fired)} suppressed={outcome.suppressed} events={len(outcome.events)}")
     return dg.Output(
         len(outcome.fired),

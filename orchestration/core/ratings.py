@@ -1,7 +1,7 @@
 """The one rating vocabulary: the agencies' scales, notches, Moody's equivalents, rating factors, the CCC rule.
 
 CLO normalisation, data quality and insights, compliance, reconciliation and reports all read it, and dbt
-reads the same table as the seed `rating_scale` (`scale_rows()` writes it; a test keeps the two equal).
+reads the same table as the seed `rating_scale` (`seed_csv()` writes it; a test keeps the two equal).
 Vectorised helpers work over the *distinct* tokens of a column: a 100,000-row portfolio has a few dozen,
 so each is resolved once in Python and broadcast with numpy.
 """

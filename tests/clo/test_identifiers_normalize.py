@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from orchestration.clo.identifiers import cusip_check_digit, cusip_to_isin, is_valid_cusip, is_valid_isin
+from orchestration.clo.check_digits import cusip_check_digit, cusip_to_isin, is_valid_cusip, is_valid_isin
 from orchestration.clo.normalize import (
     normalize_header,
     to_bool,

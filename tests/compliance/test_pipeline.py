@@ -17,8 +17,8 @@ from api.keys import create_api_key
 from api.main import create_app
 from orchestration.clo import demo as clo_demo
 from orchestration.clo.assets import clo_file_assets
-from orchestration.compliance import alerting, tables
-from orchestration.compliance.alerts import parse_config
+from orchestration.compliance import alerts, tables
+from orchestration.compliance.alert_rules import parse_config
 from orchestration.compliance.assets import compliance_file_assets, scenario_file_assets
 from orchestration.compliance.engine import compute
 from orchestration.compliance.pipeline import deal_for, load_holdings, load_workbook
@@ -279,13 +279,13 @@ def test_alerts_fire_once_per_cooldown_and_events_on_status_change(platform, wor
           "recipients": ["x@example.com"], "cooldown_minutes": 60}]})]
     )  # fmt: skip
     t0 = dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.UTC)
-    first = alerting.process_partition(engine, a, key, config, now=t0)
+    first = alerts.process_partition(engine, a, key, config, now=t0)
     assert [f["rule_id"] for f in first.fired] == ["warf-high"]
     assert first.fired[0]["deliveries"][0]["status"] == "skipped"  # no SMTP configured
-    again = alerting.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=59))
+    again = alerts.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=59))
     assert again.fired == []
     assert again.suppressed == ["warf-high"]
-    later = alerting.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=60))
+    later = alerts.process_partition(engine, a, key, config, now=t0 + dt.timedelta(minutes=60))
     assert len(later.fired) == 1
     history = client.get("/api/v1/alerts/warf-high/history", headers=h["a"]).json()
     assert history["pagination"]["total_count"] == 2
@@ -409,17 +409,17 @@ def test_alert_and_event_webhooks_reach_a_local_server_signed(platform, world, m
         })]
     )  # fmt: skip
     try:
-        outcome = alerting.process_partition(engine, a, key, config, sleep=lambda s: None)
+        outcome = alerts.process_partition(engine, a, key, config, sleep=lambda s: None)
     finally:
         httpd.shutdown()
         httpd.server_close()
     assert outcome.fired[0]["deliveries"][0]["status"] == "delivered"
-    alerts = [r for r in Recorder.received if r["path"] == "/alert"]
-    assert len(alerts) == 1
-    body = json.loads(alerts[0]["body"])
+    delivered = [r for r in Recorder.received if r["path"] == "/alert"]
+    assert len(delivered) == 1
+    body = json.loads(delivered[0]["body"])
     assert body["event"] == "alert.triggered"
     assert body["metadata"] == {"tenant_id": a, "webhook_id": "ccc-hook", "delivery_attempt": 1}
-    assert verify(alerts[0]["body"], "s3cret", alerts[0]["headers"][SIGNATURE_HEADER])
+    assert verify(delivered[0]["body"], "s3cret", delivered[0]["headers"][SIGNATURE_HEADER])
     events = [json.loads(r["body"]) for r in Recorder.received if r["path"] == "/events"]
     rows = _results(engine, a, key)
     expected = {t for t, row in rows.items() if row["status"] in ("failed", "warning")}

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from orchestration.compliance.alerts import AlertRule, condition_met, in_cooldown, parse_config, send_email
+from orchestration.compliance.alert_rules import AlertRule, condition_met, in_cooldown, parse_config, send_email
 from orchestration.compliance.webhooks import SIGNATURE_HEADER, deliver, verify
 
 SECRET = "whsec-test"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from api.keys import create_api_key
 from api.main import create_app
 from orchestration.clo import demo as clo_demo
-from orchestration.clo.identifiers import cusip_check_digit
+from orchestration.clo.check_digits import cusip_check_digit
 from orchestration.reconciliation import demo, tables
 from orchestration.reconciliation.assets import reconciliation_assets
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
