@@ -22,8 +22,9 @@ from orchestration.equity.definitions import equity_definitions
 from orchestration.ops.assets import landed_files_assets, ops_landing_log
 from orchestration.ops.sensors import build_landing_sensor
 from orchestration.performance.assets import performance_file_assets, pnl_file_assets
-from orchestration.reconciliation.assets import report_file_assets, resolutions_file_assets, statement_file_assets
-from orchestration.reconciliation.definitions import reconciliation_definitions
+from orchestration.reconciliation.assets import resolutions_file_assets, statement_file_assets
+from orchestration.reports.assets import report_file_assets
+from orchestration.reports.definitions import reports_definitions
 
 DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
     "clo": [landed_files_assets["clo"], *clo_file_assets, *report_file_assets, *compliance_file_assets],
@@ -42,7 +43,7 @@ DOMAIN_FILE_ASSETS: dict[str, list[dg.AssetsDefinition]] = {
 DOMAIN_DEFINITIONS: list[dg.Definitions] = [
     covenants_definitions(),
     equity_definitions(),
-    reconciliation_definitions(),
+    reports_definitions(),
     compliance_definitions(),
 ]
 """Each domain's other definitions, merged into the one Definitions below."""

@@ -14,5 +14,6 @@ from orchestration.covenants import tables as _covenants_tables  # noqa: F401
 from orchestration.equity import tables as _equity_tables  # noqa: F401
 from orchestration.performance import tables as _performance_tables  # noqa: F401
 from orchestration.reconciliation import tables as _reconciliation_tables  # noqa: F401
+from orchestration.reports import tables as _reports_tables  # noqa: F401
 
 __all__ = ["SCHEMAS", "metadata"]

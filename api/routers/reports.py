@@ -20,7 +20,7 @@ from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset
 from api.routers.reconciliation import require_tenant_workbook
-from orchestration.reconciliation import tables as t
+from orchestration.reports import tables as t
 from orchestration.reports.templates import load_templates
 
 router = APIRouter(tags=["clo reports"], dependencies=[requires("read:clo")])

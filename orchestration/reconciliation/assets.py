@@ -1,18 +1,15 @@
-"""Reconciliation, resolution and report assets.
+"""Reconciliation and resolution assets.
 
 - `<source>/reconciliation` for source in trustee, geneva, bloomberg: one asset per statement domain (an asset has
   one partitions definition, and each domain has its own `<domain>_files` partitions); all three write the same
   analytics tables, tagged with `source_type`. They depend on every partition of `clo/mapped_holdings` because
   a statement picks its workbook at run time.
 - `resolutions/variance_resolutions`: applies a landed resolutions file (append-only history).
-- `clo/workbook_reports`: the trustee_monthly PDF and XLSX of one workbook, in `clo_files_job` after the
-  workbook's holdings (and compliance, when that asset exists).
 """
 
 import datetime as dt
 
 import dagster as dg
-import pandas as pd
 import pandera.pandas as pa
 
 from orchestration.core import landing_log
@@ -23,16 +20,11 @@ from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import pipeline, tables
 from orchestration.reconciliation.engine import CATEGORIES, MATCH_STATUSES, STATUSES
 from orchestration.reconciliation.statements import SOURCE_TYPES
-from orchestration.reports import render as report_render
-from orchestration.reports.content import ReportData
-from orchestration.reports.templates import load_templates
 
 GROUP = "reconciliation"
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
-COMPLIANCE_KEY = dg.AssetKey(["clo", "compliance_results"])
 RESOLUTIONS_KEY = dg.AssetKey(["resolutions", "variance_resolutions"])
-REPORTS_KEY = dg.AssetKey(["clo", "workbook_reports"])
 
 VARIANCES_SCHEMA = pa.DataFrameSchema(
     {
@@ -77,15 +69,6 @@ RESOLUTIONS_SCHEMA = pa.DataFrameSchema(
         )
     ],
     name="reconciliation_resolutions",
-)
-REPORTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "report_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "format": pa.Column(str, pa.Check.isin(["pdf", "xlsx"])),
-        "size_bytes": pa.Column("int64", pa.Check.gt(0)),
-        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
-    },
-    name="clo_workbook_reports",
 )
 
 
@@ -197,84 +180,7 @@ def variance_resolutions(context: dg.AssetExecutionContext, warehouse: Warehouse
     )
 
 
-@dg.asset(
-    key=REPORTS_KEY,
-    deps=[HOLDINGS_KEY, COMPLIANCE_KEY],
-    group_name="reports",
-    partitions_def=FILE_PARTITIONS["clo"],
-    description=(
-        "Every report template in assets_config/reports/ (trustee_monthly: summary, compliance with its trend "
-        "chart, holdings, transactions when present, latest reconciliation) rendered for one workbook as PDF "
-        "(fpdf2) and XLSX (xlsxwriter, formula-injection escaped). Stored as bytea in "
-        "analytics.clo_workbook_reports; materialize a partition to report any workbook on demand."
-    ),
-    check_specs=[pandera_check_spec(REPORTS_KEY, REPORTS_SCHEMA)],
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"python", "pdf", "postgres"},
-    metadata={"table": "analytics.clo_workbook_reports"},
-)
-def workbook_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Render and store the workbook's reports; compliance/reconciliation sections say "not available" when empty."""
-    generated_at = dt.datetime.now(dt.UTC)
-    try:
-        record = landing_log.require(warehouse.engine, "clo", context.partition_key)
-        data = pipeline.report_data(
-            warehouse.engine, record.tenant_id, context.partition_key, generated_at=generated_at
-        )
-        frame = report_frame(data, generated_at)
-        frame = validate(frame, REPORTS_SCHEMA, f"clo/{context.partition_key}")
-    except InputError as error:
-        raise as_failure(error) from error
-    rows = warehouse.replace_partition(
-        tables.reports, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "tenant": record.tenant_id,
-            "workbook_id": str(data.workbook["workbook_id"]),
-            "compliance_available": not data.compliance.empty,
-            "reconciliation_id": str((data.reconciliation or {}).get("reconciliation_id") or ""),
-            "reports": preview(frame[["template", "format", "file_name", "size_bytes", "sha256"]]),
-        },
-        check_results=[passed_check(REPORTS_KEY, REPORTS_SCHEMA, rows)],
-    )
-
-
-def report_frame(data: ReportData, generated_at: dt.datetime) -> pd.DataFrame:
-    """One row per template and format, with the rendered bytes."""
-    rows = []
-    for template in load_templates().values():
-        for fmt in template.formats:
-            rendered = report_render.render(data, template, fmt)
-            rows.append(
-                {
-                    "report_id": rendered.report_id,
-                    "workbook_id": str(data.workbook["workbook_id"]),
-                    "template": template.id,
-                    "format": fmt,
-                    "file_name": rendered.file_name,
-                    "media_type": report_render.MEDIA_TYPES[fmt],
-                    "content": rendered.content,
-                    "size_bytes": len(rendered.content),
-                    "sha256": rendered.sha256,
-                    "sections": {
-                        "sections": list(template.sections),
-                        "compliance": not data.compliance.empty,
-                        "transactions": not data.transactions.empty,
-                        "reconciliation": data.reconciliation is not None,
-                    },
-                    "reconciliation_id": (data.reconciliation or {}).get("reconciliation_id"),
-                    "report_date": data.workbook.get("report_date"),
-                    "generated_at": generated_at,
-                }
-            )
-    return pd.DataFrame(rows).astype({"size_bytes": "int64"})
-
-
 statement_file_assets: dict[str, list[dg.AssetsDefinition]] = {s: [a] for s, a in reconciliation_assets.items()}
 """For DOMAIN_FILE_ASSETS[trustee|geneva|bloomberg]."""
 resolutions_file_assets: list[dg.AssetsDefinition] = [variance_resolutions]
 """For DOMAIN_FILE_ASSETS["resolutions"]."""
-report_file_assets: list[dg.AssetsDefinition] = [workbook_reports]
-"""For DOMAIN_FILE_ASSETS["clo"] (after the workbook's own assets)."""

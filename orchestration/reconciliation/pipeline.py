@@ -14,7 +14,6 @@ from orchestration.core.errors import InputError
 from orchestration.core.landing_log import LandedRecord
 from orchestration.reconciliation import config, ids, resolutions, statements, store
 from orchestration.reconciliation.engine import ReconcileOptions, reconcile
-from orchestration.reports.content import ReportData
 
 
 @dataclass
@@ -127,39 +126,3 @@ def apply_resolution_file(engine: Engine, record: LandedRecord) -> tuple[pd.Data
     rows["requested_status"] = requests["status"]
     rows = rows.rename(columns={"status_new": "status"})
     return rows, events
-
-
-def report_data(engine: Engine, tenant_id: str, partition_key: str, *, generated_at: dt.datetime) -> ReportData:
-    """Everything the workbook report shows, read from the warehouse."""
-    wb = store.workbook(engine, tenant_id, partition_key)
-    if wb is None or wb.get("status") != "processed":
-        raise InputError(
-            "WORKBOOK_NOT_PROCESSED",
-            "the workbook of this partition is not processed (see clo/raw_workbooks)",
-            f"clo/{partition_key}",
-        )
-    workbook_id = str(wb["workbook_id"])
-    sidecar = wb.get("sidecar") or {}
-    deal = sidecar.get("deal")
-    holdings = store.workbook_holdings(engine, tenant_id, partition_key)
-    compliance, history = store.compliance_for(engine, tenant_id, workbook_id)
-    recon = store.latest_reconciliation(engine, tenant_id, workbook_id)
-    variances = (
-        store.reconciliation_variances(engine, tenant_id, recon["reconciliation_id"]) if recon else pd.DataFrame()
-    )
-    return ReportData(
-        workbook={
-            "workbook_id": workbook_id,
-            "name": wb.get("name"),
-            "report_date": wb.get("report_date"),
-            "file_name": wb.get("file_name"),
-            "deal": deal.get("name") if isinstance(deal, dict) else deal,
-        },
-        holdings=holdings,
-        compliance=compliance,
-        compliance_history=history,
-        transactions=statements.extract_trades(store.trade_sheets(engine, tenant_id, partition_key)),
-        reconciliation=recon,
-        variances=variances,
-        generated_at=generated_at,
-    )

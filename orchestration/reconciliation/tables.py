@@ -1,10 +1,9 @@
-"""The reconciliation and report tables (schema analytics).
+"""The reconciliation tables (schema analytics).
 
 Reconciliations, positions and variances are replaced per statement partition (a trustee, Geneva or Bloomberg
 file); `source_type` says which landing domain the partition belongs to. Variance history is append-only in
 effect: each reconciliation partition writes the `opened` and auto-rule events of its own variances, each
 resolutions partition writes the events of its applied rows, and nothing rewrites another partition's events.
-Reports are stored as bytea, one row per (workbook partition, template, format).
 """
 
 from __future__ import annotations
@@ -144,27 +143,4 @@ resolutions = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", "row_index", name="pk_reconciliation_resolutions"),
     schema="analytics",
     comment="Every row of every landed resolutions file, applied or rejected with its reason.",
-)
-
-reports = sa.Table(
-    "clo_workbook_reports",
-    metadata,
-    *partition_columns(),
-    sa.Column("report_id", sa.Text, nullable=False, comment="uuid5 of workbook, template and format."),
-    sa.Column("workbook_id", sa.Text, nullable=False),
-    sa.Column("template", sa.Text, nullable=False),
-    sa.Column("format", sa.Text, nullable=False, comment="pdf | xlsx"),
-    sa.Column("file_name", sa.Text, nullable=False),
-    sa.Column("media_type", sa.Text, nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False, comment="The rendered file."),
-    sa.Column("size_bytes", sa.BigInteger, nullable=False),
-    sa.Column("sha256", sa.Text, nullable=False),
-    sa.Column("sections", JSONB, nullable=False, comment="Sections rendered and whether each had data."),
-    sa.Column("reconciliation_id", sa.Text, comment="The reconciliation shown, if any."),
-    sa.Column("report_date", sa.Date),
-    sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "partition_key", "report_id", name="pk_clo_workbook_reports"),
-    sa.Index("ix_clo_workbook_reports_workbook", "tenant_id", "workbook_id", "generated_at"),
-    schema="analytics",
-    comment="Rendered workbook reports (seed 000 Reports), one per workbook, template and format.",
 )

@@ -369,8 +369,8 @@ def test_clo_routes_serve_the_compliance_metrics_and_holding_fields(platform, wo
 
 def test_one_ccc_rule_from_metrics_through_compliance_to_the_report(platform, world):
     """The workbook's `ccc_par_pct` and the CCC bucket test share one CCC par; the report prints the served figures."""
-    from orchestration.reconciliation.pipeline import report_data
     from orchestration.reports.content import summary_rows
+    from orchestration.reports.pipeline import report_data
 
     platform.run_dbt("build", "--select", "staging.clo", "marts.clo")
     wid, a = world["wb"][1].workbook_id, world["a"]

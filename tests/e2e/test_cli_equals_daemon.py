@@ -20,7 +20,7 @@ from orchestration.clo import demo as clo_demo
 from orchestration.compliance import tables as compliance_tables
 from orchestration.core.settings import DOMAINS
 from orchestration.reconciliation import demo as recon_demo
-from orchestration.reconciliation import tables as recon_tables
+from orchestration.reports import tables as report_tables
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,7 @@ def _alerts(engine: sa.Engine, tenant: str) -> list[tuple]:
 
 
 def _reports(engine: sa.Engine, tenant: str) -> list[tuple]:
-    t = recon_tables.reports
+    t = report_tables.reports
     query = sa.select(t.c.template, t.c.format, t.c.sections, t.c.reconciliation_id.is_not(None), t.c.report_date)
     with engine.connect() as conn:
         rows = conn.execute(query.where(t.c.tenant_id == tenant))

@@ -12,7 +12,8 @@ import dagster as dg
 from orchestration.clo.assets import clo_file_assets
 from orchestration.core import landing_log
 from orchestration.core.resources import WarehouseResource
-from orchestration.reconciliation.assets import reconciliation_assets, variance_resolutions, workbook_reports
+from orchestration.reconciliation.assets import reconciliation_assets, variance_resolutions
+from orchestration.reports.assets import workbook_reports
 
 
 @dataclass

@@ -313,7 +313,7 @@ def test_ambiguous_statement_fails_listing_candidates(world):
 
 def test_report_sensor_and_monthly_schedule_request_the_workbook(world):
     from orchestration.core.resources import WarehouseResource
-    from orchestration.reconciliation.definitions import monthly_workbook_reports, reports_after_reconciliation
+    from orchestration.reports.definitions import monthly_workbook_reports, reports_after_reconciliation
 
     platform = world["platform"]
     sensor_context = dg.build_sensor_context(instance=platform.instance, resources={"warehouse": WarehouseResource()})

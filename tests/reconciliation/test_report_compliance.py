@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from orchestration.clo import demo as clo_demo
-from orchestration.reconciliation import tables
+from orchestration.reports import tables
 from tests.reconciliation.conftest import Lander
 
 

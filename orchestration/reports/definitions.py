@@ -1,7 +1,7 @@
-"""Reconciliation's and reports' other definitions: the report job, its monthly schedule and a refresh sensor.
+"""The reports' other definitions: the report job, its monthly schedule and a refresh sensor.
 
-The file-partitioned assets are registered in `DOMAIN_FILE_ASSETS` (trustee, geneva, bloomberg, resolutions,
-and clo for `clo/workbook_reports`), so each landed file runs them in its domain's files job.
+The file-partitioned `clo/workbook_reports` asset is registered in `DOMAIN_FILE_ASSETS["clo"]`, so each landed
+workbook runs it in `clo_files_job`.
 """
 
 import datetime as dt
@@ -11,7 +11,7 @@ import dagster as dg
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import store
-from orchestration.reconciliation.assets import REPORTS_KEY
+from orchestration.reports.assets import REPORTS_KEY
 
 workbook_reports_job = dg.define_asset_job(
     name="clo_workbook_reports_job",
@@ -67,7 +67,7 @@ def reports_after_reconciliation(context: dg.SensorEvaluationContext, warehouse:
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-def reconciliation_definitions() -> dg.Definitions:
+def reports_definitions() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
     return dg.Definitions(
         jobs=[workbook_reports_job],
