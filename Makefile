@@ -27,8 +27,12 @@ $(BIN)/calcbridge: pyproject.toml uv.lock
 run: setup
 	$(BIN)/calcbridge up --demo
 
+# Test files run in parallel, one worker per core (override: `make test PYTEST_WORKERS=1`); each worker starts its
+# own embedded Postgres and Dagster instance, and the files of one module stay on one worker.
+PYTEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: setup
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done

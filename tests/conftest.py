@@ -19,6 +19,19 @@ from orchestration.core.settings import PROJECT_ROOT, PlatformSettings, get_sett
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+"""This process's name under pytest-xdist (`gw0`, `gw1`, ...; `main` without it): each has its own platform."""
+
+os.environ["DBT_TARGET_PATH"] = f"target/pytest-{WORKER}"  # dbt runs by parallel workers never share artifacts
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once before any worker starts, so workers find a current manifest."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        from orchestration.core.dbt import prepare_manifest
+
+        prepare_manifest(force=False)
+
 
 @dataclass
 class Platform:

@@ -1,6 +1,8 @@
 """dbt integration: the project, a translator that keeps the graph connected and grouped, the assets."""
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -38,15 +40,53 @@ def _sources_changed_since(stamp: float) -> bool:
     return False
 
 
+PARSE_TARGET = "target/parse"
+"""Where `prepare_manifest` parses; its partial-parse cache keeps later parses quick."""
+
+
 def prepare_manifest(*, force: bool = True) -> Path:
-    """Parse the dbt project into target/manifest.json; with force=False only when a project file changed."""
+    """Parse the dbt project into target/manifest.json; with force=False only when a project file changed.
+
+    One parse at a time across processes (a file lock: parallel test workers, a CLI beside the daemon), and
+    the manifest is swapped in whole, so a process importing the definitions never reads a half-written one.
+    """
     manifest = dbt_project.manifest_path
-    if force or not manifest.exists() or _sources_changed_since(manifest.stat().st_mtime):
-        dbt_project.preparer.prepare(dbt_project)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with (manifest.parent / ".manifest.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if force or not manifest.exists() or _sources_changed_since(manifest.stat().st_mtime):
+            run_dbt(
+                ["parse", "--quiet", "--target-path", PARSE_TARGET], env={**os.environ, "DBT_LOG_PATH": PARSE_TARGET}
+            )
+            for name in ("partial_parse.msgpack", "manifest.json"):  # builds start from the parse cache
+                staged = manifest.with_name(f"{name}.new")
+                shutil.copyfile(DBT_PROJECT_DIR / PARSE_TARGET / name, staged)
+                os.replace(staged, manifest.with_name(name))
     return manifest
 
 
-dbt_project.prepare_if_dev()
+def run_dbt(args: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the dbt CLI on the project (tests and `calcbridge`); raise with dbt's output when it fails.
+
+    Artifacts go to `DBT_TARGET_PATH` when the environment names one (each parallel test worker has its own),
+    else to the project's `target/`.
+    """
+    run_env = {**(env or os.environ), **DBT_ENV}
+    if "DBT_TARGET_PATH" in run_env:
+        run_env.setdefault("DBT_LOG_PATH", run_env["DBT_TARGET_PATH"])
+    result = subprocess.run(
+        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
 prepare_manifest(force=False)  # a stale manifest would silently drop models and tests from the graph
 
 
@@ -80,18 +120,3 @@ def dbt_models(  # noqa: ANN201 - generator of events
     os.environ.update(postgres.dbt_env())  # profiles.yml reads the same server the warehouse resource uses
     with exclusive(warehouse.engine, DBT_LOCK):
         yield from dbt.cli(["build"], context=context).stream()
-
-
-def run_dbt(args: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI on the project (tests and `calcbridge`); raise with dbt's output when it fails."""
-    result = subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env={**(env or os.environ), **DBT_ENV},
-        capture_output=True,
-        text=True,
-        cwd=DBT_PROJECT_DIR,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
-    return result

@@ -41,9 +41,9 @@ def tenants() -> Tenants:
     return Tenants(a=f"acme-{suffix}", b=f"globex-{suffix}")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def make_client(platform: Any) -> Iterator[Callable[..., TestClient]]:
-    """Build extra apps with other settings; all are closed when the package's tests end."""
+    """Build extra apps with other settings; all are closed when the session ends."""
     clients: list[TestClient] = []
 
     def build(instance: dg.DagsterInstance | None = None, **overrides: Any) -> TestClient:
@@ -58,7 +58,7 @@ def make_client(platform: Any) -> Iterator[Callable[..., TestClient]]:
         client.__exit__(None, None, None)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
 
@@ -101,7 +101,7 @@ def _land_row(engine: Engine, row: dict[str, Any]) -> None:
     row["upload_id"] = str(uuid.UUID(hashlib.md5(f"rejected:{landing_id}".encode()).hexdigest()))
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def uploads_rows(platform: Any, tenants: Tenants) -> dict[str, list[dict[str, Any]]]:
     """Both tenants' uploads, landed in the raw tables and ops.landing_log and shaped into
     marts.uploads by a real `dbt build` (tenant ids are unique to the session, so nothing mixes in)."""
@@ -123,7 +123,7 @@ class Keys:
     revoked: str
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def keys(platform: Any, tenants: Tenants) -> Keys:
     revoked = create_api_key(platform.warehouse, tenants.a, "revoked key")
     assert revoke_api_key(platform.warehouse, revoked.split("_")[1])
