@@ -166,8 +166,9 @@ def _sweep(instance: Any) -> None:
 def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> list[tuple[str, str]]:
     """(domain, partition) of every unresolved dead-letter run of a landing domain's file job, oldest first."""
     from api.dlq import PARTITION_TAG, is_resolved, scan_dead_letters
+    from orchestration.core.partitions import file_job_name
 
-    jobs = {f"{d}_files_job": d for d in DOMAINS if domain in (None, d)}
+    jobs = {file_job_name(d): d for d in DOMAINS if domain in (None, d)}
     records, _ = scan_dead_letters(instance, tenant, domain, ascending=True)
     seen: dict[tuple[str, str], None] = {}
     for record in records:

@@ -1,4 +1,6 @@
-"""The layering rules of DESIGN.md §3, enforced: the import-linter contracts in pyproject.toml hold.
+"""The layering rules of DESIGN.md §3 and the domain template, enforced.
+
+The import-linter contracts in pyproject.toml hold, and every domain package has the same shape.
 
 core imports no domain; a domain's pure modules import no Dagster, directly or through another module;
 no package or module of `orchestration` or `api` is in an import cycle.
@@ -16,7 +18,7 @@ from orchestration.core.settings import PROJECT_ROOT
 WIRING_MODULES = frozenset({"__init__", "assets", "definitions", "resources", "sensors"})
 """The modules of a domain that may import Dagster; every other module is a pure calculation or I/O."""
 
-DOMAIN_PACKAGES = ("clo", "compliance", "reconciliation", "reports", "equity", "covenants", "performance")
+DOMAIN_PACKAGES = ("clo", "compliance", "reconciliation", "reports", "equity", "covenants", "performance", "ops")
 
 
 def _contract(contract_id: str) -> dict:
@@ -45,10 +47,40 @@ def test_the_pure_module_contract_names_every_pure_module():
 
 def test_every_domain_package_is_listed_and_every_folder_is_a_package():
     packages = {p.name for p in (PROJECT_ROOT / "orchestration").iterdir() if (p / "__init__.py").exists()}
-    assert packages - {"core", "migrations"} == {*DOMAIN_PACKAGES, "ops"}
+    assert packages - {"core", "migrations"} == set(DOMAIN_PACKAGES)
     forbidden = set(_contract("core-is-a-leaf")["forbidden_modules"])
     assert {f"orchestration.{p}" for p in packages - {"core"}} <= forbidden
     for root in ("orchestration", "api"):
         for folder in (PROJECT_ROOT / root).rglob("*"):
             if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("*.py")):
                 assert (folder / "__init__.py").exists(), folder
+
+
+TEMPLATE = ("__init__.py", "definitions.py", "assets.py", "tables.py", "schemas.py")
+"""Every domain package's files (README "Layout"); the landing spine `ops` writes core's landing tables."""
+
+
+def test_every_domain_package_has_the_template_and_is_merged():
+    import orchestration.definitions as platform
+
+    for package in DOMAIN_PACKAGES:
+        folder = PROJECT_ROOT / "orchestration" / package
+        expected = [f for f in TEMPLATE if not (package == "ops" and f == "tables.py")]
+        assert [f for f in expected if not (folder / f).exists()] == [], package
+        source = (folder / "definitions.py").read_text()
+        assert "\ndef defs() -> dg.Definitions:" in source, package
+    merged = {m.__name__.split(".")[1] for m in platform.DOMAIN_PACKAGES}
+    assert merged == {"core", *DOMAIN_PACKAGES}
+
+
+def test_every_asset_has_a_group_a_description_and_a_check():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        assert node.group_name not in (None, "default"), key
+        assert node.description, key
+        assert graph.get_check_keys_for_assets({key}), key

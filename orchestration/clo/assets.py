@@ -18,17 +18,25 @@ from orchestration.clo import pipeline, tables
 from orchestration.clo.config import get_clo_settings
 from orchestration.clo.insights import ANOMALY_FIELDS
 from orchestration.clo.mapping import HOLDING_COLUMNS
+from orchestration.clo.schemas import (
+    ANOMALIES_SCHEMA,
+    DIAGNOSTICS_SCHEMA,
+    HOLDINGS_SCHEMA,
+    INSIGHTS_SCHEMA,
+    QUALITY_DIMENSIONS,
+    QUALITY_SCHEMA,
+    SHEETS_SCHEMA,
+    WORKBOOKS_SCHEMA,
+)
 from orchestration.core import landing_log
 from orchestration.core import warehouse as core_warehouse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
-from orchestration.core.ratings import FITCH_SCALE, MOODYS_SCALE, SP_SCALE
 from orchestration.core.resources import WarehouseResource
 
 DOMAIN = "clo"
 PARTITIONS = FILE_PARTITIONS[DOMAIN]
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 WORKBOOKS_KEY = dg.AssetKey([DOMAIN, "raw_workbooks"])
 SHEETS_KEY = dg.AssetKey([DOMAIN, "workbook_sheets"])
@@ -38,111 +46,6 @@ QUALITY_KEY = dg.AssetKey([DOMAIN, "workbook_data_quality"])
 ANOMALIES_KEY = dg.AssetKey([DOMAIN, "workbook_anomalies"])
 INSIGHTS_KEY = dg.AssetKey([DOMAIN, "workbook_insights"])
 
-WORKBOOKS_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "status": pa.Column(str, pa.Check.isin(["pending", "processing", "processed", "failed"])),
-        "file_size": pa.Column("int64", pa.Check.ge(0)),
-        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
-        "data_quality_score": pa.Column(float, pa.Check.in_range(0, 100), nullable=True),
-    },
-    name="clo_workbooks",
-)
-SHEETS_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "sheet_name": pa.Column(str),
-        "row_index": pa.Column("int64", pa.Check.ge(1)),
-        "cells": pa.Column(object),
-    },
-    unique=["sheet_name", "row_index"],
-    name="clo_sheet_rows",
-    strict=True,
-)
-_rating = {
-    "rating_moodys": MOODYS_SCALE,
-    "rating_sp": SP_SCALE,
-    "rating_fitch": FITCH_SCALE,
-}
-HOLDINGS_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "holding_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "sheet": pa.Column(str),
-        "row_index": pa.Column("int64", pa.Check.ge(1)),
-        "cusip": pa.Column(object, nullable=True),
-        "isin": pa.Column(object, nullable=True),
-        "issuer_name": pa.Column(object, nullable=True),
-        **{f: pa.Column(float, nullable=True) for f in ANOMALY_FIELDS},
-        "accrued_interest": pa.Column(float, nullable=True),
-        **{f: pa.Column(object, pa.Check.isin(list(t)), nullable=True) for f, t in _rating.items()},
-        "maturity_date": pa.Column(object, nullable=True),
-        "industry": pa.Column(object, nullable=True),
-        "country": pa.Column(object, nullable=True),
-        "currency": pa.Column(object, nullable=True),
-        "is_defaulted": pa.Column(bool),
-        "asset_type": pa.Column(object, nullable=True),
-        "raw_data": pa.Column(object),
-        "cusip_valid": pa.Column("boolean", nullable=True),
-        "isin_valid": pa.Column("boolean", nullable=True),
-    },
-    checks=[
-        pa.Check(
-            lambda f: (f["cusip"].notna() | f["isin"].notna() | f["issuer_name"].notna()).all(),
-            name="every holding has an identifier or an issuer",
-        )
-    ],
-    name="clo_holdings",
-    strict=True,
-)
-DIAGNOSTICS_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "sheet": pa.Column(str),
-        "header_row": pa.Column("int64", pa.Check.ge(1)),
-        "mode": pa.Column(str, pa.Check.isin(["profile", "auto_detect"])),
-    },
-    name="clo_mapping_diagnostics",
-)
-_dimensions = ("overall_score", "completeness", "accuracy", "consistency", "timeliness", "uniqueness")
-QUALITY_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        **{d: pa.Column(float, pa.Check.in_range(0, 100)) for d in _dimensions},
-        "issues": pa.Column("int64", pa.Check.ge(0)),
-    },
-    name="clo_data_quality",
-)
-ANOMALIES_SCHEMA = pa.DataFrameSchema(
-    {
-        "anomaly_id": pa.Column(str, unique=True),
-        "holding_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "field": pa.Column(str, pa.Check.isin(list(ANOMALY_FIELDS))),
-        "value": pa.Column(float),
-        "z_score": pa.Column(float),
-        "expected_low": pa.Column(float),
-        "expected_high": pa.Column(float),
-        "severity": pa.Column(str, pa.Check.isin(["warning", "critical"])),
-    },
-    checks=[
-        pa.Check(
-            lambda f: ((f["value"] < f["expected_low"]) | (f["value"] > f["expected_high"])).all(),
-            name="every anomaly lies outside its expected range",
-        )
-    ],
-    name="clo_anomalies",
-)
-INSIGHTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "insight_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "type": pa.Column(str, pa.Check.isin(["anomaly", "pattern", "trend", "correlation"])),
-        "severity": pa.Column(str, pa.Check.isin(["info", "warning", "critical"])),
-        "title": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "description": pa.Column(str, pa.Check.str_length(min_value=1)),
-    },
-    name="clo_insights",
-)
 
 _SPECS: dict[dg.AssetKey, tuple[Any, pa.DataFrameSchema, str]] = {
     WORKBOOKS_KEY: (
@@ -280,7 +183,7 @@ def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, w
             HOLDINGS_KEY: validate(holdings[list(HOLDING_COLUMNS)], HOLDINGS_SCHEMA, where),
             DIAGNOSTICS_KEY: validate(outputs.diagnostics.astype({"header_row": "int64"}), DIAGNOSTICS_SCHEMA, where),
             QUALITY_KEY: validate(
-                _float_columns(outputs.data_quality, list(_dimensions)).astype({"issues": "int64"}),
+                _float_columns(outputs.data_quality, list(QUALITY_DIMENSIONS)).astype({"issues": "int64"}),
                 QUALITY_SCHEMA,
                 where,
             ),
@@ -333,7 +236,7 @@ def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, w
             "detected_mappings": dg.MetadataValue.json(frames[DIAGNOSTICS_KEY]["detected_mappings"].iloc[0]),
             "schema_drift": dg.MetadataValue.json(frames[DIAGNOSTICS_KEY]["schema_drift"].iloc[0]),
         },
-        QUALITY_KEY: {d: float(frames[QUALITY_KEY][d].iloc[0]) for d in _dimensions},
+        QUALITY_KEY: {d: float(frames[QUALITY_KEY][d].iloc[0]) for d in QUALITY_DIMENSIONS},
         ANOMALIES_KEY: {"preview": preview(frames[ANOMALIES_KEY].drop(columns=["workbook_id", "anomaly_id"]))},
         INSIGHTS_KEY: {
             "by_type": dg.MetadataValue.json(frames[INSIGHTS_KEY]["type"].value_counts().to_dict()),

@@ -11,86 +11,31 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-import pandera.pandas as pa
 import yaml
 
 from orchestration.clo.assets import HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY
 from orchestration.compliance import pipeline, tables
-from orchestration.compliance.status import STATUSES, TRENDS
+from orchestration.compliance.schemas import (
+    HOLDING_FIELDS_SCHEMA,
+    METRICS_SCHEMA,
+    RESULTS_SCHEMA,
+    SCENARIOS_SCHEMA,
+    TRADES_SCHEMA,
+)
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
-from orchestration.core.ratings import MOODYS_SCALE
 from orchestration.core.resources import WarehouseResource
 
 CLO_PARTITIONS = FILE_PARTITIONS["clo"]
 SCENARIO_PARTITIONS = FILE_PARTITIONS["scenarios"]
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 RESULTS_KEY = dg.AssetKey(["clo", "compliance_results"])
 METRICS_KEY = dg.AssetKey(["clo", "compliance_metrics"])
 HOLDING_FIELDS_KEY = dg.AssetKey(["clo", "holding_compliance"])
 SCENARIO_RESULTS_KEY = dg.AssetKey(["scenarios", "scenario_results"])
 SCENARIO_TRADES_KEY = dg.AssetKey(["scenarios", "scenario_trades"])
-
-RESULTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "test_id": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
-        "direction": pa.Column(str, pa.Check.isin(["min", "max"])),
-        "status": pa.Column(str, pa.Check.isin(list(STATUSES))),
-        "current_value": pa.Column(float, nullable=True),
-        "trigger_level": pa.Column(float),
-        "target_level": pa.Column(float),
-        "trend": pa.Column(str, pa.Check.isin(list(TRENDS))),
-    },
-    checks=[
-        pa.Check(
-            lambda f: (
-                ((f["direction"] == "min") & (f["target_level"] >= f["trigger_level"]))
-                | ((f["direction"] == "max") & (f["target_level"] <= f["trigger_level"]))
-            ).all(),
-            name="target inside trigger",
-        )
-    ],
-    name="clo_compliance_results",
-)
-METRICS_SCHEMA = pa.DataFrameSchema(
-    {"workbook_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True), "metrics": pa.Column(object)},
-    name="clo_compliance_metrics",
-)
-HOLDING_FIELDS_SCHEMA = pa.DataFrameSchema(
-    {
-        "holding_id": pa.Column(str, unique=True),
-        "effective_rating": pa.Column(
-            str,
-            pa.Check.isin(list(MOODYS_SCALE)),
-        ),
-        "rating_source": pa.Column(str, pa.Check.isin(["moodys", "sp", "fitch", "default"])),
-        "rating_factor": pa.Column(float, pa.Check.in_range(1, 10000)),
-        "in_ccc_bucket": pa.Column(bool),
-    },
-    name="clo_holding_compliance",
-)
-SCENARIOS_SCHEMA = pa.DataFrameSchema(
-    {
-        "scenario_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "version": pa.Column("int64", pa.Check.ge(1)),
-        "status": pa.Column(str, pa.Check.isin(["calculated", "failed"])),
-    },
-    name="clo_scenarios",
-)
-TRADES_SCHEMA = pa.DataFrameSchema(
-    {
-        "order_index": pa.Column("int64", pa.Check.ge(0), unique=True),
-        "change_type": pa.Column(
-            str,
-            pa.Check.isin(["add_position", "remove_position", "modify_position", "price_change", "rating_change"]),
-        ),
-    },
-    name="clo_scenario_changes",
-)
 
 
 @dg.multi_asset(
@@ -301,6 +246,6 @@ def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 
 
 compliance_file_assets: list[dg.AssetsDefinition] = [compliance_results]
-"""Appended to DOMAIN_FILE_ASSETS["clo"]: runs in clo_files_job after the workbook multi-asset."""
+"""On the clo_files partitions: runs in clo_files_job after the workbook multi-asset."""
 scenario_file_assets: list[dg.AssetsDefinition] = [scenario_results]
-"""Appended to DOMAIN_FILE_ASSETS["scenarios"]."""
+"""On the scenarios_files partitions: runs in scenarios_files_job."""

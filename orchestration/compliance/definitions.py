@@ -1,7 +1,7 @@
-"""Compliance's non-file-partitioned definitions: the alert job and the sensor that launches it.
+"""Compliance's definitions: its file-partitioned assets, the alert job and the sensor that launches it.
 
-The file-partitioned assets (`clo/compliance_results`, `scenarios/scenario_results`) are registered in
-`DOMAIN_FILE_ASSETS`; here a sensor watches `clo/compliance_results` materializations and asks for one
+`clo/compliance_results` is on the `clo_files` partitions and `scenarios/scenario_results` on `scenarios_files`, so
+they run in those domains' file jobs; a sensor watches `clo/compliance_results` materializations and asks for one
 `compliance_alerts_job` run per materialization (run key = materializing run + partition, so never twice).
 """
 
@@ -9,7 +9,7 @@ import dagster as dg
 
 from orchestration.compliance import alerts
 from orchestration.compliance.alert_rules import load_config
-from orchestration.compliance.assets import RESULTS_KEY
+from orchestration.compliance.assets import RESULTS_KEY, compliance_file_assets, scenario_file_assets
 from orchestration.core.resources import WarehouseResource
 
 
@@ -92,6 +92,10 @@ def compliance_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-def compliance_definitions() -> dg.Definitions:
+def defs() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
-    return dg.Definitions(jobs=[compliance_alerts_job], sensors=[compliance_alert_sensor])
+    return dg.Definitions(
+        assets=[*compliance_file_assets, *scenario_file_assets],
+        jobs=[compliance_alerts_job],
+        sensors=[compliance_alert_sensor],
+    )

@@ -1,7 +1,7 @@
 """The covenants domain's own definitions: the external-dataset model, retraining jobs and resources.
 
-Its file-partitioned assets (inputs, evaluations, breach model, predictions) are registered in
-`DOMAIN_FILE_ASSETS["covenants"]`, so `covenants_files_job` runs them for every landed file.
+Its file-partitioned assets (inputs, evaluations, breach model, predictions) are here too; the platform puts
+every asset on the `covenants_files` partitions into `covenants_files_job`, which runs them for every landed file.
 """
 
 import dagster as dg
@@ -13,6 +13,7 @@ from orchestration.covenants.assets import (
     PARTITIONS,
     PREDICTIONS_KEY,
     breach_model_external,
+    covenants_file_assets,
 )
 from orchestration.covenants.resources import ExternalDataResource, ModelStoreResource
 
@@ -36,10 +37,10 @@ external_model_job = dg.define_asset_job(
 )
 
 
-def covenants_definitions() -> dg.Definitions:
+def defs() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
     return dg.Definitions(
-        assets=[breach_model_external],
+        assets=[*covenants_file_assets, breach_model_external],
         jobs=[breach_model_job, external_model_job],
         resources={"model_store": ModelStoreResource(), "external_data": ExternalDataResource()},
     )

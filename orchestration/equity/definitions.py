@@ -1,7 +1,7 @@
 """The equity domain's own definitions: the trading-day jobs, the evening schedules and the backfill sensor.
 
-The positions asset is file-partitioned and registered in `DOMAIN_FILE_ASSETS["equity"]`; everything here is
-on the XNYS trading-day partitions. Schedules follow seed 004 (market data 16:00, risk 17:00, snapshots 17:30
+The positions asset is on the `equity_files` partitions (so it runs in `equity_files_job`); everything else here
+is on the XNYS trading-day partitions. Schedules follow seed 004 (market data 16:00, risk 17:00, snapshots 17:30
 America/New_York) and skip days NYSE is closed. When a new portfolio file lands, the backfill sensor requests
 one run over the last `backfill_days` sessions (a single-run range backfill of the whole chain).
 """
@@ -27,6 +27,7 @@ from orchestration.equity.assets import (
     TRADING_DAYS,
     VALUATIONS_KEY,
     daily_assets,
+    equity_file_assets,
 )
 from orchestration.equity.positions import positions_on
 from orchestration.equity.resources import PriceSourceResource
@@ -170,10 +171,10 @@ def equity_backfill_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-def equity_definitions() -> dg.Definitions:
+def defs() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
     return dg.Definitions(
-        assets=daily_assets,
+        assets=[*equity_file_assets, *daily_assets],
         jobs=[daily_job, market_data_job, risk_job, snapshots_job],
         schedules=schedules,
         sensors=[equity_backfill_sensor],

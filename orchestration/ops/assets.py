@@ -1,7 +1,6 @@
 """The landing spine's assets: one `landed_files` asset per domain, at the head of that domain's graph."""
 
 import dagster as dg
-import pandera.pandas as pa
 
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
@@ -10,22 +9,7 @@ from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.schema import landed_files as landed_files_tables
 from orchestration.core.settings import DOMAINS
-
-LANDED_FILES_SCHEMA = pa.DataFrameSchema(
-    {
-        "domain": pa.Column(str, pa.Check.isin(DOMAINS)),
-        "file_name": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
-        "size_bytes": pa.Column(int, pa.Check.gt(0)),
-        "landed_at": pa.Column(nullable=False),
-        "archive_path": pa.Column(str),
-        "sidecar": pa.Column(object, nullable=True),
-        "status": pa.Column(str, pa.Check.isin(["accepted"])),
-    },
-    name="landed_files",
-    strict=True,
-    unique=["sha256"],
-)
+from orchestration.ops.schemas import LANDED_FILES_SCHEMA
 
 ops_landing_log = dg.AssetSpec(
     key=["ops", "landing_log"],

@@ -10,7 +10,6 @@
 import datetime as dt
 
 import dagster as dg
-import pandera.pandas as pa
 
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
@@ -18,58 +17,12 @@ from orchestration.core.errors import InputError
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import pipeline, tables
-from orchestration.reconciliation.engine import CATEGORIES, MATCH_STATUSES, STATUSES
+from orchestration.reconciliation.schemas import POSITIONS_SCHEMA, RESOLUTIONS_SCHEMA, VARIANCES_SCHEMA
 from orchestration.reconciliation.statements import SOURCE_TYPES
 
 GROUP = "reconciliation"
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
 RESOLUTIONS_KEY = dg.AssetKey(["resolutions", "variance_resolutions"])
-
-VARIANCES_SCHEMA = pa.DataFrameSchema(
-    {
-        "variance_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "reconciliation_id": pa.Column(str, pa.Check.str_matches(UUID)),
-        "position_key": pa.Column(str),
-        "category": pa.Column(str, pa.Check.isin(list(CATEGORIES))),
-        "field": pa.Column(str),
-        "difference": pa.Column(float, nullable=True),
-        "difference_pct": pa.Column(float, nullable=True),
-        "within_tolerance": pa.Column(bool),
-        "initial_status": pa.Column(str, pa.Check.isin(["open", "resolved"])),
-        "auto_rule_id": pa.Column(object, nullable=True),
-    },
-    checks=[
-        pa.Check(
-            lambda f: (f["auto_rule_id"].notna() == (f["initial_status"] == "resolved")).all(),
-            name="resolved by the reconciliation exactly when an auto-rule fired",
-        ),
-    ],
-    name="reconciliation_variances",
-)
-POSITIONS_SCHEMA = pa.DataFrameSchema(
-    {
-        "position_key": pa.Column(str, unique=True),
-        "match_status": pa.Column(str, pa.Check.isin(list(MATCH_STATUSES))),
-        "variance_count": pa.Column("int64", pa.Check.ge(0)),
-    },
-    name="reconciliation_positions",
-)
-RESOLUTIONS_SCHEMA = pa.DataFrameSchema(
-    {
-        "row_index": pa.Column("int64", pa.Check.ge(0), unique=True),
-        "outcome": pa.Column(str, pa.Check.isin(["applied", "rejected"])),
-        "status": pa.Column(object, pa.Check.isin(list(STATUSES)), nullable=True),
-        "rejection_reason": pa.Column(object, nullable=True),
-    },
-    checks=[
-        pa.Check(
-            lambda f: (f["rejection_reason"].isna() == (f["outcome"] == "applied")).all(),
-            name="a reason exactly for rejected rows",
-        )
-    ],
-    name="reconciliation_resolutions",
-)
 
 
 def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
@@ -181,6 +134,6 @@ def variance_resolutions(context: dg.AssetExecutionContext, warehouse: Warehouse
 
 
 statement_file_assets: dict[str, list[dg.AssetsDefinition]] = {s: [a] for s, a in reconciliation_assets.items()}
-"""For DOMAIN_FILE_ASSETS[trustee|geneva|bloomberg]."""
+"""Per statement domain (trustee, geneva, bloomberg): each runs in that domain's file job."""
 resolutions_file_assets: list[dg.AssetsDefinition] = [variance_resolutions]
-"""For DOMAIN_FILE_ASSETS["resolutions"]."""
+"""On the resolutions_files partitions: runs in resolutions_files_job."""

@@ -8,7 +8,6 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
-import pandera.pandas as pa
 
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
@@ -18,22 +17,12 @@ from orchestration.core.resources import WarehouseResource
 from orchestration.reports import pipeline, tables
 from orchestration.reports import render as report_render
 from orchestration.reports.content import ReportData
+from orchestration.reports.schemas import REPORTS_SCHEMA
 from orchestration.reports.templates import load_templates
 
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
 COMPLIANCE_KEY = dg.AssetKey(["clo", "compliance_results"])
 REPORTS_KEY = dg.AssetKey(["clo", "workbook_reports"])
-
-REPORTS_SCHEMA = pa.DataFrameSchema(
-    {
-        "report_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        "format": pa.Column(str, pa.Check.isin(["pdf", "xlsx"])),
-        "size_bytes": pa.Column("int64", pa.Check.gt(0)),
-        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
-    },
-    name="clo_workbook_reports",
-)
 
 
 @dg.asset(
@@ -112,4 +101,4 @@ def report_frame(data: ReportData, generated_at: dt.datetime) -> pd.DataFrame:
 
 
 report_file_assets: list[dg.AssetsDefinition] = [workbook_reports]
-"""For DOMAIN_FILE_ASSETS["clo"] (after the workbook's own assets)."""
+"""On the clo_files partitions: runs in clo_files_job after the workbook's own assets."""

@@ -1,7 +1,7 @@
 """The reports' other definitions: the report job, its monthly schedule and a refresh sensor.
 
-The file-partitioned `clo/workbook_reports` asset is registered in `DOMAIN_FILE_ASSETS["clo"]`, so each landed
-workbook runs it in `clo_files_job`.
+The `clo/workbook_reports` asset is on the `clo_files` partitions, so each landed workbook runs it in
+`clo_files_job` after the workbook's own assets.
 """
 
 import datetime as dt
@@ -11,7 +11,7 @@ import dagster as dg
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import store
-from orchestration.reports.assets import REPORTS_KEY
+from orchestration.reports.assets import REPORTS_KEY, report_file_assets
 
 workbook_reports_job = dg.define_asset_job(
     name="clo_workbook_reports_job",
@@ -67,9 +67,10 @@ def reports_after_reconciliation(context: dg.SensorEvaluationContext, warehouse:
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-def reports_definitions() -> dg.Definitions:
+def defs() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
     return dg.Definitions(
+        assets=report_file_assets,
         jobs=[workbook_reports_job],
         schedules=[monthly_workbook_reports],
         sensors=[reports_after_reconciliation],

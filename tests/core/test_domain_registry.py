@@ -61,14 +61,16 @@ def test_the_api_domain_type_is_the_registry():
 
 def test_every_domain_has_a_raw_table_a_partition_set_a_job_and_a_sensor():
     from orchestration.core.partitions import FILE_PARTITIONS
-    from orchestration.definitions import DOMAIN_FILE_ASSETS, defs
+    from orchestration.definitions import defs, file_assets
 
     assert set(landed_files) == set(DOMAINS)
     assert {f"raw.{landed_files_table_name(d)}" for d in DOMAINS} <= set(metadata.tables)
-    assert set(FILE_PARTITIONS) == set(DOMAINS) == set(DOMAIN_FILE_ASSETS)
+    assert set(FILE_PARTITIONS) == set(DOMAINS)
     for domain in DOMAINS:
         job = defs.resolve_job_def(f"{domain}_files_job")
         assert job.partitions_def == FILE_PARTITIONS[domain]
         assert defs.resolve_sensor_def(f"{domain}_landing_sensor").job_name == job.name
-        head = DOMAIN_FILE_ASSETS[domain][0]
-        assert head.key.path == [domain, "landed_files"], domain
+        keys = {key.path[-1] for asset in file_assets(domain) for key in asset.keys}
+        assert "landed_files" in keys, domain
+        assert len(keys) > 1, f"{domain}: nothing but landed_files"
+        assert set(job.asset_layer.executable_asset_keys) == {k for a in file_assets(domain) for k in a.keys}

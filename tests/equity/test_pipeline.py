@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from orchestration.equity import tables
 from orchestration.equity.assets import TRADING_DAYS
-from orchestration.equity.definitions import backfill_requests, equity_definitions
+from orchestration.equity.definitions import backfill_requests
+from orchestration.equity.definitions import defs as equity_defs
 from tests.equity.conftest import UNKNOWN
 
 BOOK = (
@@ -168,7 +169,7 @@ def test_backfill_sensor_requests_one_range_run_per_new_portfolio(platform, book
 def test_schedules_skip_holidays():
     from orchestration.definitions import defs
 
-    assert equity_definitions().schedules
+    assert equity_defs().schedules
     schedule = defs.resolve_schedule_def("equity_market_data_schedule")
     holiday = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2024, 7, 4, 16, tzinfo=dt.UTC))
     assert isinstance(schedule.evaluate_tick(holiday).skip_message, str)
