@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 # Pure calculation modules that are type-checked (the performance modules' Decimal|float unions are not yet).
-PURE_MODULES := $(filter-out %/assets.py %/definitions.py %/resources.py orchestration/compliance/pipeline.py,$(wildcard orchestration/covenants/*.py) $(wildcard orchestration/clo/*.py) $(wildcard orchestration/equity/*.py) $(wildcard orchestration/compliance/*.py) $(wildcard orchestration/reconciliation/*.py) $(wildcard orchestration/reports/*.py))
+PURE_MODULES := $(filter-out %/assets.py %/definitions.py %/resources.py orchestration/compliance/pipeline.py,$(wildcard orchestration/covenants/*.py) $(wildcard orchestration/clo/*.py) $(wildcard orchestration/clo/mapping/*.py) $(wildcard orchestration/equity/*.py) $(wildcard orchestration/compliance/*.py) $(wildcard orchestration/reconciliation/*.py) $(wildcard orchestration/reports/*.py))
 
 .PHONY: setup run test bench lint clean
 

@@ -1,0 +1,123 @@
+"""The canonical holding fields, the detection thresholds and the shapes a mapping returns."""
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from orchestration.core.settings import PROJECT_ROOT
+
+MAPPINGS_DIR = PROJECT_ROOT / "assets_config" / "mappings"
+ALIASES_DIR = MAPPINGS_DIR / "aliases"
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "cusip", "isin", "issuer_name", "par_amount", "market_value", "price", "spread", "coupon",
+    "accrued_interest", "rating_moodys", "rating_sp", "rating_fitch", "maturity_date", "industry",
+    "country", "currency", "is_defaulted", "asset_type",
+)  # fmt: skip
+"""Canonical holding fields, in table order (analytics.clo_holdings adds ids, sheet, row_index, raw_data)."""
+NUMERIC_FIELDS = ("par_amount", "market_value", "price", "spread", "coupon", "accrued_interest")
+TEXT_FIELDS = ("issuer_name", "industry", "country", "currency", "asset_type")
+RATING_AGENCY = {"rating_moodys": "moodys", "rating_sp": "sp", "rating_fitch": "fitch"}
+HOLDING_COLUMNS: tuple[str, ...] = (
+    "workbook_id", "holding_id", "sheet", "row_index", *CANONICAL_FIELDS, "raw_data", "cusip_valid", "isin_valid",
+)  # fmt: skip
+"""Columns of `HoldingsExtraction.holdings` (the table's, less tenant_id and partition_key)."""
+
+FIELD_KIND: dict[str, str] = {
+    "cusip": "cusip", "isin": "isin", "issuer_name": "text", "par_amount": "number", "market_value": "number",
+    "price": "number", "spread": "number", "coupon": "number", "accrued_interest": "number",
+    "rating_moodys": "moodys", "rating_sp": "sp_fitch", "rating_fitch": "sp_fitch", "maturity_date": "date",
+    "industry": "text", "country": "text", "currency": "text", "is_defaulted": "bool", "asset_type": "text",
+}  # fmt: skip
+"""The kind of values each field expects, compared with a column's sample values."""
+
+HOLDINGS_SHEET_WORDS = ("holding", "position", "portfolio", "collateral", "asset", "loan", "security")
+HEADER_SCAN_ROWS = 40
+SAMPLE_SIZE = 200
+SAMPLE_ROWS = 5000
+MIN_CONFIDENCE = 0.5
+SHAPE_ONLY_FIT = 0.75
+"""Credit for an identifier of the right shape whose check digit fails (a typo, not another kind of column)."""
+_TOTAL_START = frozenset("TtGgSs \t")
+"""First characters a total row's label can start with (checked before the regex, which is slower)."""
+_TOTAL_ROW = re.compile(r"^\s*(grand\s+)?(sub\s*-?\s*)?totals?\b|^\s*sum\b", re.IGNORECASE)
+_DATE_LABEL = re.compile(r"\b(as\s*of|as-of|report(ing)?\s+date|determination\s+date|valuation\s+date)\b", re.I)
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """A canonical field's source column and transform in a profile."""
+
+    source: str
+    transform: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingProfile:
+    """A mapping profile (seed 000 Mapping Profile Response) loaded from YAML."""
+
+    id: str
+    name: str
+    description: str
+    version: int
+    mappings: dict[str, FieldMapping]
+    alias_profile: str | None
+    validation_rules: tuple[dict[str, Any], ...]
+    sheet: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as the API returns it."""
+        out = asdict(self)
+        out["validation_rules"] = list(self.validation_rules)
+        return out
+
+
+@dataclass(frozen=True)
+class AliasProfile:
+    """Header aliases per canonical field (compared after `normalize_header`)."""
+
+    name: str
+    description: str
+    fields: dict[str, tuple[str, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The alias profile as the API returns it."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "fields": {k: list(v) for k, v in self.fields.items()},
+        }
+
+
+@dataclass
+class MappingDiagnostics:
+    """What was mapped, how confidently, what was left over and which values failed validation."""
+
+    sheet: str
+    header_row: int
+    profile_id: str | None
+    mode: str
+    detected_mappings: dict[str, dict[str, Any]]
+    unmapped_columns: list[str]
+    unmapped_target_fields: list[str]
+    validation_failures: list[dict[str, Any]]
+    column_types: dict[str, str]
+    skipped_rows: dict[str, int]
+    normalisations: list[str] = field(default_factory=list)
+    sheets_found: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready diagnostics."""
+        return asdict(self)
+
+
+@dataclass
+class HoldingsExtraction:
+    """Canonical holdings (one row per source row) and the mapping diagnostics."""
+
+    holdings: pd.DataFrame
+    diagnostics: MappingDiagnostics

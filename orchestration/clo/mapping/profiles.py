@@ -1,0 +1,87 @@
+"""Mapping profiles and header-alias dictionaries, loaded from assets_config/mappings/ (cached per folder)."""
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from orchestration.clo import normalize as nz
+from orchestration.clo.mapping.fields import (
+    ALIASES_DIR,
+    CANONICAL_FIELDS,
+    MAPPINGS_DIR,
+    AliasProfile,
+    FieldMapping,
+    MappingProfile,
+)
+
+
+@lru_cache(maxsize=4)
+def _load_profiles(directory: Path) -> dict[str, MappingProfile]:
+    profiles: dict[str, MappingProfile] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        mappings = {
+            name: FieldMapping(source=str(spec["source"]), transform=spec.get("transform"))
+            for name, spec in (doc.get("mappings") or {}).items()
+        }
+        unknown = sorted(set(mappings) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"{path.name}: unknown canonical fields {unknown}")
+        bad = sorted({m.transform for m in mappings.values() if m.transform and m.transform not in nz.TRANSFORMS})
+        if bad:
+            raise ValueError(f"{path.name}: unknown transforms {bad}")
+        profile = MappingProfile(
+            id=str(doc.get("id") or path.stem),
+            name=str(doc.get("name") or path.stem),
+            description=str(doc.get("description") or ""),
+            version=int(doc.get("version") or 1),
+            mappings=mappings,
+            alias_profile=doc.get("alias_profile"),
+            validation_rules=tuple(doc.get("validation_rules") or ()),
+            sheet=doc.get("sheet"),
+            created_at=str(doc["created_at"]) if doc.get("created_at") else None,
+            updated_at=str(doc["updated_at"]) if doc.get("updated_at") else None,
+        )
+        profiles[profile.id] = profile
+    return profiles
+
+
+def load_profiles(directory: Path | None = None) -> dict[str, MappingProfile]:
+    """Every mapping profile in assets_config/mappings/*.yaml, by id."""
+    return _load_profiles(directory or MAPPINGS_DIR)
+
+
+@lru_cache(maxsize=4)
+def _load_aliases(directory: Path) -> dict[str, AliasProfile]:
+    aliases: dict[str, AliasProfile] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        fields = {name: tuple(str(a) for a in values or ()) for name, values in (doc.get("fields") or {}).items()}
+        aliases[str(doc.get("name") or path.stem)] = AliasProfile(
+            name=str(doc.get("name") or path.stem), description=str(doc.get("description") or ""), fields=fields
+        )
+    return aliases
+
+
+def load_aliases(directory: Path | None = None) -> dict[str, AliasProfile]:
+    """Every alias dictionary in assets_config/mappings/aliases/*.yaml, by name."""
+    return _load_aliases(directory or ALIASES_DIR)
+
+
+def _alias_index(alias_names: Sequence[str | None]) -> dict[str, str]:
+    """Normalised alias → field; the named dictionaries first, then `default` and all others."""
+    aliases = load_aliases()
+    order = [n for n in alias_names if n and n in aliases]
+    order += ["default"] + [n for n in aliases if n not in order and n != "default"]
+    index: dict[str, str] = {f: f for f in CANONICAL_FIELDS}
+    index.update({nz.normalize_header(f): f for f in CANONICAL_FIELDS})
+    for name in order:
+        profile = aliases.get(name)
+        if profile is None:
+            continue
+        for field_name, values in profile.fields.items():
+            for value in values:
+                index.setdefault(nz.normalize_header(value), field_name)
+    return index
