@@ -24,6 +24,7 @@ from api.pagination import Page, PageInfo
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
 from orchestration.compliance import tables as ct
 from orchestration.compliance.deal import all_test_definitions
+from orchestration.compliance.registry import intermediates_of
 from orchestration.compliance.status import TREND_DEAD_BAND_PCT
 
 router = APIRouter(tags=["clo compliance"], dependencies=[requires("read:clo")])
@@ -32,25 +33,6 @@ LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 Status = Literal["passed", "warning", "failed"]
 Trend = Literal["improving", "stable", "deteriorating"]
 TestId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Test id.")]
-
-TEST_INTERMEDIATES: dict[str, tuple[str, ...]] = {
-    "oc_senior": ("performing_par", "ccc_haircut", "defaulted_carrying_value", "principal_cash",
-                  "adjusted_collateral_principal_amount", "oc_by_class", "oc_denominator_by_class"),
-    "ic_senior": ("collateral_interest", "senior_fees_and_expenses", "interest_coverage_amount", "ic_by_test",
-                  "reference_rate_pct", "accrual_days"),
-    "warf_test": ("warf", "warf_rounded_up", "performing_par", "rating_sources"),
-    "was_test": ("was_bps", "floating_par", "fixed_par"),
-    "wal_test": ("wal_years", "wal_par_without_maturity", "as_of_date"),
-    "diversity_test": ("diversity_score", "obligor_count", "average_obligor_par", "diversity_industries"),
-    "ccc_bucket": ("ccc_par", "ccc_pct", "ccc_limit_pct", "ccc_limit_amount", "ccc_excess", "ccc_excess_market_value",
-                   "ccc_haircut", "ccc_excess_allocation", "collateral_principal_amount"),
-    "conc_single_obligor": ("largest_obligor", "largest_obligor_par", "largest_obligor_pct",
-                            "collateral_principal_amount"),
-    "conc_industry": ("largest_industry", "largest_industry_par", "largest_industry_pct", "par_by_industry"),
-    "conc_country": ("domestic_country", "non_domestic_par", "non_domestic_pct", "largest_foreign_country",
-                     "largest_foreign_country_pct", "par_by_country"),
-}  # fmt: skip
-"""Which intermediates explain each standard test (GET /workbooks/{id}/compliance/{test_id})."""
 
 
 class HistoryPoint(BaseModel):
@@ -450,7 +432,7 @@ def get_compliance_test(db: Db, caller: Caller, workbook_id: WorkbookId, test_id
     if row is None:
         raise not_found("compliance test", test_id)
     metrics = run.metrics or {}
-    keys = TEST_INTERMEDIATES.get(test_id) or (("oc_by_class", "adjusted_collateral_principal_amount"))
+    keys = intermediates_of(test_id)
     base = _test_out(row, history).model_dump()
     return ComplianceTestDetailOut(
         **base, workbook_id=run.workbook_id, intermediates={k: metrics.get(k) for k in keys if k in metrics}

@@ -18,24 +18,13 @@ from typing import Any
 
 import yaml
 
+from orchestration.compliance.registry import STANDARD_TESTS
 from orchestration.core.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPLIANCE_CONFIG_DIR = PROJECT_ROOT / "assets_config" / "compliance"
 DEFAULT_PROFILE_ID = "default"
 
-STANDARD_TEST_IDS: tuple[str, ...] = (
-    "oc_senior",
-    "ic_senior",
-    "warf_test",
-    "was_test",
-    "wal_test",
-    "diversity_test",
-    "ccc_bucket",
-    "conc_single_obligor",
-    "conc_industry",
-    "conc_country",
-)
 DIRECTIONS = ("min", "max")
 SUBORDINATED_MARKERS = ("sub", "equity", "income")
 
@@ -265,7 +254,8 @@ def parse_deal(merged: Mapping[str, Any], *, fallback_as_of: dt.date | None = No
         test_id = str(raw.get("id") or "").strip()
         if not test_id:
             raise InputError("DEAL_INVALID", "a test needs an id", f"{where}.id")
-        direction = str(raw.get("direction") or "").strip().lower()
+        standard = STANDARD_TESTS.get(test_id)  # a standard test's unit, direction and category are defaults
+        direction = str(raw.get("direction") or (standard.direction if standard else "")).strip().lower()
         if direction not in DIRECTIONS:
             raise InputError("DEAL_INVALID", "direction must be min or max", f"{where}.direction")
         trigger = _number(raw.get("trigger_level"), f"{where}.trigger_level")
@@ -287,9 +277,9 @@ def parse_deal(merged: Mapping[str, Any], *, fallback_as_of: dt.date | None = No
             TestDefinition(
                 id=test_id,
                 name=str(raw.get("name") or test_id),
-                category=str(raw.get("category") or "custom"),
+                category=str(raw.get("category") or (standard.category if standard else "custom")),
                 direction=direction,
-                unit=str(raw.get("unit") or ""),
+                unit=str(raw.get("unit") or (standard.unit if standard else "")),
                 trigger_level=trigger,
                 target_level=target,
                 denominator_classes=denominators,

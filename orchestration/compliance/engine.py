@@ -16,29 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.compliance.deal import STANDARD_TEST_IDS, DealInputs, Note, TestDefinition
+from orchestration.compliance.deal import DealInputs, Note, TestDefinition
 from orchestration.compliance.diversity import DiversityTable, default_diversity_table
+from orchestration.compliance.registry import STANDARD_TESTS
 from orchestration.compliance.status import ceil_whole, cushion_of, publish, status_of, summarise
 from orchestration.core.errors import InputError
 from orchestration.core.ratings import effective_ratings, in_ccc_bucket, rating_factors
 
 DAYS_PER_YEAR = 365.25  # convention 9
 IC_DAY_BASIS = 360.0  # convention 11 (ACT/360)
-
-STANDARD_METRICS: dict[str, str] = {
-    "oc_senior": "oc_senior",
-    "ic_senior": "ic_senior",
-    "warf_test": "warf",
-    "was_test": "was_bps",
-    "wal_test": "wal_years",
-    "diversity_test": "diversity_score",
-    "ccc_bucket": "ccc_pct",
-    "conc_single_obligor": "largest_obligor_pct",
-    "conc_industry": "largest_industry_pct",
-    "conc_country": "non_domestic_pct",
-}
-"""Which intermediate each standard test checks."""
-assert set(STANDARD_METRICS) == set(STANDARD_TEST_IDS)
 
 
 @dataclass(frozen=True)
@@ -295,31 +281,46 @@ def _lookup(metrics: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def compute(
-    holdings: pd.DataFrame, deal: DealInputs, table: DiversityTable | None = None, *, with_details: bool = True
-) -> ComplianceRun:
-    """Run every configured test on one portfolio; all intermediates are kept unrounded.
+@dataclass(frozen=True)
+class _Pool:
+    """What every convention reads: the holdings, the deal, the performing mask and the CPA (conventions 2, 5)."""
 
-    `with_details=False` skips the per-obligor / per-industry / allocation detail frames (scenarios and the
-    benchmark's hot path need only the figures).
+    h: _Holdings
+    deal: DealInputs
+    perf: np.ndarray
+    performing_par: float
+    cpa: float
+    details: bool = True
+    """Whether to build the detail frames (scenarios and the benchmark's hot path skip them)."""
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One convention's figures (into the metrics), its detail frames and the arrays later conventions reuse."""
+
+    metrics: dict[str, Any]
+    details: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _frame(p: _Pool, columns: dict[str, Any], sort_by: str | None = None) -> pd.DataFrame | None:
+    """A detail frame, or None when the run skips details."""
+    if not p.details:
+        return None
+    frame = pd.DataFrame(columns)
+    return frame.sort_values(sort_by, kind="stable", ignore_index=True) if sort_by else frame
+
+
+def _ccc_excess(p: _Pool) -> _Part:
+    """Conventions 6 and 7: the CCC bucket over performing par (denominator CPA) and its excess haircut.
+
+    The excess over the limit is allocated to the lowest market value percentage first (ties: cusip
+    ascending); the haircut is the allocated par minus its market value.
     """
-    table = table or default_diversity_table()
-    h = _prepare(holdings, deal)
-    perf = ~h.defaulted  # convention 2
-    perf_par = np.where(perf, h.par, 0.0)
-    total_par = float(h.par.sum())
-    performing_par = float(perf_par.sum())
-    defaulted_par = total_par - performing_par
-    cash = deal.principal_cash
-    cpa = performing_par + cash  # convention 5
-
-    # Convention 6: CCC bucket over performing par, denominator CPA.
-    ccc_mask = h.ccc & perf
+    h, deal = p.h, p.deal
+    ccc_mask = h.ccc & p.perf
     ccc_par = float(h.par[ccc_mask].sum())
-    ccc_pct = _ratio(ccc_par, cpa)
-
-    # Convention 7: CCC excess allocated to the lowest market value percentage first (ties: cusip ascending).
-    ccc_limit_amount = deal.ccc_limit_pct / 100.0 * cpa
+    ccc_limit_amount = deal.ccc_limit_pct / 100.0 * p.cpa
     ccc_excess = max(0.0, ccc_par - ccc_limit_amount)
     mv_pct = np.where(h.par > 0, h.mv / np.where(h.par > 0, h.par, 1.0) * 100.0, 100.0)  # convention 2
     idx = np.nonzero(ccc_mask)[0]
@@ -327,41 +328,116 @@ def compute(
     cum_before = np.cumsum(h.par[idx]) - h.par[idx]
     allocated = np.clip(ccc_excess - cum_before, 0.0, h.par[idx])
     allocated_mv = allocated * mv_pct[idx] / 100.0
-    ccc_haircut = float((allocated - allocated_mv).sum())  # excess par − its market value
+    allocation = _frame(
+        p,
+        {
+            "cusip": h.cusip[idx],
+            "issuer_name": h.issuer[idx],
+            "effective_rating": h.rating[idx],
+            "par_amount": h.par[idx],
+            "market_value_pct": mv_pct[idx],
+            "excess_par": allocated,
+            "excess_market_value": allocated_mv,
+            "haircut": allocated - allocated_mv,
+        },
+    )
+    metrics = {
+        "ccc_par": ccc_par,
+        "ccc_pct": _ratio(ccc_par, p.cpa),
+        "ccc_limit_pct": deal.ccc_limit_pct,
+        "ccc_limit_amount": ccc_limit_amount,
+        "ccc_excess": ccc_excess,
+        "ccc_excess_market_value": float(allocated_mv.sum()),
+        "ccc_haircut": float((allocated - allocated_mv).sum()),
+    }
+    return _Part(metrics, {"ccc_excess_allocation": allocation}, {"ccc_mask": ccc_mask})
 
-    # Convention 7: defaulted holdings carried at min(recovery × par, market value).
-    recovery = deal.defaulted_recovery_rate_pct / 100.0
+
+def _defaulted(p: _Pool, total_par: float) -> _Part:
+    """Convention 7: defaulted holdings carried at min(recovery × par, market value)."""
+    h = p.h
+    recovery = p.deal.defaulted_recovery_rate_pct / 100.0
     carrying = np.where(h.defaulted, np.minimum(recovery * h.par, h.mv), 0.0)
+    defaulted_par = total_par - p.performing_par
     defaulted_carrying = float(carrying.sum())
-    adjusted = performing_par - ccc_haircut + defaulted_carrying + cash
+    frame = _frame(
+        p,
+        {
+            "cusip": h.cusip[h.defaulted],
+            "issuer_name": h.issuer[h.defaulted],
+            "par_amount": h.par[h.defaulted],
+            "market_value": h.mv[h.defaulted],
+            "carrying_value": carrying[h.defaulted],
+        },
+    )
+    metrics = {
+        "defaulted_par": defaulted_par,
+        "defaulted_recovery_rate_pct": p.deal.defaulted_recovery_rate_pct,
+        "defaulted_carrying_value": defaulted_carrying,
+        "defaulted_haircut": defaulted_par - defaulted_carrying,
+    }
+    return _Part(metrics, {"defaulted_holdings": frame})
 
-    # Convention 7: OC of each class cumulatively with every class senior to it (subordinated excluded).
-    oc_by_class: dict[str, float | None] = {}
-    oc_denominators: dict[str, float] = {}
-    for note in sorted((n for n in deal.notes if not n.subordinated), key=lambda n: (n.seniority, n.class_name)):
-        denominator = sum(n.par for n in deal.notes if not n.subordinated and n.seniority <= note.seniority)
-        oc_denominators[note.class_name] = denominator
-        oc_by_class[note.class_name] = _ratio(adjusted, denominator)
 
-    # Convention 11: collateral interest on performing floating holdings, ACT/360.
-    floating = perf & ~np.isnan(h.spread)  # convention 2: spread present = floating
+def _overcollateralization(p: _Pool, ccc_haircut: float, defaulted_carrying: float) -> _Part:
+    """Convention 7: the adjusted CPA, and OC of each class cumulatively with every class senior to it."""
+    adjusted = p.performing_par - ccc_haircut + defaulted_carrying + p.deal.principal_cash
+    rated = sorted((n for n in p.deal.notes if not n.subordinated), key=lambda n: (n.seniority, n.class_name))
+    denominators = {n.class_name: sum(m.par for m in rated if m.seniority <= n.seniority) for n in rated}
+    return _Part(
+        {
+            "adjusted_collateral_principal_amount": adjusted,
+            "oc_by_class": {c: _ratio(adjusted, d) for c, d in denominators.items()},
+            "oc_denominator_by_class": denominators,
+        }
+    )
+
+
+def _interest(p: _Pool) -> _Part:
+    """Convention 11: collateral interest on performing floating holdings (spread present), ACT/360."""
+    h, deal = p.h, p.deal
+    floating = p.perf & ~np.isnan(h.spread)  # convention 2: spread present = floating
     ref = deal.reference_rate_pct / 100.0
     floating_par = float(h.par[floating].sum())
-    collateral_interest = float(
-        (h.par[floating] * (ref + h.spread[floating] / 10_000.0)).sum() * deal.accrual_days / IC_DAY_BASIS
-    )
-    coverage_amount = collateral_interest - deal.senior_fees_and_expenses
+    interest = float((h.par[floating] * (ref + h.spread[floating] / 10_000.0)).sum() * deal.accrual_days / IC_DAY_BASIS)
+    metrics = {
+        "reference_rate_pct": deal.reference_rate_pct,
+        "accrual_days": deal.accrual_days,
+        "floating_par": floating_par,
+        "fixed_par": p.performing_par - floating_par,
+        "collateral_interest": interest,
+        "senior_fees_and_expenses": deal.senior_fees_and_expenses,
+        "interest_coverage_amount": interest - deal.senior_fees_and_expenses,
+        "note_interest_by_class": {n.class_name: _note_interest(deal, (n.class_name,)) for n in deal.notes},
+    }
+    return _Part(metrics, arrays={"floating": floating})
 
-    # Convention 4: WARF over performing par; the indenture figure rounds up to a whole number.
-    warf = _weighted(h.factor[perf], h.par[perf])
-    # Convention 8: WAS over performing floating par, no floor or excess-coupon credit.
-    was = _weighted(h.spread[floating], h.par[floating])
-    # Convention 9: WAL in years of 365.25 days, bullet, no per-asset rounding.
-    years = h.maturity_days / DAYS_PER_YEAR
-    wal_mask = perf & ~np.isnan(years)
-    wal = _weighted(years[wal_mask], h.par[wal_mask])
 
-    # Convention 10: diversity over performing holdings.
+def _warf(p: _Pool) -> _Part:
+    """Convention 4: WARF over performing par; the indenture figure rounds up to a whole number."""
+    warf = _weighted(p.h.factor[p.perf], p.h.par[p.perf])
+    return _Part({"warf": warf, "warf_rounded_up": ceil_whole(warf)})
+
+
+def _was(p: _Pool, floating: np.ndarray) -> _Part:
+    """Convention 8: WAS over performing floating par, no floor or excess-coupon credit."""
+    return _Part({"was_bps": _weighted(p.h.spread[floating], p.h.par[floating])})
+
+
+def _wal(p: _Pool) -> _Part:
+    """Convention 9: WAL in years of 365.25 days, bullet, no per-asset rounding."""
+    years = p.h.maturity_days / DAYS_PER_YEAR
+    mask = p.perf & ~np.isnan(years)
+    metrics = {
+        "wal_years": _weighted(years[mask], p.h.par[mask]),
+        "wal_par_without_maturity": float(p.h.par[p.perf & np.isnan(years)].sum()),
+    }
+    return _Part(metrics, arrays={"years": years})
+
+
+def _diversity(p: _Pool, table: DiversityTable) -> _Part:
+    """Convention 10: diversity over performing holdings, equivalent units per obligor summed by industry."""
+    h, perf = p.h, p.perf
     ob_par = np.bincount(h.obligor_code[perf], weights=h.par[perf], minlength=len(h.obligors)) if h.n else np.zeros(0)
     ob_present = np.zeros(len(h.obligors), dtype=bool)
     ob_present[h.obligor_code[perf]] = True
@@ -374,83 +450,135 @@ def compute(
     ob_country[h.obligor_code] = h.country
     ind_labels, ind_units = _group_sum(ob_industry[ob_present], eq_units[ob_present])
     ind_scores = table.lookup(ind_units)
-    diversity = float(ind_scores.sum())
-
-    # Convention 12: concentrations in percent of CPA, performing par only.
-    largest_obligor, largest_obligor_par = _largest(h.obligors[ob_present], ob_par[ob_present])
-    par_ind_labels, par_by_industry = _group_sum(h.industry[perf], h.par[perf])
-    largest_industry, largest_industry_par = _largest(par_ind_labels, par_by_industry)
-    par_cty_labels, par_by_country = _group_sum(h.country[perf], h.par[perf])
-    foreign = perf & (h.country != deal.domestic_country)
-    non_domestic_par = float(h.par[foreign].sum())
-    foreign_labels = np.array([c for c in par_cty_labels if c != deal.domestic_country], dtype=object)
-    foreign_sums = np.array(
-        [s for c, s in zip(par_cty_labels, par_by_country, strict=True) if c != deal.domestic_country]
+    obligors = _frame(
+        p,
+        {
+            "obligor": h.obligors[ob_present],
+            "industry": ob_industry[ob_present],
+            "country": ob_country[ob_present],
+            "par": ob_par[ob_present],
+            "equivalent_unit": eq_units[ob_present],
+        },
+        sort_by="obligor",
     )
-    largest_foreign_country, largest_foreign_par = _largest(foreign_labels, foreign_sums)
+    industries = _frame(
+        p,
+        {"industry": ind_labels, "aggregate_equivalent_units": ind_units, "diversity_score": ind_scores},
+        sort_by="industry",
+    )
+    metrics = {
+        "obligor_count": n_obligors,
+        "average_obligor_par": average_par,
+        "diversity_score": float(ind_scores.sum()),
+    }
+    return _Part(
+        metrics,
+        {"diversity_obligors": obligors, "diversity_industries": industries},
+        {"obligor_par": ob_par, "obligor_present": ob_present},
+    )
 
+
+def _concentrations(p: _Pool, obligor_par: np.ndarray, obligor_present: np.ndarray) -> _Part:
+    """Convention 12: the largest obligor, industry and non-domestic shares in percent of CPA, performing par."""
+    h, perf, domestic = p.h, p.perf, p.deal.domestic_country
+    largest_obligor, largest_obligor_par = _largest(h.obligors[obligor_present], obligor_par[obligor_present])
+    ind_labels, par_by_industry = _group_sum(h.industry[perf], h.par[perf])
+    largest_industry, largest_industry_par = _largest(ind_labels, par_by_industry)
+    cty_labels, par_by_country = _group_sum(h.country[perf], h.par[perf])
+    non_domestic_par = float(h.par[perf & (h.country != domestic)].sum())
+    foreign = [(c, s) for c, s in zip(cty_labels, par_by_country, strict=True) if c != domestic]
+    largest_foreign, largest_foreign_par = _largest(
+        np.array([c for c, _ in foreign], dtype=object), np.array([s for _, s in foreign])
+    )
+    return _Part(
+        {
+            "largest_obligor": largest_obligor,
+            "largest_obligor_par": largest_obligor_par,
+            "largest_obligor_pct": _ratio(largest_obligor_par, p.cpa),
+            "largest_industry": largest_industry,
+            "largest_industry_par": largest_industry_par,
+            "largest_industry_pct": _ratio(largest_industry_par, p.cpa),
+            "domestic_country": domestic,
+            "non_domestic_par": non_domestic_par,
+            "non_domestic_pct": _ratio(non_domestic_par, p.cpa),
+            "largest_foreign_country": largest_foreign,
+            "largest_foreign_country_par": largest_foreign_par,
+            "largest_foreign_country_pct": _ratio(largest_foreign_par, p.cpa),
+            "par_by_industry": dict(zip((str(x) for x in ind_labels), par_by_industry.tolist(), strict=True)),
+            "par_by_country": dict(zip((str(x) for x in cty_labels), par_by_country.tolist(), strict=True)),
+        }
+    )
+
+
+def compute(
+    holdings: pd.DataFrame, deal: DealInputs, table: DiversityTable | None = None, *, with_details: bool = True
+) -> ComplianceRun:
+    """Run every configured test on one portfolio; all intermediates are kept unrounded.
+
+    Each convention is its own function above; this one orders them and evaluates the tests.
+    `with_details=False` drops the per-obligor / per-industry / allocation detail frames (scenarios and the
+    benchmark's hot path need only the figures).
+    """
+    h = _prepare(holdings, deal)
+    perf = ~h.defaulted  # convention 2
+    performing_par = float(h.par[perf].sum())
+    total_par = float(h.par.sum())
+    pool = _Pool(h, deal, perf, performing_par, performing_par + deal.principal_cash, with_details)  # conv. 5: CPA
+    ccc = _ccc_excess(pool)
+    defaulted = _defaulted(pool, total_par)
+    oc = _overcollateralization(pool, ccc.metrics["ccc_haircut"], defaulted.metrics["defaulted_carrying_value"])
+    interest = _interest(pool)
+    wal = _wal(pool)
+    diversity = _diversity(pool, table or default_diversity_table())
+    parts = [
+        ccc,
+        defaulted,
+        oc,
+        interest,
+        _warf(pool),
+        _was(pool, interest.arrays["floating"]),
+        wal,
+        diversity,
+        _concentrations(pool, diversity.arrays["obligor_par"], diversity.arrays["obligor_present"]),
+    ]
     metrics: dict[str, Any] = {
         "as_of_date": deal.as_of_date.isoformat(),
         "currency": deal.currency,
         "holding_count": h.n,
         "performing_count": int(perf.sum()),
         "defaulted_count": int(h.defaulted.sum()),
-        "obligor_count": n_obligors,
         "total_par": total_par,
         "performing_par": performing_par,
-        "defaulted_par": defaulted_par,
-        "principal_cash": cash,
-        "collateral_principal_amount": cpa,
-        "ccc_par": ccc_par,
-        "ccc_pct": ccc_pct,
-        "ccc_limit_pct": deal.ccc_limit_pct,
-        "ccc_limit_amount": ccc_limit_amount,
-        "ccc_excess": ccc_excess,
-        "ccc_excess_market_value": float(allocated_mv.sum()),
-        "ccc_haircut": ccc_haircut,
-        "defaulted_recovery_rate_pct": deal.defaulted_recovery_rate_pct,
-        "defaulted_carrying_value": defaulted_carrying,
-        "defaulted_haircut": defaulted_par - defaulted_carrying,
-        "adjusted_collateral_principal_amount": adjusted,
-        "oc_by_class": oc_by_class,
-        "oc_denominator_by_class": oc_denominators,
-        "reference_rate_pct": deal.reference_rate_pct,
-        "accrual_days": deal.accrual_days,
-        "floating_par": floating_par,
-        "fixed_par": performing_par - floating_par,
-        "collateral_interest": collateral_interest,
-        "senior_fees_and_expenses": deal.senior_fees_and_expenses,
-        "interest_coverage_amount": coverage_amount,
-        "note_interest_by_class": {n.class_name: _note_interest(deal, (n.class_name,)) for n in deal.notes},
-        "warf": warf,
-        "warf_rounded_up": ceil_whole(warf),
-        "was_bps": was,
-        "wal_years": wal,
-        "wal_par_without_maturity": float(h.par[perf & np.isnan(years)].sum()),
-        "average_obligor_par": average_par,
-        "diversity_score": diversity,
-        "largest_obligor": largest_obligor,
-        "largest_obligor_par": largest_obligor_par,
-        "largest_obligor_pct": _ratio(largest_obligor_par, cpa),
-        "largest_industry": largest_industry,
-        "largest_industry_par": largest_industry_par,
-        "largest_industry_pct": _ratio(largest_industry_par, cpa),
-        "domestic_country": deal.domestic_country,
-        "non_domestic_par": non_domestic_par,
-        "non_domestic_pct": _ratio(non_domestic_par, cpa),
-        "largest_foreign_country": largest_foreign_country,
-        "largest_foreign_country_par": largest_foreign_par,
-        "largest_foreign_country_pct": _ratio(largest_foreign_par, cpa),
-        "par_by_industry": dict(zip((str(x) for x in par_ind_labels), par_by_industry.tolist(), strict=True)),
-        "par_by_country": dict(zip((str(x) for x in par_cty_labels), par_by_country.tolist(), strict=True)),
+        "principal_cash": deal.principal_cash,
+        "collateral_principal_amount": pool.cpa,
         "rating_sources": dict(zip(*np.unique(h.rating_source.astype(str), return_counts=True), strict=True)),
     }
+    for part in parts:
+        metrics.update(part.metrics)
+    tests, metrics["ic_by_test"] = _evaluate(deal, metrics)
+    metrics["oc_senior"] = next((t.current_value for t in tests if t.id == "oc_senior"), None)
+    metrics["ic_senior"] = next((t.current_value for t in tests if t.id == "ic_senior"), None)
+    holding_fields = pd.DataFrame(
+        {
+            "holding_id": holdings["holding_id"].to_numpy() if "holding_id" in holdings.columns else np.arange(h.n),
+            "cusip": h.cusip,
+            "effective_rating": h.rating,
+            "rating_source": h.rating_source,
+            "rating_factor": h.factor,
+            "in_ccc_bucket": ccc.arrays["ccc_mask"],
+            "years_to_maturity": wal.arrays["years"],
+        }
+    )
+    details = {name: frame for part in parts for name, frame in part.details.items() if frame is not None}
+    return ComplianceRun(metrics=metrics, tests=tests, holdings=holding_fields, details=details)
 
+
+def _evaluate(deal: DealInputs, metrics: Mapping[str, Any]) -> tuple[list[TestResult], dict[str, Any]]:
+    """Each configured test's unrounded value, status and cushion (convention 13), and the IC build-up per test."""
     tests: list[TestResult] = []
     ic_by_test: dict[str, Any] = {}
     for test in deal.tests:
-        value = _test_value(test, deal, metrics, adjusted, coverage_amount, ic_by_test)
-        st = status_of(value, test.direction, test.trigger_level, test.target_level)
+        value = _test_value(test, deal, metrics, ic_by_test)
         cushion, cushion_pct = cushion_of(value, test.direction, test.trigger_level)
         tests.append(
             TestResult(
@@ -459,7 +587,7 @@ def compute(
                 category=test.category,
                 direction=test.direction,
                 unit=test.unit,
-                status=st,
+                status=status_of(value, test.direction, test.trigger_level, test.target_level),
                 current_value=value,
                 trigger_level=test.trigger_level,
                 target_level=test.target_level,
@@ -467,80 +595,25 @@ def compute(
                 cushion_pct=cushion_pct,
             )
         )
-    metrics["ic_by_test"] = ic_by_test
-    metrics["oc_senior"] = next((t.current_value for t in tests if t.id == "oc_senior"), None)
-    metrics["ic_senior"] = next((t.current_value for t in tests if t.id == "ic_senior"), None)
-
-    holding_fields = pd.DataFrame(
-        {
-            "holding_id": holdings["holding_id"].to_numpy() if "holding_id" in holdings.columns else np.arange(h.n),
-            "cusip": h.cusip,
-            "effective_rating": h.rating,
-            "rating_source": h.rating_source,
-            "rating_factor": h.factor,
-            "in_ccc_bucket": ccc_mask,
-            "years_to_maturity": years,
-        }
-    )
-    details: dict[str, pd.DataFrame] = {}
-    if with_details:
-        details["ccc_excess_allocation"] = pd.DataFrame(
-            {
-                "cusip": h.cusip[idx],
-                "issuer_name": h.issuer[idx],
-                "effective_rating": h.rating[idx],
-                "par_amount": h.par[idx],
-                "market_value_pct": mv_pct[idx],
-                "excess_par": allocated,
-                "excess_market_value": allocated_mv,
-                "haircut": allocated - allocated_mv,
-            }
-        )
-        details["defaulted_holdings"] = pd.DataFrame(
-            {
-                "cusip": h.cusip[h.defaulted],
-                "issuer_name": h.issuer[h.defaulted],
-                "par_amount": h.par[h.defaulted],
-                "market_value": h.mv[h.defaulted],
-                "carrying_value": carrying[h.defaulted],
-            }
-        )
-        details["diversity_obligors"] = pd.DataFrame(
-            {
-                "obligor": h.obligors[ob_present],
-                "industry": ob_industry[ob_present],
-                "country": ob_country[ob_present],
-                "par": ob_par[ob_present],
-                "equivalent_unit": eq_units[ob_present],
-            }
-        ).sort_values("obligor", kind="stable", ignore_index=True)
-        details["diversity_industries"] = pd.DataFrame(
-            {"industry": ind_labels, "aggregate_equivalent_units": ind_units, "diversity_score": ind_scores}
-        ).sort_values("industry", kind="stable", ignore_index=True)
-    return ComplianceRun(metrics=metrics, tests=tests, holdings=holding_fields, details=details)
+    return tests, ic_by_test
 
 
 def _test_value(
-    test: TestDefinition,
-    deal: DealInputs,
-    metrics: Mapping[str, Any],
-    adjusted: float,
-    coverage_amount: float,
-    ic_by_test: dict[str, Any],
+    test: TestDefinition, deal: DealInputs, metrics: Mapping[str, Any], ic_by_test: dict[str, Any]
 ) -> float | None:
-    """The unrounded value a test checks (OC / IC on its denominator classes, else the mapped metric)."""
+    """The unrounded value a test checks (OC / IC on its denominator classes, else the registered metric)."""
     if test.metric:
         value = _lookup(metrics, test.metric)
         return None if value is None else float(value)
     if test.category == "overcollateralization" or test.id == "oc_senior":
         classes = test.denominator_classes or _senior_classes(deal.notes)
-        return _ratio(adjusted, _class_par(deal.notes, classes))  # convention 7
+        return _ratio(metrics["adjusted_collateral_principal_amount"], _class_par(deal.notes, classes))  # conv. 7
     if test.category == "interest_coverage" or test.id == "ic_senior":
         classes = test.denominator_classes or _senior_classes(deal.notes)
         note_interest = _note_interest(deal, classes)  # convention 11
         ic_by_test[test.id] = {"classes": list(classes), "note_interest": note_interest}
-        return _ratio(coverage_amount, note_interest)
-    if test.id in STANDARD_METRICS:
-        value = metrics[STANDARD_METRICS[test.id]]
+        return _ratio(metrics["interest_coverage_amount"], note_interest)
+    if test.id in STANDARD_TESTS:
+        value = metrics[STANDARD_TESTS[test.id].metric]
         return None if value is None else float(value)
     raise InputError("TEST_METRIC_UNKNOWN", f"test {test.id!r} names no metric", "deal.tests", {"test_id": test.id})
