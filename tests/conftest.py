@@ -28,9 +28,11 @@ os.environ["DBT_TARGET_PATH"] = f"target/pytest-{WORKER}"  # dbt runs by paralle
 def pytest_configure(config: pytest.Config) -> None:
     """Parse the dbt project once before any worker starts, so workers find a current manifest."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        from orchestration.core.dbt import prepare_manifest
+        from orchestration.core.dbt import DBT_PROJECT_DIR, prepare_manifest
 
         prepare_manifest(force=False)
+        for stale in DBT_PROJECT_DIR.glob("target/pytest-*/dbt_models-*"):  # earlier runs' per-build artifacts
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 @dataclass

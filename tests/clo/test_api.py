@@ -265,6 +265,11 @@ def test_the_ccc_share_is_one_number_on_every_route(world):
         ]
         assert insight["data"]["ccc_par_pct"] == pytest.approx(expected, abs=1e-9)
         assert f"{expected:.2f}% of par" in insight["description"]
+        defaulted = sum(h["par_amount"] or 0 for h in holdings if h["is_defaulted"])
+        assert _get(world, f"/workbooks/{wid}/metrics").json()["defaulted_pct"] == pytest.approx(
+            round(100 * defaulted / total, 4), abs=1e-9
+        )
+        assert point["defaulted_pct"] == pytest.approx(round(100 * defaulted / total, 4), abs=1e-9)
 
 
 def test_dbt_applies_the_same_ccc_rule_as_python(world):

@@ -8,8 +8,7 @@ holdings as (
         workbook_key,
         count(*) as holding_count,
         coalesce(sum(par_amount), 0) as total_par,
-        coalesce(sum(market_value), 0) as total_mv,
-        coalesce(sum(par_amount) filter (where is_defaulted), 0) as defaulted_par
+        coalesce(sum(market_value), 0) as total_mv
     from {{ ref('stg_clo_holdings') }}
     group by workbook_key
 ),
@@ -58,9 +57,7 @@ final as (
         coalesce(holdings.total_par, 0) as total_par,
         coalesce(holdings.total_mv, 0) as total_mv,
         workbooks.ccc_par_pct,
-        case
-            when holdings.total_par > 0 then round(100 * holdings.defaulted_par / holdings.total_par, 4)
-        end as defaulted_pct,
+        workbooks.defaulted_pct,
         workbooks.wa_spread,
         workbooks.wa_price,
         quality.issues as data_quality_issues,
