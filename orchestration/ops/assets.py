@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
-from orchestration.core.errors import InputError
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.schema import landed_files as landed_files_tables
@@ -41,24 +41,15 @@ def build_landed_files_asset(domain: str) -> dg.AssetsDefinition:
         metadata={"table": f"raw.{table.name}"},
     )
     def _landed_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        partition_key = context.partition_key
-        try:
-            record = landing_log.require(warehouse.engine, domain, partition_key)
+        record = landed(warehouse, domain, context.partition_key)
+        with input_errors():  # the archived copy is re-hashed: a changed archive is a typed error
             frame = landing_log.landed_frame(record)
-            frame = validate(frame, LANDED_FILES_SCHEMA, f"{domain}/{partition_key}")
-        except InputError as error:
-            raise as_failure(error) from error
-        rows = warehouse.replace_partition(table, frame, tenant_id=record.tenant_id, partition_key=partition_key)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": rows,
-                "tenant": record.tenant_id,
-                "file_name": record.file_name,
-                "sha256": record.sha256,
-                "size_bytes": record.size_bytes,
-                "preview": preview(frame.drop(columns=["sidecar"])),
-            },
-            check_results=[passed_check(key, LANDED_FILES_SCHEMA, len(frame))],
+        return write(
+            warehouse,
+            record,
+            key,
+            [TableFrame(table, LANDED_FILES_SCHEMA, frame)],
+            {"size_bytes": record.size_bytes, "preview": preview(frame.drop(columns=["sidecar"]))},
         )
 
     return _landed_files

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
+from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.performance import schemas, tables
@@ -292,26 +293,20 @@ def brinson_attribution(
 )
 def pnl_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every fact of one P&L file, validated."""
-    where = f"{PNL}/{context.partition_key}"
-    try:
-        record = _landed(context, warehouse, PNL)
-        frame = parse_pnl_facts(landing_log.read_archived(record), record.file_name, f"{where} {record.file_name}")
-        frame = validate(frame, schemas.PNL_FACTS_SCHEMA, where)
-    except InputError as error:
-        raise as_failure(error) from error
-    written = warehouse.replace_partition(
-        tables.pnl_facts, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": written,
-            "tenant": record.tenant_id,
-            "file_name": record.file_name,
+    record = landed(warehouse, PNL, context.partition_key)
+    with input_errors():
+        where = f"{PNL}/{context.partition_key} {record.file_name}"
+        frame = parse_pnl_facts(landing_log.read_archived(record), record.file_name, where)
+    return write(
+        warehouse,
+        record,
+        PNL_FACTS_KEY,
+        [TableFrame(tables.pnl_facts, schemas.PNL_FACTS_SCHEMA, frame)],
+        {
             "portfolios": dg.MetadataValue.json(sorted(frame["portfolio_id"].unique().tolist())),
             "figures": dg.MetadataValue.json(sorted(frame["figure"].unique().tolist())),
             "preview": preview(frame),
         },
-        check_results=[passed_check(PNL_FACTS_KEY, schemas.PNL_FACTS_SCHEMA, len(frame))],
     )
 
 

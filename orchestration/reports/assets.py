@@ -9,9 +9,8 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
-from orchestration.core.errors import InputError
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reports import pipeline, tables
@@ -44,28 +43,23 @@ REPORTS_KEY = dg.AssetKey(["clo", "workbook_reports"])
 def workbook_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Render and store the workbook's reports; compliance/reconciliation sections say "not available" when empty."""
     generated_at = dt.datetime.now(dt.UTC)
-    try:
-        record = landing_log.require(warehouse.engine, "clo", context.partition_key)
+    record = landed(warehouse, "clo", context.partition_key)
+    with input_errors():
         data = pipeline.report_data(
             warehouse.engine, record.tenant_id, context.partition_key, generated_at=generated_at
         )
         frame = report_frame(data, generated_at)
-        frame = validate(frame, REPORTS_SCHEMA, f"clo/{context.partition_key}")
-    except InputError as error:
-        raise as_failure(error) from error
-    rows = warehouse.replace_partition(
-        tables.reports, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "tenant": record.tenant_id,
+    return write(
+        warehouse,
+        record,
+        REPORTS_KEY,
+        [TableFrame(tables.reports, REPORTS_SCHEMA, frame)],
+        {
             "workbook_id": str(data.workbook["workbook_id"]),
             "compliance_available": not data.compliance.empty,
             "reconciliation_id": str((data.reconciliation or {}).get("reconciliation_id") or ""),
             "reports": preview(frame[["template", "format", "file_name", "size_bytes", "sha256"]]),
         },
-        check_results=[passed_check(REPORTS_KEY, REPORTS_SCHEMA, rows)],
     )
 
 

@@ -1,0 +1,79 @@
+"""The one shape of a file-partition asset body: landed file → pure pipeline → pandera → one transaction → result.
+
+An asset body reads its landing with `landed`, runs its pure pipeline inside `input_errors()` (a typed
+`InputError` becomes a Dagster failure that is never retried) and hands its frames to `write`, which validates
+each with its schema, replaces the partition in every table in one transaction and returns the
+`MaterializeResult` with row counts, the landing's identity, the domain's own metadata and the pandera checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+import sqlalchemy as sa
+
+from orchestration.core import landing_log
+from orchestration.core.checks import as_failure, passed_check, validate
+from orchestration.core.errors import InputError
+from orchestration.core.landing_log import LandedRecord
+from orchestration.core.resources import WarehouseResource
+
+
+@dataclass(frozen=True)
+class TableFrame:
+    """One table's new rows for the partition and the pandera schema they must satisfy."""
+
+    table: sa.Table
+    schema: pa.DataFrameSchema
+    frame: pd.DataFrame
+
+
+@contextmanager
+def input_errors(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Turn a typed `InputError` raised in the block into a Dagster failure that is not retried."""
+    try:
+        yield
+    except InputError as error:
+        raise as_failure(error, extra) from error
+
+
+def landed(warehouse: WarehouseResource, domain: str, partition_key: str) -> LandedRecord:
+    """The accepted landing behind the partition, or the typed LANDING_UNKNOWN_PARTITION failure."""
+    with input_errors():
+        return landing_log.require(warehouse.engine, domain, partition_key)
+
+
+def write(
+    warehouse: WarehouseResource,
+    record: LandedRecord,
+    key: dg.AssetKey,
+    outputs: Sequence[TableFrame],
+    metadata: Mapping[str, Any] | None = None,
+) -> dg.MaterializeResult:
+    """Validate every frame, write them all in one transaction and describe the materialization.
+
+    The asset's pandera check passes when every frame validated; its row count is the first table's rows.
+    """
+    where = f"{record.domain}/{record.partition_key}"
+    with input_errors():
+        frames = [TableFrame(o.table, o.schema, validate(o.frame, o.schema, where)) for o in outputs]
+    written = warehouse.replace_partitions(
+        [(o.table, o.frame) for o in frames], tenant_id=record.tenant_id, partition_key=record.partition_key
+    )
+    rows = written[frames[0].table]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "tenant": record.tenant_id,
+            "file_name": record.file_name,
+            "sha256": record.sha256,
+            **(metadata or {}),
+        },
+        check_results=[passed_check(key, frames[0].schema, rows)],
+    )
