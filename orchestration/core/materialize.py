@@ -49,6 +49,28 @@ def landed(warehouse: WarehouseResource, domain: str, partition_key: str) -> Lan
         return landing_log.require(warehouse.engine, domain, partition_key)
 
 
+def _written(
+    warehouse: WarehouseResource, record: LandedRecord, outputs: Sequence[TableFrame]
+) -> tuple[list[TableFrame], dict[sa.Table, int]]:
+    """Every frame validated (a typed failure names the first that is not), then all written in one transaction."""
+    where = f"{record.domain}/{record.partition_key} ({record.file_name})"
+    with input_errors():
+        frames = [TableFrame(o.table, o.schema, validate(o.frame, o.schema, where)) for o in outputs]
+    written = warehouse.replace_partitions(
+        [(o.table, o.frame) for o in frames], tenant_id=record.tenant_id, partition_key=record.partition_key
+    )
+    return frames, written
+
+
+def _identity(record: LandedRecord, rows: int) -> dict[str, Any]:
+    return {
+        "dagster/row_count": rows,
+        "tenant": record.tenant_id,
+        "file_name": record.file_name,
+        "sha256": record.sha256,
+    }
+
+
 def write(
     warehouse: WarehouseResource,
     record: LandedRecord,
@@ -60,20 +82,26 @@ def write(
 
     The asset's pandera check passes when every frame validated; its row count is the first table's rows.
     """
-    where = f"{record.domain}/{record.partition_key}"
-    with input_errors():
-        frames = [TableFrame(o.table, o.schema, validate(o.frame, o.schema, where)) for o in outputs]
-    written = warehouse.replace_partitions(
-        [(o.table, o.frame) for o in frames], tenant_id=record.tenant_id, partition_key=record.partition_key
-    )
+    frames, written = _written(warehouse, record, outputs)
     rows = written[frames[0].table]
     return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "tenant": record.tenant_id,
-            "file_name": record.file_name,
-            "sha256": record.sha256,
-            **(metadata or {}),
-        },
+        metadata={**_identity(record, rows), **(metadata or {})},
         check_results=[passed_check(key, frames[0].schema, rows)],
     )
+
+
+def write_assets(
+    warehouse: WarehouseResource,
+    record: LandedRecord,
+    outputs: Mapping[dg.AssetKey, TableFrame],
+    metadata: Mapping[dg.AssetKey, Mapping[str, Any]] | None = None,
+) -> Iterator[dg.MaterializeResult]:
+    """`write` for a multi-asset: one table per asset, all in one transaction, one result per asset."""
+    frames, written = _written(warehouse, record, list(outputs.values()))
+    for key, output in zip(outputs, frames, strict=True):
+        rows = written[output.table]
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={**_identity(record, rows), **(metadata or {}).get(key, {})},
+            check_results=[passed_check(key, output.schema, rows)],
+        )

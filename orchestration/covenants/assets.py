@@ -14,6 +14,7 @@ from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.landing_log import LandedRecord
+from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.covenants import pipeline, tables
@@ -98,41 +99,16 @@ def _where(record: LandedRecord) -> str:
 )
 def covenant_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201 - generator
     """Parse one file (JSON or CSV) into deals, covenants and measurements; a bad file fails only its partition."""
-    try:
-        record = _record(warehouse, context.partition_key)
+    record = landed(warehouse, DOMAIN, context.partition_key)
+    with input_errors():
         inputs = pipeline.parsed_inputs(warehouse.engine, record)
-        frames = {
-            DEALS_KEY: (validate(inputs.deals, DEALS_SCHEMA, _where(record)), tables.deals, DEALS_SCHEMA),
-            DEFINITIONS_KEY: (
-                validate(inputs.covenants, DEFINITIONS_SCHEMA, _where(record)),
-                tables.covenant_definitions,
-                DEFINITIONS_SCHEMA,
-            ),
-            MEASUREMENTS_KEY: (
-                validate(inputs.measurements, MEASUREMENTS_SCHEMA, _where(record)),
-                tables.measurements,
-                MEASUREMENTS_SCHEMA,
-            ),
-        }
-    except InputError as error:
-        raise as_failure(error) from error
-    written = warehouse.replace_partitions(
-        {table: frame for frame, table, _ in frames.values()},
-        tenant_id=record.tenant_id,
-        partition_key=context.partition_key,
-    )
-    for key, (frame, table, schema) in frames.items():
-        rows = written[table]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": rows,
-                "tenant": record.tenant_id,
-                "file_name": record.file_name,
-                "preview": preview(frame.drop(columns=["landed_at"])),
-            },
-            check_results=[passed_check(key, schema, len(frame))],
-        )
+    outputs = {
+        DEALS_KEY: TableFrame(tables.deals, DEALS_SCHEMA, inputs.deals),
+        DEFINITIONS_KEY: TableFrame(tables.covenant_definitions, DEFINITIONS_SCHEMA, inputs.covenants),
+        MEASUREMENTS_KEY: TableFrame(tables.measurements, MEASUREMENTS_SCHEMA, inputs.measurements),
+    }
+    previews = {key: {"preview": preview(o.frame.drop(columns=["landed_at"]))} for key, o in outputs.items()}
+    yield from write_assets(warehouse, record, outputs, previews)
 
 
 @dg.asset(

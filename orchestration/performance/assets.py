@@ -11,9 +11,9 @@ import pandera.pandas as pa
 import sqlalchemy as sa
 
 from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
 from orchestration.core.errors import InputError
-from orchestration.core.materialize import TableFrame, input_errors, landed, write
+from orchestration.core.materialize import TableFrame, input_errors, landed, write, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.performance import schemas, tables
@@ -43,13 +43,6 @@ def _prepared(
         record = _landed(context, warehouse, PERFORMANCE)
         where = f"{PERFORMANCE}/{context.partition_key} {record.file_name}"
         return record, prepare(parse_performance(landing_log.read_archived(record), where))
-    except InputError as error:
-        raise as_failure(error) from error
-
-
-def _checked(frames: list[tuple[Any, pd.DataFrame, pa.DataFrameSchema]], where: str) -> list[tuple[Any, pd.DataFrame]]:
-    try:
-        return [(table, validate(frame, schema, where)) for table, frame, schema in frames]
     except InputError as error:
         raise as_failure(error) from error
 
@@ -172,7 +165,6 @@ def _file_multi_asset(name: str, outputs: tuple[Output, ...], deps: list[dg.Asse
 
 
 def _write(
-    context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     record: landing_log.LandedRecord,
     outputs: tuple[Output, ...],
@@ -180,20 +172,9 @@ def _write(
     extra: dict[dg.AssetKey, dict[str, Any]],
 ) -> Iterator[dg.MaterializeResult]:
     """Validate every frame, replace the partition in all tables in one transaction, then report per table."""
-    where = f"{PERFORMANCE}/{context.partition_key}"
-    checked = _checked([(o.table, f, o.schema) for o, f in zip(outputs, frames, strict=True)], where)
-    written = warehouse.replace_partitions(checked, tenant_id=record.tenant_id, partition_key=context.partition_key)
-    for output, (_, frame) in zip(outputs, checked, strict=True):
-        yield dg.MaterializeResult(
-            asset_key=output.key,
-            metadata={
-                "dagster/row_count": written[output.table],
-                "tenant": record.tenant_id,
-                "preview": preview(frame),
-                **extra.get(output.key, {}),
-            },
-            check_results=[passed_check(output.key, output.schema, len(frame))],
-        )
+    tables_out = {o.key: TableFrame(o.table, o.schema, f) for o, f in zip(outputs, frames, strict=True)}
+    metadata = {o.key: {"preview": preview(f), **extra.get(o.key, {})} for o, f in zip(outputs, frames, strict=True)}
+    yield from write_assets(warehouse, record, tables_out, metadata)
 
 
 @_file_multi_asset(
@@ -225,7 +206,7 @@ def portfolio_returns(
             "residuals": dg.MetadataValue.json({k: str(v) for k, v in prepared.inp.residuals.items()}),
         }
     }
-    yield from _write(context, warehouse, record, RETURNS_OUTPUTS, (periods, daily, portfolio), extra)
+    yield from _write(warehouse, record, RETURNS_OUTPUTS, (periods, daily, portfolio), extra)
 
 
 @_file_multi_asset(
@@ -250,7 +231,7 @@ def position_contributions(
         _key("contribution_totals"): {"preview": preview(frames.totals[frames.totals.period_name == "ITD"], 20)},
     }
     outputs = (frames.lines, frames.totals, frames.positions, frames.position_daily)
-    yield from _write(context, warehouse, record, CONTRIBUTION_OUTPUTS, outputs, extra)
+    yield from _write(warehouse, record, CONTRIBUTION_OUTPUTS, outputs, extra)
 
 
 @_file_multi_asset(
@@ -274,7 +255,7 @@ def brinson_attribution(
         selection = {"group_key": key, "model": "BRINSON_FACHLER", "linking": prepared.inp.config.linking}
         metadata["residuals"] = dg.MetadataValue.json(_residual_summary(frames.totals, selection))
     extra = {ATTRIBUTION_KEY: metadata}
-    yield from _write(context, warehouse, record, ATTRIBUTION_OUTPUTS, (frames.effects, frames.totals), extra)
+    yield from _write(warehouse, record, ATTRIBUTION_OUTPUTS, (frames.effects, frames.totals), extra)
 
 
 @dg.asset(

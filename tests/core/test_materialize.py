@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from orchestration.core.errors import InputError
 from orchestration.core.landing_log import LandedRecord
-from orchestration.core.materialize import TableFrame, input_errors, landed, write
+from orchestration.core.materialize import TableFrame, input_errors, landed, write, write_assets
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.schema import landed_files
 from orchestration.ops.schemas import LANDED_FILES_SCHEMA
@@ -76,13 +76,16 @@ def test_write_is_all_or_nothing_and_reports_what_it_wrote(platform: Any) -> Non
     assert [c.passed for c in result.check_results] == [True]
 
     bad = [
-        TableFrame(clo, LANDED_FILES_SCHEMA, pd.concat([_row("clo"), _row("clo")], ignore_index=True)),
+        TableFrame(clo, LANDED_FILES_SCHEMA, _row("clo").assign(file_name="replacement.xlsx")),  # valid
         TableFrame(equity, LANDED_FILES_SCHEMA, _row("equity", size=0)),  # size must be > 0
     ]
     with pytest.raises(dg.Failure) as failure:
         write(warehouse, record, KEY, bad)
     assert failure.value.metadata["error_code"].value == "VALIDATION_ERROR"
     assert failure.value.allow_retries is False
+    with platform.warehouse.connect() as conn:
+        names = conn.execute(sa.select(clo.c.file_name).where(clo.c.tenant_id == tenant)).scalars().all()
+    assert names == ["book.xlsx"]  # the valid first frame was not written either
     assert (_count(platform, clo, tenant), _count(platform, equity, tenant)) == (1, 1)  # the good version stays
 
 
@@ -99,3 +102,20 @@ def test_an_unknown_partition_and_an_input_error_are_typed_failures(platform: An
         _raise_inside_input_errors()
     assert failure.value.metadata["error_code"].value == "BAD"
     assert failure.value.metadata["file"].value == "x.csv"
+
+
+def test_write_assets_reports_each_asset_of_a_multi_asset(platform: Any) -> None:
+    tenant = f"mat-{uuid.uuid4().hex[:6]}"
+    clo, equity = landed_files["clo"], landed_files["equity"]
+    keys = [dg.AssetKey(["clo", "landed_files"]), dg.AssetKey(["equity", "landed_files"])]
+    outputs = {
+        keys[0]: TableFrame(clo, LANDED_FILES_SCHEMA, _row("clo")),
+        keys[1]: TableFrame(equity, LANDED_FILES_SCHEMA, _row("equity")),
+    }
+    results = list(write_assets(WarehouseResource(), _record(tenant), outputs, {keys[1]: {"note": "x"}}))
+    assert [r.asset_key for r in results] == keys
+    assert [r.metadata["dagster/row_count"] for r in results] == [1, 1]
+    assert [_count(platform, clo, tenant), _count(platform, equity, tenant)] == [1, 1]
+    assert [c.asset_key for r in results for c in r.check_results] == keys
+    assert "note" not in results[0].metadata
+    assert results[1].metadata["note"] == "x"
