@@ -31,7 +31,7 @@ from api.routers.clo_common import (
     require_workbook,
     text_key,
 )
-from api.routers.compliance import compliance_metrics, holding_compliance_fields
+from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
 from orchestration.clo.ids import sheet_id
 from orchestration.clo.quality import WEIGHTS
 

@@ -171,7 +171,7 @@ def test_compliance_api_errors_and_tenant_isolation(world):
 
 
 def test_metrics_and_holding_fields_for_the_clo_routes(platform, world):
-    from api.routers.compliance import compliance_metrics, holding_compliance_fields
+    from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
 
     wid, a = world["wb"][1].workbook_id, world["a"]
     with platform.warehouse.connect() as conn:
@@ -350,7 +350,7 @@ def test_dbt_models_build_and_carry_the_status_changes(platform, world):
 
 def test_clo_routes_serve_the_compliance_metrics_and_holding_fields(platform, world):
     """/workbooks/{id}/metrics and /holdings join the latest compliance run (the CLO marts built first)."""
-    from api.routers.compliance import compliance_metrics, holding_compliance_fields
+    from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
 
     platform.run_dbt("build", "--select", "staging.clo", "marts.clo")
     wid, a = world["wb"][1].workbook_id, world["a"]

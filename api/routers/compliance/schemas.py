@@ -1,0 +1,228 @@
+"""Response models of the compliance routes, with their OpenAPI examples (seed 000 Compliance API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.routers.clo_common import WORKBOOK_ID
+
+Status = Literal["passed", "warning", "failed"]
+Trend = Literal["improving", "stable", "deteriorating"]
+
+
+class HistoryPoint(BaseModel):
+    """One earlier (or the current) value of a test on a report date of the same deal."""
+
+    date: str
+    value: float | None
+    status: Status | None = None
+
+
+class ComplianceTestOut(BaseModel):
+    """A test result in the seed's shape; values rounded once to 4 decimals half-up (status on unrounded)."""
+
+    id: str
+    name: str
+    category: str
+    direction: Literal["min", "max"]
+    unit: str
+    status: Status
+    current_value: float | None
+    trigger_level: float
+    target_level: float
+    cushion: float | None = Field(description="value − trigger (min tests) or trigger − value (max); >0 is inside.")
+    cushion_pct: float | None = Field(description="cushion / |trigger| × 100.")
+    trend: Trend
+    history: list[HistoryPoint] = Field(description="Newest first, this workbook's value included.")
+
+
+class SummaryOut(BaseModel):
+    """Counts of tests by status."""
+
+    total_tests: int
+    passed: int
+    failed: int
+    warning: int
+
+
+class ComplianceOut(BaseModel):
+    """GET /workbooks/{id}/compliance (seed 000 Compliance Test Results Response)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workbook_id": WORKBOOK_ID,
+                    "deal_id": "CalcBridge CLO 2024-1",
+                    "report_date": "2026-01-25",
+                    "executed_at": "2026-01-25T10:31:00Z",
+                    "summary": {"total_tests": 10, "passed": 8, "failed": 1, "warning": 1},
+                    "tests": [
+                        {
+                            "id": "oc_senior",
+                            "name": "Senior OC Test",
+                            "category": "overcollateralization",
+                            "direction": "min",
+                            "unit": "percent",
+                            "status": "passed",
+                            "current_value": 125.5,
+                            "trigger_level": 115.0,
+                            "target_level": 120.0,
+                            "cushion": 10.5,
+                            "cushion_pct": 9.1304,
+                            "trend": "stable",
+                            "history": [
+                                {"date": "2026-01-25", "value": 125.5, "status": "passed"},
+                                {"date": "2025-12-25", "value": 124.8, "status": "passed"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    workbook_id: str
+    deal_id: str
+    report_date: str
+    executed_at: dt.datetime
+    summary: SummaryOut
+    tests: list[ComplianceTestOut]
+
+
+class ComplianceTestDetailOut(ComplianceTestOut):
+    """One test plus the intermediates that produce its value."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "ccc_bucket",
+                    "name": "CCC Bucket Test",
+                    "category": "credit_quality",
+                    "direction": "max",
+                    "unit": "percent",
+                    "status": "failed",
+                    "current_value": 8.2,
+                    "trigger_level": 7.5,
+                    "target_level": 7.0,
+                    "cushion": -0.7,
+                    "cushion_pct": -9.3333,
+                    "trend": "deteriorating",
+                    "history": [{"date": "2026-01-25", "value": 8.2, "status": "failed"}],
+                    "workbook_id": WORKBOOK_ID,
+                    "intermediates": {"ccc_par": 41000000, "ccc_excess": 3500000},
+                }
+            ]
+        }
+    )
+
+    workbook_id: str
+    intermediates: dict[str, Any]
+
+
+class HistoryEntryOut(BaseModel):
+    """One report date of the deal: its workbook, summary and every test's value and status."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "report_date": "2025-12-25",
+                    "workbook_id": WORKBOOK_ID,
+                    "executed_at": "2025-12-26T08:00:00Z",
+                    "summary": {"total_tests": 10, "passed": 9, "failed": 0, "warning": 1},
+                    "tests": {"oc_senior": {"value": 124.8, "status": "passed"}},
+                }
+            ]
+        }
+    )
+
+    report_date: str
+    workbook_id: str
+    executed_at: dt.datetime
+    summary: SummaryOut
+    tests: dict[str, HistoryPoint]
+
+
+class TrendTestOut(BaseModel):
+    """A test's trend from its last three values (dead band: 0.5 % of |trigger|)."""
+
+    id: str
+    name: str
+    direction: Literal["min", "max"]
+    trend: Trend
+    dead_band: float = Field(description="Net moves within ± this are `stable`.")
+    values: list[HistoryPoint] = Field(description="The last three values, oldest first.")
+
+
+class TrendOut(BaseModel):
+    """GET /workbooks/{id}/compliance/trend."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workbook_id": WORKBOOK_ID,
+                    "deal_id": "CalcBridge CLO 2024-1",
+                    "dead_band_pct_of_trigger": 0.5,
+                    "tests": [
+                        {
+                            "id": "warf_test",
+                            "name": "WARF Test",
+                            "direction": "max",
+                            "trend": "deteriorating",
+                            "dead_band": 15.0,
+                            "values": [
+                                {"date": "2025-11-25", "value": 2790.0, "status": "passed"},
+                                {"date": "2025-12-25", "value": 2820.0, "status": "warning"},
+                                {"date": "2026-01-25", "value": 2850.0, "status": "warning"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    workbook_id: str
+    deal_id: str
+    dead_band_pct_of_trigger: float
+    tests: list[TrendTestOut]
+
+
+class TestDefinitionOut(BaseModel):
+    """A test definition from a compliance profile (assets_config/compliance/*.yaml)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "profile_id": "default",
+                    "id": "oc_senior",
+                    "name": "Senior OC Test",
+                    "category": "overcollateralization",
+                    "direction": "min",
+                    "unit": "percent",
+                    "denominator_classes": ["A", "B"],
+                    "trigger_level": 115.0,
+                    "target_level": 120.0,
+                    "metric": None,
+                }
+            ]
+        }
+    )
+
+    profile_id: str
+    id: str
+    name: str
+    category: str
+    direction: Literal["min", "max"]
+    unit: str
+    denominator_classes: list[str]
+    trigger_level: float
+    target_level: float
+    metric: str | None
