@@ -7,6 +7,8 @@ partition processed before, whose good rows are kept and get `last_error_*` besi
 """
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -16,22 +18,21 @@ import sqlalchemy as sa
 
 from orchestration.clo import pipeline, tables
 from orchestration.clo.config import get_clo_settings
-from orchestration.clo.insights import ANOMALY_FIELDS
-from orchestration.clo.mapping import HOLDING_COLUMNS
+from orchestration.clo.quality import DIMENSIONS
 from orchestration.clo.schemas import (
     ANOMALIES_SCHEMA,
     DIAGNOSTICS_SCHEMA,
     HOLDINGS_SCHEMA,
     INSIGHTS_SCHEMA,
-    QUALITY_DIMENSIONS,
     QUALITY_SCHEMA,
     SHEETS_SCHEMA,
     WORKBOOKS_SCHEMA,
 )
 from orchestration.core import landing_log
 from orchestration.core import warehouse as core_warehouse
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
 from orchestration.core.errors import InputError
+from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 
@@ -103,14 +104,9 @@ class CloWorkbookConfig(dg.Config):
     anomaly_threshold: float | None = None
 
 
-def _float_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    for column in columns:
-        if column in frame:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
-
-
-def _record_failure(warehouse: WarehouseResource, record: landing_log.LandedRecord, error: InputError) -> str:
+def _record_failure(
+    warehouse: WarehouseResource, record: landing_log.LandedRecord, error: InputError
+) -> dict[str, str]:
     """Record bad input before the step fails; return the workbook status a reader now sees.
 
     A partition that processed before keeps its rows and gets `last_error_*`; any other gets a `failed` row.
@@ -128,7 +124,7 @@ def _record_failure(warehouse: WarehouseResource, record: landing_log.LandedReco
             .values(last_error_code=error.code, last_error_message=error.message, last_failed_at=sa.func.now())
         ).rowcount
     if kept:
-        return "processed"
+        return {"workbook_status": "processed"}
     row = pipeline.workbook_row(
         record,
         status="failed",
@@ -138,7 +134,7 @@ def _record_failure(warehouse: WarehouseResource, record: landing_log.LandedReco
         processed_at=dt.datetime.now(dt.UTC),
     )
     warehouse.replace_partition(tables.workbooks, row, **scope)
-    return "failed"
+    return {"workbook_status": "failed"}
 
 
 @dg.multi_asset(
@@ -162,94 +158,67 @@ def _record_failure(warehouse: WarehouseResource, record: landing_log.LandedReco
 def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, warehouse: WarehouseResource):  # noqa: ANN201 - generator
     """Read, map, score and analyse one workbook; bad input fails only this partition, visibly and without retry."""
     settings = get_clo_settings()
-    try:
-        record = landing_log.require(warehouse.engine, DOMAIN, context.partition_key)
-    except InputError as error:
-        raise as_failure(error) from error
-    where = f"{DOMAIN}/{record.partition_key} ({record.file_name})"
-    try:
-        data = landing_log.read_archived(record)
+    record = landed(warehouse, DOMAIN, context.partition_key)
+    on_error = functools.partial(_record_failure, warehouse, record)
+    with input_errors(on_error=on_error):
         outputs = pipeline.process(
             warehouse.engine,
             record,
-            data,
+            landing_log.read_archived(record),
             max_bytes=config.max_workbook_bytes or settings.max_workbook_bytes,
             anomaly_threshold=config.anomaly_threshold or settings.anomaly_threshold,
             trend_history=settings.trend_history,
         )
-        holdings = _float_columns(outputs.holdings, [*ANOMALY_FIELDS, "accrued_interest"])
-        frames: dict[dg.AssetKey, pd.DataFrame] = {
-            SHEETS_KEY: validate(outputs.sheet_rows, SHEETS_SCHEMA, where),
-            HOLDINGS_KEY: validate(holdings[list(HOLDING_COLUMNS)], HOLDINGS_SCHEMA, where),
-            DIAGNOSTICS_KEY: validate(outputs.diagnostics.astype({"header_row": "int64"}), DIAGNOSTICS_SCHEMA, where),
-            QUALITY_KEY: validate(
-                _float_columns(outputs.data_quality, list(QUALITY_DIMENSIONS)).astype({"issues": "int64"}),
-                QUALITY_SCHEMA,
-                where,
-            ),
-            ANOMALIES_KEY: validate(
-                _float_columns(outputs.anomalies, ["value", "z_score", "expected_low", "expected_high"]),
-                ANOMALIES_SCHEMA,
-                where,
-            ),
-            INSIGHTS_KEY: validate(outputs.insights, INSIGHTS_SCHEMA, where),
-        }
-        workbook = validate(
-            _float_columns(outputs.workbook, ["data_quality_score"]).astype({"file_size": "int64"}),
-            WORKBOOKS_SCHEMA,
-            where,
-        )
-    except InputError as error:
-        status = _record_failure(warehouse, record, error)
-        raise as_failure(error, {"workbook_status": status}) from error
-
-    frames[WORKBOOKS_KEY] = workbook
-    written = warehouse.replace_partitions(
-        {_SPECS[key][0]: frame for key, frame in frames.items()},
-        tenant_id=record.tenant_id,
-        partition_key=record.partition_key,
-    )
-    counts = {key: written[_SPECS[key][0]] for key in _SPECS}
-    stats = workbook["processing_stats"].iloc[0]
-    common = {
-        "tenant": record.tenant_id,
-        "file_name": record.file_name,
-        "workbook_id": str(workbook["workbook_id"].iloc[0]),
+    frames = {
+        WORKBOOKS_KEY: outputs.workbook,
+        SHEETS_KEY: outputs.sheet_rows,
+        HOLDINGS_KEY: outputs.holdings,
+        DIAGNOSTICS_KEY: outputs.diagnostics,
+        QUALITY_KEY: outputs.data_quality,
+        ANOMALIES_KEY: outputs.anomalies,
+        INSIGHTS_KEY: outputs.insights,
     }
-    extra: dict[dg.AssetKey, dict[str, Any]] = {
+    yield from write_assets(
+        warehouse,
+        record,
+        {key: TableFrame(table, schema, frames[key]) for key, (table, schema, _) in _SPECS.items()},
+        metadata=_metadata,
+        on_error=on_error,
+    )
+
+
+def _metadata(frames: Mapping[dg.AssetKey, pd.DataFrame]) -> dict[dg.AssetKey, dict[str, Any]]:
+    """What the Dagster UI shows per table: the workbook's stats and score, previews, mappings, insight types."""
+    workbook = frames[WORKBOOKS_KEY].iloc[0]
+    stats = workbook["processing_stats"]
+    holdings, diagnostics, insights = frames[HOLDINGS_KEY], frames[DIAGNOSTICS_KEY].iloc[0], frames[INSIGHTS_KEY]
+    per_key: dict[dg.AssetKey, dict[str, Any]] = {
         WORKBOOKS_KEY: {
             "status": "processed",
             "processing_stats": dg.MetadataValue.json(stats),
-            "sheets": dg.MetadataValue.json(workbook["sheets"].iloc[0]),
-            "data_quality_score": float(workbook["data_quality_score"].iloc[0]),
+            "sheets": dg.MetadataValue.json(workbook["sheets"]),
+            "data_quality_score": float(workbook["data_quality_score"]),
         },
-        SHEETS_KEY: {"sheets": len(workbook["sheets"].iloc[0])},
+        SHEETS_KEY: {"sheets": len(workbook["sheets"])},
         HOLDINGS_KEY: {
-            "preview": preview(frames[HOLDINGS_KEY].drop(columns=["raw_data", "workbook_id", "holding_id"])),
-            "total_par": float(frames[HOLDINGS_KEY]["par_amount"].sum()),
-            "formula_cells": stats["formula_cells"],
-            "formulas_evaluated": stats["formulas_evaluated"],
-            "formulas_failed": stats["formulas_failed"],
+            "preview": preview(holdings.drop(columns=["raw_data", "workbook_id", "holding_id"])),
+            "total_par": float(holdings["par_amount"].sum()),
+            **{k: stats[k] for k in ("formula_cells", "formulas_evaluated", "formulas_failed")},
         },
         DIAGNOSTICS_KEY: {
-            "mode": str(frames[DIAGNOSTICS_KEY]["mode"].iloc[0]),
-            "detected_mappings": dg.MetadataValue.json(frames[DIAGNOSTICS_KEY]["detected_mappings"].iloc[0]),
-            "schema_drift": dg.MetadataValue.json(frames[DIAGNOSTICS_KEY]["schema_drift"].iloc[0]),
+            "mode": str(diagnostics["mode"]),
+            "detected_mappings": dg.MetadataValue.json(diagnostics["detected_mappings"]),
+            "schema_drift": dg.MetadataValue.json(diagnostics["schema_drift"]),
         },
-        QUALITY_KEY: {d: float(frames[QUALITY_KEY][d].iloc[0]) for d in QUALITY_DIMENSIONS},
+        QUALITY_KEY: {d: float(frames[QUALITY_KEY][d].iloc[0]) for d in DIMENSIONS},
         ANOMALIES_KEY: {"preview": preview(frames[ANOMALIES_KEY].drop(columns=["workbook_id", "anomaly_id"]))},
         INSIGHTS_KEY: {
-            "by_type": dg.MetadataValue.json(frames[INSIGHTS_KEY]["type"].value_counts().to_dict()),
-            "preview": preview(frames[INSIGHTS_KEY][["type", "severity", "title"]]),
+            "by_type": dg.MetadataValue.json(insights["type"].value_counts().to_dict()),
+            "preview": preview(insights[["type", "severity", "title"]]),
         },
     }
-    for key in _SPECS:
-        rows = counts[key]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={"dagster/row_count": rows, **common, **extra[key]},
-            check_results=[passed_check(key, _SPECS[key][1], rows)],
-        )
+    workbook_id = str(workbook["workbook_id"])
+    return {key: {"workbook_id": workbook_id, **values} for key, values in per_key.items()}
 
 
 clo_file_assets: list[dg.AssetsDefinition] = [clo_workbook]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from orchestration.clo import insights as ins
 from orchestration.clo import quality, tables
 from orchestration.clo.ids import workbook_id as make_workbook_id
-from orchestration.clo.mapping import extract_holdings, find_report_date, schema_drift
+from orchestration.clo.mapping import HOLDING_COLUMNS, extract_holdings, find_report_date, schema_drift
 from orchestration.clo.normalize import to_date
 from orchestration.clo.reader import ParsedWorkbook, read_workbook
 from orchestration.core.landing_log import LandedRecord
@@ -327,11 +327,19 @@ def process(
         processed_at=now,
     )
     return WorkbookOutputs(
-        workbook=workbook,
+        workbook=_floats(workbook, ["data_quality_score"]).astype({"file_size": "int64"}),
         sheet_rows=sheet_rows_frame(wid, parsed),
-        holdings=holdings,
-        diagnostics=diagnostics,
-        data_quality=data_quality,
-        anomalies=anomalies,
+        holdings=_floats(holdings, [*ins.ANOMALY_FIELDS, "accrued_interest"])[list(HOLDING_COLUMNS)],
+        diagnostics=diagnostics.astype({"header_row": "int64"}),
+        data_quality=_floats(data_quality, list(quality.DIMENSIONS)).astype({"issues": "int64"}),
+        anomalies=_floats(anomalies, ["value", "z_score", "expected_low", "expected_high"]),
         insights=insights_frame,
     )
+
+
+def _floats(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The numeric columns as float64 (None → NaN), the dtype the tables' schemas and COPY encoder expect."""
+    for column in columns:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame

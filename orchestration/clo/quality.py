@@ -31,6 +31,8 @@ WEIGHTS: dict[str, float] = {
     "timeliness": 0.10,
     "uniqueness": 0.20,
 }
+DIMENSIONS: tuple[str, ...] = ("overall_score", *WEIGHTS)
+"""The data-quality score and its five dimensions, each 0-100."""
 COMPLETENESS_CHECKS: tuple[str, ...] = (
     "identifier", "issuer_name", "par_amount", "market_value", "price", "spread", "maturity_date", "rating",
     "industry", "country",

@@ -3,6 +3,7 @@
 import pandera.pandas as pa
 
 from orchestration.clo.insights import ANOMALY_FIELDS
+from orchestration.clo.quality import DIMENSIONS
 from orchestration.core.patterns import UUID
 from orchestration.core.ratings import FITCH_SCALE, MOODYS_SCALE, SP_SCALE
 
@@ -11,9 +12,6 @@ _rating = {
     "rating_sp": SP_SCALE,
     "rating_fitch": FITCH_SCALE,
 }
-QUALITY_DIMENSIONS = ("overall_score", "completeness", "accuracy", "consistency", "timeliness", "uniqueness")
-"""The data-quality score and its five dimensions, each 0-100."""
-
 
 WORKBOOKS_SCHEMA = pa.DataFrameSchema(
     {
@@ -88,7 +86,7 @@ DIAGNOSTICS_SCHEMA = pa.DataFrameSchema(
 QUALITY_SCHEMA = pa.DataFrameSchema(
     {
         "workbook_id": pa.Column(str, pa.Check.str_matches(UUID), unique=True),
-        **{d: pa.Column(float, pa.Check.in_range(0, 100)) for d in QUALITY_DIMENSIONS},
+        **{d: pa.Column(float, pa.Check.in_range(0, 100)) for d in DIMENSIONS},
         "issues": pa.Column("int64", pa.Check.ge(0)),
     },
     name="clo_data_quality",

@@ -7,6 +7,7 @@ runs in `scenarios_files_job` for each landed scenario file. Calculations live i
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -23,8 +24,9 @@ from orchestration.compliance.schemas import (
     TRADES_SCHEMA,
 )
 from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
 from orchestration.core.errors import InputError
+from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 
@@ -84,39 +86,33 @@ SCENARIO_TRADES_KEY = dg.AssetKey(["scenarios", "scenario_trades"])
 )
 def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201 - generator
     """Deal inputs (sidecar > sheet > profile > default), the engine, history and trend for one workbook."""
-    executed_at = dt.datetime.now(dt.UTC)
-    try:
-        record = landing_log.require(warehouse.engine, "clo", context.partition_key)
-        where = f"clo/{record.partition_key} ({record.file_name})"
-        out = pipeline.run_workbook(warehouse.engine, record.tenant_id, context.partition_key, executed_at)
-        frames = {
-            RESULTS_KEY: (
-                validate(out.results.astype({"current_value": float}), RESULTS_SCHEMA, where),
-                tables.compliance_results,
-                RESULTS_SCHEMA,
+    record = landed(warehouse, "clo", context.partition_key)
+    with input_errors():
+        out = pipeline.run_workbook(warehouse.engine, record.tenant_id, record.partition_key, dt.datetime.now(dt.UTC))
+    yield from write_assets(
+        warehouse,
+        record,
+        {
+            RESULTS_KEY: TableFrame(
+                tables.compliance_results, RESULTS_SCHEMA, out.results.astype({"current_value": float})
             ),
-            METRICS_KEY: (validate(out.metrics, METRICS_SCHEMA, where), tables.compliance_metrics, METRICS_SCHEMA),
-            HOLDING_FIELDS_KEY: (
-                validate(out.holdings, HOLDING_FIELDS_SCHEMA, where),
-                tables.holding_compliance,
-                HOLDING_FIELDS_SCHEMA,
-            ),
-        }
-    except InputError as error:
-        raise as_failure(error) from error
-    summary = out.run.summary()
+            METRICS_KEY: TableFrame(tables.compliance_metrics, METRICS_SCHEMA, out.metrics),
+            HOLDING_FIELDS_KEY: TableFrame(tables.holding_compliance, HOLDING_FIELDS_SCHEMA, out.holdings),
+        },
+        metadata=_results_metadata(out),
+    )
+
+
+def _results_metadata(out: pipeline.WorkbookCompliance) -> dict[dg.AssetKey, dict[str, Any]]:
+    """The run's summary, a results preview and the trend plot; the headline metrics; rating sources."""
     png = pipeline.trend_png(out.history, out)
-    extra: dict[dg.AssetKey, dict[str, Any]] = {
+    columns = ["test_id", "status", "current_value", "trigger_level", "target_level", "cushion", "trend"]
+    per_key: dict[dg.AssetKey, dict[str, Any]] = {
         RESULTS_KEY: {
             "deal_id": out.deal_id,
             "report_date": out.deal.as_of_date.isoformat(),
-            "summary": dg.MetadataValue.json(summary),
-            "preview": preview(
-                out.results[
-                    ["test_id", "status", "current_value", "trigger_level", "target_level", "cushion", "trend"]
-                ],
-                rows=20,
-            ),
+            "summary": dg.MetadataValue.json(out.run.summary()),
+            "preview": preview(out.results[columns], rows=20),
             "trend_plot": dg.MetadataValue.md(f"![compliance trend](data:image/png;base64,{png})"),
         },
         METRICS_KEY: {
@@ -130,23 +126,7 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             "rating_sources": dg.MetadataValue.json(out.holdings["rating_source"].value_counts().to_dict()),
         },
     }
-    written = warehouse.replace_partitions(
-        {table: frame for frame, table, _ in frames.values()},
-        tenant_id=record.tenant_id,
-        partition_key=context.partition_key,
-    )
-    for key, (_, table, schema) in frames.items():
-        rows = written[table]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": rows,
-                "tenant": record.tenant_id,
-                "workbook_id": out.workbook.workbook_id,
-                **extra[key],
-            },
-            check_results=[passed_check(key, schema, rows)],
-        )
+    return {key: {"workbook_id": out.workbook.workbook_id, **values} for key, values in per_key.items()}
 
 
 def _parse_scenario_file(data: bytes, file_name: str) -> Any:
@@ -193,56 +173,49 @@ def _parse_scenario_file(data: bytes, file_name: str) -> Any:
 )
 def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201 - generator
     """Validate with field paths; an invalid scenario is stored as `failed` with its errors, then the step fails."""
-    try:
-        record = landing_log.require(warehouse.engine, "scenarios", context.partition_key)
+    record = landed(warehouse, "scenarios", context.partition_key)
+    with input_errors():
         document = _parse_scenario_file(landing_log.read_archived(record), record.file_name)
-    except InputError as error:
-        raise as_failure(error) from error
     if pipeline.workbook_pending(warehouse.engine, record.tenant_id, document):
         # The named workbook landed with (or just before) the scenario and is not processed yet.
         raise dg.RetryRequested(max_retries=6, seconds_to_wait=30)
     outcome = pipeline.run_scenario(
-        warehouse.engine, record.tenant_id, context.partition_key, record.file_name, document, record.landed_at
+        warehouse.engine, record.tenant_id, record.partition_key, record.file_name, document, record.landed_at
     )
     scenario = outcome.scenario.astype({"version": "int64"})
     if outcome.error is not None:
         warehouse.replace_partitions(
             {tables.scenarios: scenario, tables.scenario_changes: outcome.changes},
             tenant_id=record.tenant_id,
-            partition_key=context.partition_key,
+            partition_key=record.partition_key,
         )
         raise as_failure(outcome.error, {"scenario_status": "failed"})
-    where = f"scenarios/{record.partition_key} ({record.file_name})"
-    try:
-        scenario = validate(scenario, SCENARIOS_SCHEMA, where)
-        changes = validate(outcome.changes.astype({"order_index": "int64", "version": "int64"}), TRADES_SCHEMA, where)
-    except InputError as error:
-        raise as_failure(error) from error
-    written = warehouse.replace_partitions(
-        {tables.scenarios: scenario, tables.scenario_changes: changes},
-        tenant_id=record.tenant_id,
-        partition_key=context.partition_key,
+    changes = outcome.changes.astype({"order_index": "int64", "version": "int64"})
+    yield from write_assets(
+        warehouse,
+        record,
+        {
+            SCENARIO_RESULTS_KEY: TableFrame(tables.scenarios, SCENARIOS_SCHEMA, scenario),
+            SCENARIO_TRADES_KEY: TableFrame(tables.scenario_changes, TRADES_SCHEMA, changes),
+        },
+        metadata=_scenario_metadata,
     )
-    rows, trade_rows = written[tables.scenarios], written[tables.scenario_changes]
-    comparison = scenario["comparison"].iloc[0]["comparison"]
-    yield dg.MaterializeResult(
-        asset_key=SCENARIO_RESULTS_KEY,
-        metadata={
-            "dagster/row_count": rows,
-            "tenant": record.tenant_id,
-            "scenario_id": str(scenario["scenario_id"].iloc[0]),
-            "version": int(scenario["version"].iloc[0]),
-            "workbook_id": str(scenario["workbook_id"].iloc[0]),
+
+
+def _scenario_metadata(frames: Mapping[dg.AssetKey, pd.DataFrame]) -> dict[dg.AssetKey, dict[str, Any]]:
+    """The scenario version, its workbook, and the compliance and metric comparison with the base."""
+    scenario = frames[SCENARIO_RESULTS_KEY].iloc[0]
+    comparison = scenario["comparison"]["comparison"]
+    return {
+        SCENARIO_RESULTS_KEY: {
+            "scenario_id": str(scenario["scenario_id"]),
+            "version": int(scenario["version"]),
+            "workbook_id": str(scenario["workbook_id"]),
             "compliance": dg.MetadataValue.json(comparison["compliance"]),
             "metrics": dg.MetadataValue.md(pd.DataFrame(comparison["metrics"]).astype(str).to_markdown(index=False)),
         },
-        check_results=[passed_check(SCENARIO_RESULTS_KEY, SCENARIOS_SCHEMA, rows)],
-    )
-    yield dg.MaterializeResult(
-        asset_key=SCENARIO_TRADES_KEY,
-        metadata={"dagster/row_count": trade_rows, "preview": preview(changes.drop(columns=["change_data"]))},
-        check_results=[passed_check(SCENARIO_TRADES_KEY, TRADES_SCHEMA, trade_rows)],
-    )
+        SCENARIO_TRADES_KEY: {"preview": preview(frames[SCENARIO_TRADES_KEY].drop(columns=["change_data"]))},
+    }
 
 
 compliance_file_assets: list[dg.AssetsDefinition] = [compliance_results]

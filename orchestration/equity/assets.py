@@ -7,24 +7,25 @@ backfill runs. The calculations live in pipeline.py and the modules it calls.
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
-from orchestration.core.errors import InputError
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, passed_check, preview, validate
+from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.warehouse import ALL_TENANTS, replace_partitions
 from orchestration.equity import calendar, pipeline, store, tables
 from orchestration.equity.config import load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
-from orchestration.equity.positions import parse_positions, portfolio_id_for, positions_on
-from orchestration.equity.prices import TransientSourceError
+from orchestration.equity.positions import portfolio_file, positions_on
 from orchestration.equity.resources import PriceSourceResource
 from orchestration.equity.schemas import (
     BETAS_SCHEMA,
@@ -78,25 +79,36 @@ def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
     return [dt.date.fromisoformat(k) for k in context.partition_keys]
 
 
-def _validated(frame: pd.DataFrame, schema: pa.DataFrameSchema, where: str) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    try:
-        return validate(frame, schema, where)
-    except InputError as error:
-        raise as_failure(error) from error
+def _write_day(
+    engine: Engine, day: dt.date, schema: pa.DataFrameSchema, frames: dict[sa.Table, pd.DataFrame]
+) -> pd.DataFrame:
+    """Validate the day's first frame with `schema`, replace the day in every table (one transaction), return it."""
+    (table, frame), *_ = frames.items()
+    if not frame.empty:
+        with input_errors():
+            frames = {**frames, table: validate(frame, schema, f"{DOMAIN}/{table.name}/{day}")}
+    _replace_day(engine, day, frames)
+    return frames[table]
 
 
-def _metadata(frames: dict[dt.date, pd.DataFrame], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _result(
+    key: dg.AssetKey,
+    schema: pa.DataFrameSchema,
+    frames: dict[dt.date, pd.DataFrame],
+    extra: dict[str, Any] | None = None,
+) -> dg.MaterializeResult:
+    """The run's metadata (rows, days, the last day's preview) and the pandera check over every day."""
     last_day = max(frames)
     last = frames[last_day]
-    return {
-        "dagster/row_count": int(sum(len(f) for f in frames.values())),
+    rows = int(sum(len(f) for f in frames.values()))
+    metadata = {
+        "dagster/row_count": rows,
         "trading_days": len(frames),
         "as_of_date": last_day.isoformat(),
         "preview": preview(last) if len(last) else dg.MetadataValue.md("(no rows)"),
         **(extra or {}),
     }
+    return dg.MaterializeResult(metadata=metadata, check_results=[passed_check(key, schema, rows)])
 
 
 # ----------------------------------------------------------------------------------------------- positions
@@ -131,68 +143,41 @@ def _metadata(frames: dict[dt.date, pd.DataFrame], extra: dict[str, Any] | None 
 )
 def equity_positions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201 - generator
     """Parse the CSV; an unparseable symbol or value fails this file's partition naming the row."""
-    try:
-        record = landing_log.require(warehouse.engine, DOMAIN, context.partition_key)
-        sidecar = record.sidecar or {}
-        portfolio_id = portfolio_id_for(record.tenant_id, record.file_name, sidecar)
-        frame = parse_positions(
+    record = landed(warehouse, DOMAIN, context.partition_key)
+    with input_errors():
+        portfolio, positions = portfolio_file(
             landing_log.read_archived(record),
             tenant_id=record.tenant_id,
-            portfolio_id=portfolio_id,
             file_name=record.file_name,
+            sidecar=record.sidecar,
+            landed_at=record.landed_at,
             renames=load_tag_settings().renames,
         )
-        frame = validate(frame, POSITIONS_SCHEMA, f"{DOMAIN}/{context.partition_key} ({record.file_name})")
-    except InputError as error:
-        raise as_failure(error) from error
-    effective = _effective_from(sidecar, record.landed_at)
-    frame = frame.assign(effective_from=effective, landed_at=record.landed_at)
-    portfolio = pd.DataFrame(
-        [
-            {
-                "portfolio_id": portfolio_id,
-                "name": str(sidecar.get("name") or portfolio_id),
-                "base_currency": str(sidecar.get("base_currency") or "USD"),
-                "file_name": record.file_name,
-                "effective_from": effective,
-                "position_count": len(frame),
-                "landed_at": record.landed_at,
-            }
-        ]
+    yield from write_assets(
+        warehouse,
+        record,
+        {
+            PORTFOLIOS_KEY: TableFrame(tables.portfolios, PORTFOLIOS_SCHEMA, portfolio),
+            POSITIONS_KEY: TableFrame(tables.positions, POSITIONS_SCHEMA, positions),
+        },
+        metadata=_positions_metadata,
     )
-    try:
-        portfolio = validate(portfolio, PORTFOLIOS_SCHEMA, f"{DOMAIN}/{context.partition_key} (sidecar)")
-    except InputError as error:
-        raise as_failure(error) from error
-    common = {"tenant": record.tenant_id, "portfolio_id": portfolio_id, "effective_from": effective.isoformat()}
-    written = warehouse.replace_partitions(
-        {tables.portfolios: portfolio, tables.positions: frame},
-        tenant_id=record.tenant_id,
-        partition_key=context.partition_key,
-    )
-    yield dg.MaterializeResult(
-        asset_key=PORTFOLIOS_KEY,
-        metadata={"dagster/row_count": written[tables.portfolios], **common},
-        check_results=[passed_check(PORTFOLIOS_KEY, PORTFOLIOS_SCHEMA, len(portfolio))],
-    )
-    counts = frame["position_type"].value_counts().to_dict()
-    yield dg.MaterializeResult(
-        asset_key=POSITIONS_KEY,
-        metadata={
-            "dagster/row_count": written[tables.positions],
+
+
+def _positions_metadata(frames: Mapping[dg.AssetKey, pd.DataFrame]) -> dict[dg.AssetKey, dict[str, Any]]:
+    """The portfolio and the day it governs from on both; counts by position type and a preview on positions."""
+    portfolio = frames[PORTFOLIOS_KEY].iloc[0]
+    positions = frames[POSITIONS_KEY]
+    common = {"portfolio_id": portfolio["portfolio_id"], "effective_from": portfolio["effective_from"].isoformat()}
+    counts = positions["position_type"].value_counts().to_dict()
+    return {
+        PORTFOLIOS_KEY: common,
+        POSITIONS_KEY: {
             **common,
             "counts_by_type": dg.MetadataValue.json({t: int(counts.get(t, 0)) for t in POSITION_TYPES}),
-            "preview": preview(frame.drop(columns=["landed_at"])),
+            "preview": preview(positions.drop(columns=["landed_at"])),
         },
-        check_results=[passed_check(POSITIONS_KEY, POSITIONS_SCHEMA, len(frame))],
-    )
-
-
-def _effective_from(sidecar: dict[str, Any], landed_at: dt.datetime) -> dt.date:
-    """The sidecar's `effective_date`, else the landing day (New York)."""
-    if sidecar.get("effective_date"):
-        return dt.date.fromisoformat(str(sidecar["effective_date"]))
-    return pd.Timestamp(landed_at).tz_convert("America/New_York").date()
+    }
 
 
 # ----------------------------------------------------------------------------------------------- daily chain
@@ -235,82 +220,56 @@ def market_prices(
     days = _days(context)
     engine = warehouse.engine
     universe = _universe(store.load_positions(engine), days)
-    backfill_id = context.run.tags.get("calcbridge/backfill_id")
-    if backfill_id:
-        store.update_backfill(engine, backfill_id, status="processing", started_at=dt.datetime.now(dt.UTC))
     source = price_source.build(engine)
-    try:
+    with store.backfill_progress(engine, context.run.tags.get("calcbridge/backfill_id")) as progress:
         result = source.fetch(universe, min(days), max(days))
-    except TransientSourceError:
-        raise  # retried by the asset's RetryPolicy
-    except Exception as error:
-        if backfill_id:
-            store.update_backfill(engine, backfill_id, status="failed", error_details={"error": str(error)})
-        raise
-    prices = result.prices.assign(tenant_id=tables.MARKET_TENANT, source=source.name)
-    failed = {f.ticker: f for f in result.failures}
-    frames: dict[dt.date, pd.DataFrame] = {}
-    for day in days:
-        frame = prices[prices["price_date"] == day].reset_index(drop=True)
-        frame = _validated(frame, PRICES_SCHEMA, f"{DOMAIN}/market_prices/{day}")
-        failures = pd.DataFrame(
-            [
+        prices = result.prices.assign(tenant_id=tables.MARKET_TENANT, source=source.name)
+        frames = {
+            day: _write_day(
+                engine,
+                day,
+                PRICES_SCHEMA,
                 {
-                    "tenant_id": tables.MARKET_TENANT,
-                    "ticker": f.ticker,
-                    "price_date": day,
-                    "error_code": f.code,
-                    "message": f.message,
-                    "source": source.name,
-                }
-                for f in failed.values()
-            ]
-        )
-        _replace_day(engine, day, {tables.market_prices: frame, tables.price_failures: failures})
-        frames[day] = frame
-    for failure in failed.values():
-        context.log.warning(f"{failure.code} {failure.ticker}: {failure.message}")
-    if backfill_id:
-        store.update_backfill(
-            engine,
-            backfill_id,
-            status="completed",
-            processed_symbols=len(universe) - len(failed),
-            failed_symbols=len(failed),
-            completed_at=dt.datetime.now(dt.UTC),
-            error_details={t: f.message for t, f in failed.items()} or None,
-        )
-    failures_md = {t: f"{f.code}: {f.message}" for t, f in failed.items()}
-    return dg.MaterializeResult(
-        metadata=_metadata(
-            frames,
-            {
-                "tickers": len(universe),
-                "failed_tickers": dg.MetadataValue.json(failures_md),
-                "source": source.name,
-                "requests": result.requests,
-                "cache_hits": result.cache_hits,
-            },
-        ),
-        check_results=[
-            passed_check(PRICES_KEY, PRICES_SCHEMA, sum(len(f) for f in frames.values())),
-            dg.AssetCheckResult(
-                check_name=PRICED_CHECK,
-                asset_key=PRICES_KEY,
-                passed=not failed,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"failed_tickers": dg.MetadataValue.json(failures_md)},
-            ),
-        ],
+                    tables.market_prices: prices[prices["price_date"] == day].reset_index(drop=True),
+                    tables.price_failures: pipeline.price_failures(result.failures, day, source.name),
+                },
+            )
+            for day in days
+        }
+        progress.completed(symbols=len(universe), failures=result.failures)
+    failed = {f.ticker: f"{f.code}: {f.message}" for f in result.failures}
+    for ticker, message in failed.items():
+        context.log.warning(f"{ticker}: {message}")
+    materialized = _result(
+        PRICES_KEY,
+        PRICES_SCHEMA,
+        frames,
+        {
+            "tickers": len(universe),
+            "failed_tickers": dg.MetadataValue.json(failed),
+            "source": source.name,
+            "requests": result.requests,
+            "cache_hits": result.cache_hits,
+        },
     )
+    priced = dg.AssetCheckResult(
+        check_name=PRICED_CHECK,
+        asset_key=PRICES_KEY,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failed_tickers": dg.MetadataValue.json(failed)},
+    )
+    return dg.MaterializeResult(metadata=materialized.metadata, check_results=[*materialized.check_results, priced])
 
 
-def _held_by_day(engine: Any, days: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+def _held_by_day(engine: Engine, days: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+    """The positions held on each day (each portfolio's governing file, lots entered by then)."""
     positions = store.load_positions(engine)
     return {day: positions_on(positions, day) for day in days}
 
 
 def _tickers(held: dict[dt.date, pd.DataFrame]) -> list[str]:
+    """Every ticker and underlying held on any of the days, plus the factor ETFs."""
     names: set[str] = set(SETTINGS.etfs)
     for frame in held.values():
         if len(frame):
@@ -336,15 +295,13 @@ def position_valuations(
     held = _held_by_day(engine, days)
     start = calendar.last_session_of_previous_year(min(days))
     closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
-    frames = {}
-    for day in days:
-        frame = _validated(pipeline.valuations(held[day], closes, day), VALUATIONS_SCHEMA, f"valuations/{day}")
-        _replace_day(engine, day, {tables.position_valuations: frame})
-        frames[day] = frame
-    return dg.MaterializeResult(
-        metadata=_metadata(frames),
-        check_results=[passed_check(VALUATIONS_KEY, VALUATIONS_SCHEMA, sum(len(f) for f in frames.values()))],
-    )
+    frames = {
+        day: _write_day(
+            engine, day, VALUATIONS_SCHEMA, {tables.position_valuations: pipeline.valuations(held[day], closes, day)}
+        )
+        for day in days
+    }
+    return _result(VALUATIONS_KEY, VALUATIONS_SCHEMA, frames)
 
 
 @dg.asset(
@@ -366,18 +323,20 @@ def position_greeks(
     held = _held_by_day(engine, days)
     start = calendar.sessions_back(min(days), SETTINGS.volatility_window + 1)[0]
     closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
-    frames = {}
-    for day in days:
-        frame = _validated(pipeline.position_greeks(held[day], closes, day, SETTINGS), GREEKS_SCHEMA, f"greeks/{day}")
-        _replace_day(engine, day, {tables.position_greeks: frame})
-        frames[day] = frame
+    frames = {
+        day: _write_day(
+            engine,
+            day,
+            GREEKS_SCHEMA,
+            {tables.position_greeks: pipeline.position_greeks(held[day], closes, day, SETTINGS)},
+        )
+        for day in days
+    }
     sources = (
         pd.concat(frames.values())["source"].value_counts().to_dict() if any(len(f) for f in frames.values()) else {}
     )
-    return dg.MaterializeResult(
-        metadata=_metadata(frames, {"sources": dg.MetadataValue.json({k: int(v) for k, v in sources.items()})}),
-        check_results=[passed_check(GREEKS_KEY, GREEKS_SCHEMA, sum(len(f) for f in frames.values()))],
-    )
+    by_source = dg.MetadataValue.json({k: int(v) for k, v in sources.items()})
+    return _result(GREEKS_KEY, GREEKS_SCHEMA, frames, {"sources": by_source})
 
 
 def _gross(valuations: pd.DataFrame, day: dt.date) -> dict[tuple[str, str], float]:
@@ -416,18 +375,14 @@ def factor_betas(
         betas, exposures, diagnostics = pipeline.factor_betas(
             held[day], closes, dae, day_greeks, _gross(valuations, day), day, SETTINGS
         )
-        betas = _validated(betas, BETAS_SCHEMA, f"factor_betas/{day}")
-        _replace_day(
+        frames[day] = _write_day(
             engine,
             day,
+            BETAS_SCHEMA,
             {tables.factor_betas: betas, tables.portfolio_factors: exposures, tables.factor_diagnostics: diagnostics},
         )
-        frames[day] = betas
         vifs = {r.etf: round(float(r.vif), 2) for r in diagnostics.itertuples()}
-    return dg.MaterializeResult(
-        metadata=_metadata(frames, {"vif": dg.MetadataValue.json(vifs)}),
-        check_results=[passed_check(BETAS_KEY, BETAS_SCHEMA, sum(len(f) for f in frames.values()))],
-    )
+    return _result(BETAS_KEY, BETAS_SCHEMA, frames, {"vif": dg.MetadataValue.json(vifs)})
 
 
 @dg.asset(
@@ -471,13 +426,8 @@ def risk_metrics(
             day,
             SETTINGS,
         )
-        frame = _validated(frame, RISK_SCHEMA, f"risk_metrics/{day}")
-        _replace_day(engine, day, {tables.risk_metrics: frame})
-        frames[day] = frame
-    return dg.MaterializeResult(
-        metadata=_metadata(frames),
-        check_results=[passed_check(RISK_KEY, RISK_SCHEMA, sum(len(f) for f in frames.values()))],
-    )
+        frames[day] = _write_day(engine, day, RISK_SCHEMA, {tables.risk_metrics: frame})
+    return _result(RISK_KEY, RISK_SCHEMA, frames)
 
 
 @dg.asset(
@@ -508,18 +458,14 @@ def portfolio_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseR
             risk_rows[risk_rows["as_of_date"] == day],
             day,
         )
-        frame = _validated(frame, SNAPSHOTS_SCHEMA, f"snapshots/{day}")
-        _replace_day(engine, day, {tables.portfolio_snapshots: frame})
-        frames[day] = frame
+        frames[day] = _write_day(engine, day, SNAPSHOTS_SCHEMA, {tables.portfolio_snapshots: frame})
     cutoff = end - dt.timedelta(days=SETTINGS.snapshot_retention_days)
     with engine.begin() as conn:
         removed = conn.execute(
             tables.portfolio_snapshots.delete().where(tables.portfolio_snapshots.c.as_of_date < cutoff)
         ).rowcount
-    return dg.MaterializeResult(
-        metadata=_metadata(frames, {"retention_cutoff": cutoff.isoformat(), "rows_removed_by_retention": removed}),
-        check_results=[passed_check(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA, sum(len(f) for f in frames.values()))],
-    )
+    retention = {"retention_cutoff": cutoff.isoformat(), "rows_removed_by_retention": removed}
+    return _result(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA, frames, retention)
 
 
 equity_file_assets: list[dg.AssetsDefinition] = [equity_positions]

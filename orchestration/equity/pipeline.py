@@ -11,6 +11,7 @@ import pandas as pd
 
 from orchestration.equity import calendar, factors, greeks, risk, valuation
 from orchestration.equity.config import EquitySettings
+from orchestration.equity.prices import TickerFailure
 from orchestration.equity.tables import MARKET_TENANT
 
 POSITION_KEYS = ["tenant_id", "portfolio_id", "position_id", "ticker", "position_type"]
@@ -20,6 +21,23 @@ def _close(closes: pd.DataFrame, ticker: str, day: dt.date) -> float:
     if ticker not in closes.columns or day not in closes.index:
         return math.nan
     return float(closes.at[day, ticker])
+
+
+def price_failures(failures: list[TickerFailure], day: dt.date, source: str) -> pd.DataFrame:
+    """The day's rows of raw.equity_price_failures: every ticker the source could not price, and why."""
+    return pd.DataFrame(
+        [
+            {
+                "tenant_id": MARKET_TENANT,
+                "ticker": f.ticker,
+                "price_date": day,
+                "error_code": f.code,
+                "message": f.message,
+                "source": source,
+            }
+            for f in failures
+        ]
+    )
 
 
 def valuations(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date) -> pd.DataFrame:

@@ -143,6 +143,45 @@ def parse_positions(
     return pd.DataFrame(rows, columns=POSITION_COLUMNS)
 
 
+def effective_from(sidecar: Mapping[str, Any], landed_at: dt.datetime) -> dt.date:
+    """The sidecar's `effective_date`, else the landing day (New York): the day from which a file governs."""
+    if sidecar.get("effective_date"):
+        return dt.date.fromisoformat(str(sidecar["effective_date"]))
+    return pd.Timestamp(landed_at).tz_convert("America/New_York").date()
+
+
+def portfolio_file(
+    data: bytes,
+    *,
+    tenant_id: str,
+    file_name: str,
+    sidecar: Mapping[str, Any] | None,
+    landed_at: dt.datetime,
+    renames: Mapping[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One landed positions file as its portfolio row and its positions, both stamped with when they govern."""
+    sidecar = sidecar or {}
+    portfolio_id = portfolio_id_for(tenant_id, file_name, sidecar)
+    positions = parse_positions(
+        data, tenant_id=tenant_id, portfolio_id=portfolio_id, file_name=file_name, renames=renames
+    )
+    effective = effective_from(sidecar, landed_at)
+    portfolio = pd.DataFrame(
+        [
+            {
+                "portfolio_id": portfolio_id,
+                "name": str(sidecar.get("name") or portfolio_id),
+                "base_currency": str(sidecar.get("base_currency") or "USD"),
+                "file_name": file_name,
+                "effective_from": effective,
+                "position_count": len(positions),
+                "landed_at": landed_at,
+            }
+        ]
+    )
+    return portfolio, positions.assign(effective_from=effective, landed_at=landed_at)
+
+
 def positions_on(positions: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """Positions held on `day`: lots entered by then, of each portfolio's governing file.
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -17,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from orchestration.equity import calendar, tables
-from orchestration.equity.prices import PriceSource
+from orchestration.equity.prices import PriceSource, TickerFailure, TransientSourceError
 
 
 def day_key(day: dt.date) -> str:
@@ -132,3 +134,43 @@ def update_backfill(engine: Engine, backfill_id: str, **values: Any) -> None:
     b = tables.backfill_progress
     with engine.begin() as conn:
         conn.execute(b.update().where(b.c.backfill_id == backfill_id).values(**values))
+
+
+@dataclass
+class BackfillProgress:
+    """The backfill row of one run (none for a run outside a backfill), moved along as the run goes."""
+
+    engine: Engine
+    backfill_id: str | None
+
+    def completed(self, *, symbols: int, failures: Sequence[TickerFailure]) -> None:
+        """Every day written: symbols priced and failed, and why each failure failed."""
+        if self.backfill_id:
+            update_backfill(
+                self.engine,
+                self.backfill_id,
+                status="completed",
+                processed_symbols=symbols - len(failures),
+                failed_symbols=len(failures),
+                completed_at=dt.datetime.now(dt.UTC),
+                error_details={f.ticker: f.message for f in failures} or None,
+            )
+
+
+@contextmanager
+def backfill_progress(engine: Engine, backfill_id: str | None) -> Iterator[BackfillProgress]:
+    """`processing` on entry; `failed` with the error when the block raises.
+
+    A transient source error is retried by the asset's retry policy, so the backfill is still under way.
+    """
+    progress = BackfillProgress(engine, backfill_id)
+    if backfill_id:
+        update_backfill(engine, backfill_id, status="processing", started_at=dt.datetime.now(dt.UTC))
+    try:
+        yield progress
+    except TransientSourceError:
+        raise
+    except Exception as error:
+        if backfill_id:
+            update_backfill(engine, backfill_id, status="failed", error_details={"error": str(error)})
+        raise

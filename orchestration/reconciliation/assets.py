@@ -11,9 +11,8 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
-from orchestration.core.errors import InputError
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import pipeline, tables
@@ -50,37 +49,23 @@ def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
         metadata={"table": "analytics.reconciliation_variances"},
     )
     def _reconciliation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        try:
-            record = landing_log.require(warehouse.engine, source_type, context.partition_key)
+        record = landed(warehouse, source_type, context.partition_key)
+        with input_errors():
             out = pipeline.reconcile_statement(warehouse.engine, record, executed_at=dt.datetime.now(dt.UTC))
-            variances = validate(out.variances, VARIANCES_SCHEMA, pipeline.where(record))
-            validate(out.positions, POSITIONS_SCHEMA, pipeline.where(record))
-        except InputError as error:
-            raise as_failure(error) from error
-        written = warehouse.replace_partitions(
-            {
-                tables.reconciliations: out.reconciliation,
-                tables.positions: out.positions,
-                tables.variances: variances,
-                tables.variance_events: out.events,
-            },
-            tenant_id=record.tenant_id,
-            partition_key=context.partition_key,
-        )
-        rows = written[tables.variances]
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": rows,
-                "tenant": record.tenant_id,
-                "workbook_id": out.workbook_id,
-                "reconciliation_id": str(out.reconciliation["reconciliation_id"].iloc[0]),
-                "summary": dg.MetadataValue.json(out.summary),
-                "preview": preview(
-                    variances[["cusip", "category", "field", "internal_value", "external_value", "initial_status"]]
-                ),
-            },
-            check_results=[passed_check(key, VARIANCES_SCHEMA, rows)],
-        )
+        columns = ["cusip", "category", "field", "internal_value", "external_value", "initial_status"]
+        metadata = {
+            "workbook_id": out.workbook_id,
+            "reconciliation_id": str(out.reconciliation["reconciliation_id"].iloc[0]),
+            "summary": dg.MetadataValue.json(out.summary),
+            "preview": preview(out.variances[columns]),
+        }
+        outputs = [
+            TableFrame(tables.variances, VARIANCES_SCHEMA, out.variances),
+            TableFrame(tables.positions, POSITIONS_SCHEMA, out.positions),
+            TableFrame(tables.reconciliations, None, out.reconciliation),
+            TableFrame(tables.variance_events, None, out.events),
+        ]
+        return write(warehouse, record, key, outputs, metadata)
 
     return _reconciliation
 
@@ -109,28 +94,21 @@ reconciliation_assets: dict[str, dg.AssetsDefinition] = {s: build_reconciliation
 )
 def variance_resolutions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Validate each resolution against the tenant's variances; an unknown variance is rejected, the rest applied."""
-    try:
-        record = landing_log.require(warehouse.engine, "resolutions", context.partition_key)
+    record = landed(warehouse, "resolutions", context.partition_key)
+    with input_errors():
         rows, events = pipeline.apply_resolution_file(warehouse.engine, record)
-        rows = validate(rows.astype({"row_index": "int64"}), RESOLUTIONS_SCHEMA, pipeline.where(record))
-    except InputError as error:
-        raise as_failure(error) from error
-    written = warehouse.replace_partitions(
-        {tables.resolutions: rows, tables.variance_events: events},
-        tenant_id=record.tenant_id,
-        partition_key=context.partition_key,
-    )[tables.resolutions]
+    rows = rows.astype({"row_index": "int64"})
     rejected = rows[rows["outcome"] == "rejected"]
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": written,
-            "tenant": record.tenant_id,
-            "applied": len(events),
-            "rejected": len(rejected),
-            "rejections": preview(rejected[["row_index", "variance_id", "rejection_reason"]], rows=20),
-        },
-        check_results=[passed_check(RESOLUTIONS_KEY, RESOLUTIONS_SCHEMA, written)],
-    )
+    metadata = {
+        "applied": len(events),
+        "rejected": len(rejected),
+        "rejections": preview(rejected[["row_index", "variance_id", "rejection_reason"]], rows=20),
+    }
+    outputs = [
+        TableFrame(tables.resolutions, RESOLUTIONS_SCHEMA, rows),
+        TableFrame(tables.variance_events, None, events),
+    ]
+    return write(warehouse, record, RESOLUTIONS_KEY, outputs, metadata)
 
 
 statement_file_assets: dict[str, list[dg.AssetsDefinition]] = {s: [a] for s, a in reconciliation_assets.items()}
