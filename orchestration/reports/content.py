@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,15 +104,16 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def portfolio_summary(holdings: pd.DataFrame) -> dict[str, Any]:
+def portfolio_summary(holdings: pd.DataFrame, metrics: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Headline figures: counts, total par and market value, par-weighted price/spread/coupon, defaulted par.
 
-    Price, spread and the CCC share come from `clo.insights.portfolio_metrics`, the function behind the
-    workbook's `/metrics`, so the report prints the same numbers the API serves.
+    Price, spread and the CCC share are the workbook's stored `processing_stats.metrics` (computed once by
+    `clo.insights.portfolio_metrics`, the figures `/metrics` serves); without them they are computed here.
     """
     par = _num(holdings, "par_amount")
     defaulted = holdings["is_defaulted"].fillna(False).astype(bool) if "is_defaulted" in holdings else None
-    metrics = portfolio_metrics(holdings) if not holdings.empty else {}
+    if metrics is None:
+        metrics = portfolio_metrics(holdings) if not holdings.empty else {}
     return {
         "holdings": len(holdings),
         "issuers": int(holdings["issuer_name"].nunique()) if "issuer_name" in holdings else 0,
@@ -136,7 +138,7 @@ def compliance_counts(compliance: pd.DataFrame) -> dict[str, int] | None:
 def summary_rows(data: ReportData) -> list[tuple[str, str]]:
     """The summary section as label/value pairs (shared by PDF and XLSX)."""
     wb = data.workbook
-    s = portfolio_summary(data.holdings)
+    s = portfolio_summary(data.holdings, data.workbook.get("metrics"))
     rows = [
         ("Deal", str(wb.get("deal") or wb.get("name") or "")),
         ("Workbook", str(wb.get("name") or "")),

@@ -37,6 +37,7 @@ def report_data(engine: Engine, tenant_id: str, partition_key: str, *, generated
             "report_date": wb.get("report_date"),
             "file_name": wb.get("file_name"),
             "deal": deal.get("name") if isinstance(deal, dict) else deal,
+            "metrics": (wb.get("processing_stats") or {}).get("metrics"),
         },
         holdings=holdings,
         compliance=compliance,

@@ -120,3 +120,19 @@ def holdings_rows(
 ) -> list[list[Any]]:
     """Header plus holdings rows."""
     return [list(headers), *[list(r) for r in rows]]
+
+
+MOODYS_CCC = {"Caa1", "Caa2", "Caa3", "Ca", "C"}
+SP_FITCH_CCC = {"CCC+", "CCC", "CCC-", "CC", "C", "SD", "RD", "D"}
+
+
+def ccc_by_hand(h: dict[str, Any]) -> bool:
+    """Convention 6 written out: Moody's if rated, else S&P, else Fitch, else Caa3; Caa1/CCC+ or lower; performing."""
+    if h["is_defaulted"]:
+        return False
+    if h["rating_moodys"]:
+        return h["rating_moodys"] in MOODYS_CCC
+    for other in (h["rating_sp"], h["rating_fitch"]):
+        if other:
+            return other in SP_FITCH_CCC
+    return True

@@ -15,7 +15,7 @@ from orchestration.clo.formula_eval import supported_functions
 from orchestration.core import ratings
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
 from tests.clo.conftest import Lander
-from tests.clo.files import holdings_rows, openpyxl_book
+from tests.clo.files import ccc_by_hand, holdings_rows, openpyxl_book
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -230,22 +230,6 @@ def test_metrics_quality_insights_anomalies_patterns(world):
     assert _get(world, f"/workbooks/{wid}/anomalies", field="spread").json()["pagination"]["total_count"] == 1
 
 
-MOODYS_CCC = {"Caa1", "Caa2", "Caa3", "Ca", "C"}
-SP_FITCH_CCC = {"CCC+", "CCC", "CCC-", "CC", "C", "SD", "RD", "D"}
-
-
-def _ccc_by_hand(h: dict) -> bool:
-    """Convention 6 written out: Moody's if rated, else S&P, else Fitch, else Caa3; Caa1/CCC+ or lower; performing."""
-    if h["is_defaulted"]:
-        return False
-    if h["rating_moodys"]:
-        return h["rating_moodys"] in MOODYS_CCC
-    for other in (h["rating_sp"], h["rating_fitch"]):
-        if other:
-            return other in SP_FITCH_CCC
-    return True
-
-
 def test_the_ccc_share_is_one_number_on_every_route(world):
     """`ccc_par_pct` of each workbook: /metrics = /insights/trends = the CCC insight = the served holdings by hand."""
     trends = {p["workbook_id"]: p for p in _get(world, "/insights/trends").json()["series"]}
@@ -253,7 +237,7 @@ def test_the_ccc_share_is_one_number_on_every_route(world):
     for wid, point in trends.items():
         holdings, _, _ = _walk(world, f"/workbooks/{wid}/holdings", 200)
         total = sum(h["par_amount"] or 0 for h in holdings)
-        ccc = sum(h["par_amount"] or 0 for h in holdings if _ccc_by_hand(h))
+        ccc = sum(h["par_amount"] or 0 for h in holdings if ccc_by_hand(h))
         expected = round(100 * ccc / total, 4)
         assert 0 < expected < 100
         assert _get(world, f"/workbooks/{wid}/metrics").json()["ccc_par_pct"] == pytest.approx(expected, abs=1e-9)

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.clo.assets import clo_file_assets
+from orchestration.compliance.assets import compliance_file_assets
 from orchestration.core import landing_log
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation.assets import reconciliation_assets, variance_resolutions
@@ -55,7 +56,7 @@ class Lander:
 
     def workbook(self, tenant: str, name: str, content: bytes | str, sidecar: dict | None = None) -> str:
         key = self.land(tenant, "clo", name, content, sidecar)
-        assert self.run(clo_file_assets, key).success
+        assert self.run([*clo_file_assets, *compliance_file_assets], key).success
         return key
 
     def reconcile(

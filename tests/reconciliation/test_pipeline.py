@@ -24,6 +24,7 @@ from orchestration.clo.check_digits import cusip_check_digit
 from orchestration.reconciliation import demo, tables
 from orchestration.reconciliation.assets import reconciliation_assets
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
+from tests.clo.files import ccc_by_hand
 from tests.reconciliation.conftest import Lander
 
 with warnings.catch_warnings():
@@ -366,3 +367,60 @@ def test_permission_read_clo_is_required(world):
     assert_envelope(response, 403, "AUTH_INSUFFICIENT_PERMISSIONS")
     token = make_token(world["tenants"][0], permissions=["read:clo"])
     assert client.get(f"{V}/reports/templates", headers=bearer(token)).status_code == 200
+
+
+def test_same_named_figures_agree_on_every_route_and_in_the_report(world):
+    """One workbook's headline figures: the detail, /metrics, /compliance and the report's summary sheet agree,
+    and each equals its definition worked from the served holdings (docs/clo.md, "The CCC rule")."""
+    world["platform"].run_dbt("build", "--select", "staging.clo", "marts.clo")
+    client, key, recon = world["client"], world["keys"][world["tenants"][0]], world["recon"]
+    wid = recon["workbook_id"]
+    holdings, cursor = [], None
+    while True:
+        page = client.get(
+            f"{V}/workbooks/{wid}/holdings",
+            headers=key,
+            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+        ).json()
+        holdings += page["data"]
+        cursor = page["pagination"]["cursor"]
+        if cursor is None:
+            break
+    par = [h["par_amount"] or 0.0 for h in holdings]
+    total_par = sum(par)
+    ccc_par = sum(p for p, h in zip(par, holdings, strict=True) if ccc_by_hand(h))
+    defaulted_par = sum(p for p, h in zip(par, holdings, strict=True) if h["is_defaulted"])
+    spread_par = [(p, h["spread"]) for p, h in zip(par, holdings, strict=True) if h["spread"] is not None]
+    wa_spread = sum(p * s for p, s in spread_par) / sum(p for p, _ in spread_par)
+
+    detail = client.get(f"{V}/workbooks/{wid}", headers=key).json()
+    metrics = client.get(f"{V}/workbooks/{wid}/metrics", headers=key).json()
+    compliance = client.get(f"{V}/workbooks/{wid}/compliance", headers=key).json()
+    tests = {t["id"]: t for t in compliance["tests"]}
+    assert detail["metrics"]["total_par"] == metrics["total_par"] == pytest.approx(total_par)
+    assert detail["metrics"]["holding_count"] == metrics["holding_count"] == len(holdings) == 313
+    assert metrics["ccc_par_pct"] == pytest.approx(round(100 * ccc_par / total_par, 4), abs=1e-9)
+    assert metrics["defaulted_pct"] == pytest.approx(round(100 * defaulted_par / total_par, 4), abs=1e-9)
+    assert metrics["wa_spread"] == pytest.approx(wa_spread, abs=1e-3)
+    # The compliance test's ccc_pct has the same CCC par over the collateral principal amount (another name).
+    ccc = client.get(f"{V}/workbooks/{wid}/compliance/ccc_bucket", headers=key).json()
+    intermediates = ccc["intermediates"]
+    assert intermediates["ccc_par"] == pytest.approx(ccc_par)
+    assert tests["ccc_bucket"]["current_value"] == pytest.approx(
+        100 * ccc_par / intermediates["collateral_principal_amount"], abs=1e-4
+    )
+
+    listed = client.get(f"{V}/workbooks/{wid}/reports", headers=key).json()["data"]
+    xlsx = next(r for r in listed if r["format"] == "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"{V}/reports/{xlsx['id']}/download", headers=key).content))
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["Holdings"] == f"{len(holdings):,}"
+    assert summary["Total par"] == f"{metrics['total_par']:,.2f}"
+    assert summary["CCC par (% of par)"] == f"{metrics['ccc_par_pct']:,.4f}"
+    assert summary["Par-weighted spread (bps)"] == f"{metrics['wa_spread']:,.4f}"
+    assert summary["Par-weighted price"] == f"{metrics['wa_price']:,.4f}"
+    statuses = [t["status"].lower() for t in tests.values()]
+    counts = {s: statuses.count(s) for s in ("passed", "warning", "failed")}
+    assert sum(counts.values()) == len(tests) == 10
+    expected = f"{counts['passed']} passed, {counts['warning']} warning, {counts['failed']} failed"
+    assert summary["Compliance tests"] == expected
