@@ -3,6 +3,7 @@
 import datetime as dt
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ from orchestration.clo.mapping.transforms import (
     _text_column,
     _transform_for,
 )
-from orchestration.clo.reader import ParsedWorkbook, gc_paused
+from orchestration.clo.reader import ParsedSheet, ParsedWorkbook, gc_paused
 from orchestration.core import ratings
 from orchestration.core.errors import InputError
 
@@ -76,6 +77,50 @@ def extract_holdings(
         )
 
 
+@dataclass(frozen=True)
+class _Table:
+    """The holdings sheet, its header row (0-based), the rows below it, their width and the column names."""
+
+    sheet: ParsedSheet
+    header_row: int
+    data_rows: list[list[Any]]
+    width: int
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """Field → mapped column (`column`, `source_column`, `confidence`, …) and each field's profile transform."""
+
+    detected: dict[str, dict[str, Any]]
+    transforms: dict[str, str | None]
+
+    @property
+    def mapped_columns(self) -> list[int]:
+        """The mapped column numbers, sorted."""
+        return sorted({d["column"] for d in self.detected.values()})
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The kept data rows as columns, their 1-based sheet row numbers, and how many rows were skipped and why."""
+
+    row_index: list[int]
+    by_column: list[list[Any]]
+    skipped: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Normalised:
+    """Canonical column values, every validation failure, the unit-fix notes and the identifier check flags."""
+
+    columns: dict[str, list[Any]]
+    failures: list[dict[str, Any]]
+    notes: list[str]
+    cusip_valid: list[bool | None]
+    isin_valid: list[bool | None]
+
+
 def _extract_holdings(
     parsed: ParsedWorkbook,
     profile_id: str | None,
@@ -86,25 +131,58 @@ def _extract_holdings(
     sheet_name: str | None,
     profiles: dict[str, MappingProfile] | None,
 ) -> HoldingsExtraction:
+    """`extract_holdings`'s steps in order: profile, sheet and header, mapping, required fields, rows, values."""
+    profile = _resolve_profile(parsed, profile_id, profiles)
+    index = _header_index(profile)
+    table = _locate_table(parsed, index, sheet_name or (profile.sheet if profile else None))
+    samples = _sample_columns(table.data_rows, table.width)
+    mapping = _choose_mapping(profile, table.names, samples, index)
+    _check_required(parsed, table, mapping.detected, required, identifier_any)
+    rows = _kept_rows(table, mapping)
+    normalised = _normalise(profile, mapping, rows)
+    frame = _holdings_frame(workbook_id or "", table, rows, normalised)
+    diagnostics = _diagnostics(parsed, profile, table, samples, mapping, rows, normalised)
+    return HoldingsExtraction(holdings=frame, diagnostics=diagnostics)
+
+
+def _resolve_profile(
+    parsed: ParsedWorkbook, profile_id: str | None, profiles: dict[str, MappingProfile] | None
+) -> MappingProfile | None:
+    """The profile named by `profile_id` (None without one); MAPPING_PROFILE_UNKNOWN for an id not catalogued."""
     catalogue = profiles if profiles is not None else load_profiles()
-    profile: MappingProfile | None = None
-    if profile_id:
-        profile = catalogue.get(profile_id)
-        if profile is None:
-            raise InputError(
-                "MAPPING_PROFILE_UNKNOWN",
-                f"mapping profile {profile_id!r} does not exist; known: {sorted(catalogue)}",
-                parsed.file_name,
-            )
+    if not profile_id:
+        return None
+    profile = catalogue.get(profile_id)
+    if profile is None:
+        raise InputError(
+            "MAPPING_PROFILE_UNKNOWN",
+            f"mapping profile {profile_id!r} does not exist; known: {sorted(catalogue)}",
+            parsed.file_name,
+        )
+    return profile
+
+
+def _header_index(profile: MappingProfile | None) -> dict[str, str]:
+    """Normalised header → field: the alias dictionaries (the profile's first), then the profile's source columns."""
     index = _alias_index([profile.alias_profile if profile else None])
     if profile:
         for field_name, mapping in profile.mappings.items():
             index[nz.normalize_header(mapping.source)] = field_name
-    sheet = choose_sheet(parsed, index, sheet_name or (profile.sheet if profile else None))
+    return index
+
+
+def _locate_table(parsed: ParsedWorkbook, index: dict[str, str], preferred: str | None) -> _Table:
+    """The holdings sheet and its header row, found by content, with unique names for the widest row's columns."""
+    sheet = choose_sheet(parsed, index, preferred)
     header_row, _, filled = _find_header(sheet, index)
     data_rows = sheet.rows[header_row + 1 :]
     width = max([len(filled[header_row]) if header_row < len(filled) else 0, *map(len, data_rows)])
     names = _column_names(filled, header_row, width, index)
+    return _Table(sheet=sheet, header_row=header_row, data_rows=data_rows, width=width, names=names)
+
+
+def _sample_columns(data_rows: list[list[Any]], width: int) -> list[list[Any]]:
+    """Up to SAMPLE_SIZE non-blank values per column from the first SAMPLE_ROWS rows, total rows left out."""
     samples: list[list[Any]] = [[] for _ in range(width)]
     for number, row in enumerate(data_rows[:SAMPLE_ROWS]):
         if any(type(v) is str and _TOTAL_ROW.match(v) for v in row[:6]):
@@ -114,45 +192,80 @@ def _extract_holdings(
                 samples[c].append(v)
         if number % 50 == 49 and all(len(s) >= SAMPLE_SIZE for s in samples):
             break
+    return samples
 
-    detected: dict[str, dict[str, Any]] = {}
-    transforms: dict[str, str | None] = {}
-    if profile:
-        by_norm = {nz.normalize_header(n): c for c, n in reversed(list(enumerate(names)))}
-        for field_name, mapping in profile.mappings.items():
-            found = by_norm.get(nz.normalize_header(mapping.source))
-            if found is None:
-                continue
-            c = found
-            transforms[field_name] = mapping.transform
-            detected[field_name] = {
-                "column": c,
-                "source_column": names[c],
-                "confidence": 1.0,
-                "sample_values": [_json_safe(v) for v in samples[c][:3]],
-                "method": "profile",
-            }
+
+def _choose_mapping(
+    profile: MappingProfile | None, names: list[str], samples: list[list[Any]], index: dict[str, str]
+) -> _Mapping:
+    """The profile's columns first; the fields it leaves unmapped are auto-detected among the columns left over."""
+    detected, transforms = _profile_mapping(profile, names, samples) if profile else ({}, {})
     remaining = [f for f in CANONICAL_FIELDS if f not in detected]
     detected.update(auto_detect(names, samples, index, remaining, {d["column"] for d in detected.values()}))
+    return _Mapping(detected=detected, transforms=transforms)
 
+
+def _profile_mapping(
+    profile: MappingProfile, names: list[str], samples: list[list[Any]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str | None]]:
+    """(detected, transforms) of the profile's fields whose source column is present (first by normalised name)."""
+    by_norm = {nz.normalize_header(n): c for c, n in reversed(list(enumerate(names)))}
+    detected: dict[str, dict[str, Any]] = {}
+    transforms: dict[str, str | None] = {}
+    for field_name, mapping in profile.mappings.items():
+        c = by_norm.get(nz.normalize_header(mapping.source))
+        if c is None:
+            continue
+        transforms[field_name] = mapping.transform
+        detected[field_name] = {
+            "column": c,
+            "source_column": names[c],
+            "confidence": 1.0,
+            "sample_values": [_json_safe(v) for v in samples[c][:3]],
+            "method": "profile",
+        }
+    return detected, transforms
+
+
+def _check_required(
+    parsed: ParsedWorkbook,
+    table: _Table,
+    detected: dict[str, dict[str, Any]],
+    required: Sequence[str],
+    identifier_any: Sequence[str],
+) -> None:
+    """Raise MAPPING_INCOMPLETE naming the required fields (and missing identifier choice) no column maps to."""
     missing = [f for f in required if f not in detected]
     if identifier_any and not any(f in detected for f in identifier_any):
         missing.append(" or ".join(identifier_any))
     if missing:
+        sheet = table.sheet.name
         raise InputError(
             "MAPPING_INCOMPLETE",
-            f"required field(s) not mapped: {', '.join(missing)} (sheet {sheet.name!r}, header row {header_row + 1})",
-            f"{parsed.file_name}!{sheet.name}",
-            {"missing_fields": missing, "columns": names, "sheet": sheet.name},
+            f"required field(s) not mapped: {', '.join(missing)} (sheet {sheet!r}, header row {table.header_row + 1})",
+            f"{parsed.file_name}!{sheet}",
+            {"missing_fields": missing, "columns": table.names, "sheet": sheet},
         )
 
-    mapped_cols = sorted({d["column"] for d in detected.values()})
+
+def _kept_rows(table: _Table, mapping: _Mapping) -> _Rows:
+    """The data rows that hold a holding, transposed to columns; blank and total rows are counted, not kept."""
+    detected = mapping.detected
     key_cols = [detected[f]["column"] for f in ("cusip", "isin", "issuer_name") if f in detected]
     par_col = detected["par_amount"]["column"] if "par_amount" in detected else None
+    first_row = table.header_row + 2
+    kept, skipped = _filter_rows(table.data_rows, first_row, key_cols, mapping.mapped_columns, par_col)
+    row_index = [r for r, _ in kept]
+    return _Rows(row_index=row_index, by_column=_columns([row for _, row in kept], table.width), skipped=skipped)
+
+
+def _filter_rows(
+    data_rows: list[list[Any]], first_row: int, key_cols: list[int], mapped_cols: list[int], par_col: int | None
+) -> tuple[list[tuple[int, list[Any]]], dict[str, int]]:
+    """(sheet row number, row) of rows with a key (identifier or issuer) and no total label; skips by reason."""
     kept: list[tuple[int, list[Any]]] = []
     skipped = {"blank": 0, "total": 0}
     is_total = _TOTAL_ROW.match
-    first_row = header_row + 2
     for offset, row in enumerate(data_rows):
         size = len(row)
         has_key = False
@@ -176,45 +289,67 @@ def _extract_holdings(
                 skipped["blank"] += 1
             continue
         kept.append((first_row + offset, row))
+    return kept, skipped
 
-    row_index = [r for r, _ in kept]
-    by_column = _columns([row for _, row in kept], width)
+
+def _normalise(profile: MappingProfile | None, mapping: _Mapping, rows: _Rows) -> _Normalised:
+    """Canonical values with unit fixes, and the failures: types, then check digits, then the profile's rules."""
+    columns, failures = _normalise_fields(mapping, rows)
+    notes: list[str] = []
+    _rescale(columns, notes)
+    cusip_valid, isin_valid, digit_failures = _check_digit_failures(columns, rows.row_index)
+    failures += digit_failures
+    failures += _profile_rule_failures(profile, columns, rows.row_index)
+    return _Normalised(columns=columns, failures=failures, notes=notes, cusip_valid=cusip_valid, isin_valid=isin_valid)
+
+
+def _normalise_fields(mapping: _Mapping, rows: _Rows) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
+    """Each field's canonical values a column at a time (unmapped: None, False for is_defaulted); type failures."""
     columns: dict[str, list[Any]] = {}
-    raw_columns: dict[str, list[Any]] = {}
     failures: list[dict[str, Any]] = []
     for field_name in CANONICAL_FIELDS:
-        info = detected.get(field_name)
+        info = mapping.detected.get(field_name)
         if info is None:
-            columns[field_name] = [False if field_name == "is_defaulted" else None] * len(kept)
+            columns[field_name] = [False if field_name == "is_defaulted" else None] * len(rows.row_index)
             continue
-        c = info["column"]
-        function = _transform_for(field_name, transforms.get(field_name))
-        raw = by_column[c]
-        transform = transforms.get(field_name)
-        if field_name in _IDENTIFIER_WIDTH:
-            values: list[Any] = nz.to_identifiers(raw, _IDENTIFIER_WIDTH[field_name])
-        else:
-            values = _apply(function, raw, fast_float=field_name in NUMERIC_FIELDS and transform != "to_integer")
-        bad = (
-            [(r, v) for r, v, out in zip(row_index, raw, values, strict=True) if out is None and not nz.is_blank(v)]
-            if None in values
-            else []
-        )
-        if field_name in RATING_AGENCY:
-            bad = [(r, v) for r, v in bad if str(v).strip().upper() not in ratings.NOT_RATED]
-        if bad:
-            failures.append(
-                _failure(field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name])
-            )
+        raw = rows.by_column[info["column"]]
+        values = _field_values(field_name, mapping.transforms.get(field_name), raw)
+        failure = _type_failure(field_name, raw, values, rows.row_index)
+        if failure is not None:
+            failures.append(failure)
         if field_name == "is_defaulted":
             values = [bool(v) for v in values]
         columns[field_name] = values
-        raw_columns[field_name] = raw
+    return columns, failures
 
-    notes: list[str] = []
-    _rescale(columns, notes)
+
+def _field_values(field_name: str, transform: str | None, raw: list[Any]) -> list[Any]:
+    """One field's canonical values: identifiers normalised a column at a time, others memoised per distinct value."""
+    if field_name in _IDENTIFIER_WIDTH:
+        return nz.to_identifiers(raw, _IDENTIFIER_WIDTH[field_name])
+    function = _transform_for(field_name, transform)
+    return _apply(function, raw, fast_float=field_name in NUMERIC_FIELDS and transform != "to_integer")
+
+
+def _type_failure(field_name: str, raw: list[Any], values: list[Any], row_index: list[int]) -> dict[str, Any] | None:
+    """The `type` failure of non-blank cells the field could not parse (not-rated tokens pass for ratings)."""
+    if None not in values:
+        return None
+    bad = [(r, v) for r, v, out in zip(row_index, raw, values, strict=True) if out is None and not nz.is_blank(v)]
+    if field_name in RATING_AGENCY:
+        bad = [(r, v) for r, v in bad if str(v).strip().upper() not in ratings.NOT_RATED]
+    if not bad:
+        return None
+    return _failure(field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name])
+
+
+def _check_digit_failures(
+    columns: dict[str, list[Any]], row_index: list[int]
+) -> tuple[list[bool | None], list[bool | None], list[dict[str, Any]]]:
+    """(cusip_valid, isin_valid, failures): check-digit flags (None where blank) and the rows whose digit fails."""
     cusip_valid = cusip_flags(columns["cusip"])
     isin_valid = isin_flags(columns["isin"])
+    failures: list[dict[str, Any]] = []
     for field_name, flags, rule_name in (
         ("cusip", cusip_valid, "cusip_check_digit"),
         ("isin", isin_valid, "isin_check_digit"),
@@ -222,6 +357,14 @@ def _extract_holdings(
         bad_rows = [(r, v) for r, v, ok in zip(row_index, columns[field_name], flags, strict=True) if ok is False]
         if bad_rows:
             failures.append(_failure(field_name, rule_name, [r for r, _ in bad_rows], [v for _, v in bad_rows]))
+    return cusip_valid, isin_valid, failures
+
+
+def _profile_rule_failures(
+    profile: MappingProfile | None, columns: dict[str, list[Any]], row_index: list[int]
+) -> list[dict[str, Any]]:
+    """One failure per profile validation rule that some rows break (rules on unknown fields are ignored)."""
+    failures: list[dict[str, Any]] = []
     for rule in profile.validation_rules if profile else ():
         field_name = str(rule.get("field"))
         if field_name not in columns:
@@ -231,49 +374,70 @@ def _extract_holdings(
             lookup = dict(zip(row_index, columns[field_name], strict=True))
             extra = {k: v for k, v in rule.items() if k not in ("field", "rule")}
             failures.append(_failure(field_name, str(rule["rule"]), rows, [lookup[r] for r in rows], **extra))
+    return failures
 
-    safe_columns = [col if set(map(type, col)) <= _PLAIN_TYPES else _json_safe_column(col) for col in by_column]
-    raw_data = list(map(dict, map(zip, itertools.repeat(names), zip(*safe_columns, strict=True)))) if kept else []
-    wid = workbook_id or ""
+
+def _raw_data(names: list[str], rows: _Rows) -> list[dict[str, Any]]:
+    """Each kept row's source cells by column name; columns with non-plain cells (dates, …) made JSON-safe."""
+    safe_columns = [col if set(map(type, col)) <= _PLAIN_TYPES else _json_safe_column(col) for col in rows.by_column]
+    if not rows.row_index:
+        return []
+    return list(map(dict, map(zip, itertools.repeat(names), zip(*safe_columns, strict=True))))
+
+
+def _holdings_frame(workbook_id: str, table: _Table, rows: _Rows, normalised: _Normalised) -> pd.DataFrame:
+    """The holdings frame in HOLDING_COLUMNS order: ids, canonical fields (numbers as float64), raw data, flags."""
+    sheet, row_index, columns = table.sheet.name, rows.row_index, normalised.columns
     frame = pd.DataFrame(
         {
-            "workbook_id": wid,
-            "holding_id": _object_array(_holding_ids(wid, sheet.name, row_index)),
-            "sheet": sheet.name,
+            "workbook_id": workbook_id,
+            "holding_id": _object_array(_holding_ids(workbook_id, sheet, row_index)),
+            "sheet": sheet,
             "row_index": pd.Series(row_index, dtype="int64"),
             **{
                 f: np.array(columns[f], dtype=float) if f in NUMERIC_FIELDS else _text_column(columns[f])
                 for f in CANONICAL_FIELDS
             },
-            "raw_data": _object_array(raw_data),
-            "cusip_valid": pd.Series(cusip_valid, dtype="boolean"),
-            "isin_valid": pd.Series(isin_valid, dtype="boolean"),
+            "raw_data": _object_array(_raw_data(table.names, rows)),
+            "cusip_valid": pd.Series(normalised.cusip_valid, dtype="boolean"),
+            "isin_valid": pd.Series(normalised.isin_valid, dtype="boolean"),
         },
         columns=list(HOLDING_COLUMNS),
     )
     for f in NUMERIC_FIELDS:
         frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64")
     frame["is_defaulted"] = frame["is_defaulted"].astype(bool)
+    return frame
 
-    unmapped_columns = [n for c, n in enumerate(names) if c not in mapped_cols and samples[c]]
-    diagnostics = MappingDiagnostics(
-        sheet=sheet.name,
-        header_row=header_row + 1,
+
+def _diagnostics(
+    parsed: ParsedWorkbook,
+    profile: MappingProfile | None,
+    table: _Table,
+    samples: list[list[Any]],
+    mapping: _Mapping,
+    rows: _Rows,
+    normalised: _Normalised,
+) -> MappingDiagnostics:
+    """What was mapped (in canonical order, with transforms), what was left over, failures, types and skips."""
+    names, detected, mapped_cols = table.names, mapping.detected, mapping.mapped_columns
+    return MappingDiagnostics(
+        sheet=table.sheet.name,
+        header_row=table.header_row + 1,
         profile_id=profile.id if profile else None,
         mode="profile" if profile else "auto_detect",
         detected_mappings={
-            f: {k: v for k, v in info.items() if k != "column"} | {"transform": transforms.get(f)}
+            f: {k: v for k, v in info.items() if k != "column"} | {"transform": mapping.transforms.get(f)}
             for f, info in sorted(detected.items(), key=lambda kv: CANONICAL_FIELDS.index(kv[0]))
         },
-        unmapped_columns=unmapped_columns,
+        unmapped_columns=[n for c, n in enumerate(names) if c not in mapped_cols and samples[c]],
         unmapped_target_fields=[f for f in CANONICAL_FIELDS if f not in detected],
-        validation_failures=failures,
+        validation_failures=normalised.failures,
         column_types={n: _infer_type(samples[c]) for c, n in enumerate(names)},
-        skipped_rows=skipped,
-        normalisations=notes,
+        skipped_rows=rows.skipped,
+        normalisations=normalised.notes,
         sheets_found=parsed.sheet_names,
     )
-    return HoldingsExtraction(holdings=frame, diagnostics=diagnostics)
 
 
 def schema_drift(previous: dict[str, str] | None, current: dict[str, str]) -> dict[str, Any]:
