@@ -16,12 +16,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import yaml
+from orchestration.compliance.config import (
+    ALERT_RULE_INVALID,
+    ALERTS_CONFIG_DIR,
+    AlertRuleEntry,
+    alert_documents,
+    parse_alerts_document,
+)
+from orchestration.core.config import ConfigError
 
-from orchestration.compliance.deal import PROJECT_ROOT
-from orchestration.core.errors import InputError
-
-ALERTS_CONFIG_DIR = PROJECT_ROOT / "assets_config" / "alerts"
 OPERATORS = {
     "less_than": lambda v, t: v < t,
     "less_than_or_equal": lambda v, t: v <= t,
@@ -30,9 +33,6 @@ OPERATORS = {
     "equals": lambda v, t: v == t,
     "not_equals": lambda v, t: v != t,
 }
-SEVERITIES = ("info", "warning", "critical")
-CHANNELS = ("email", "webhook")
-EVENTS = ("compliance.failed", "compliance.warning")
 
 
 @dataclass(frozen=True)
@@ -96,76 +96,55 @@ class AlertConfig:
     webhooks: tuple[WebhookSubscription, ...]
 
 
-def _rule(raw: Mapping[str, Any], where: str) -> AlertRule:
-    condition = raw.get("condition") or {}
-    operator = str(condition.get("operator") or "")
-    if operator not in OPERATORS:
-        raise InputError("ALERT_RULE_INVALID", f"operator must be one of {sorted(OPERATORS)}", f"{where}.condition")
-    severity = str(raw.get("severity") or "warning")
-    if severity not in SEVERITIES:
-        raise InputError("ALERT_RULE_INVALID", f"severity must be one of {SEVERITIES}", f"{where}.severity")
-    channels = tuple(raw.get("channels") or ())
-    if any(c not in CHANNELS for c in channels):
-        raise InputError("ALERT_RULE_INVALID", f"channels must be among {CHANNELS}", f"{where}.channels")
-    if "webhook" in channels and not raw.get("webhook_url"):
-        raise InputError("ALERT_RULE_INVALID", "a webhook channel needs webhook_url", f"{where}.webhook_url")
-    try:
-        threshold = float(condition["threshold"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError("ALERT_RULE_INVALID", "threshold must be a number", f"{where}.condition.threshold") from exc
+def _rule(entry: AlertRuleEntry) -> AlertRule:
+    """The engine's rule from a validated entry (name defaults to the id)."""
     return AlertRule(
-        id=str(raw.get("id") or ""),
-        name=str(raw.get("name") or raw.get("id") or ""),
-        description=str(raw.get("description") or ""),
-        metric=str(condition.get("metric") or ""),
-        operator=operator,
-        threshold=threshold,
-        severity=severity,
-        channels=channels,
-        recipients=tuple(str(r) for r in raw.get("recipients") or ()),
-        webhook_url=raw.get("webhook_url"),
-        webhook_secret_env=raw.get("webhook_secret_env"),
-        cooldown_minutes=float(raw.get("cooldown_minutes", 60)),
-        enabled=bool(raw.get("enabled", True)),
-        tenant_id=raw.get("tenant_id"),
-        deal_id=raw.get("deal_id"),
+        id=entry.id,
+        name=entry.name or entry.id,
+        description=entry.description,
+        metric=entry.condition.metric,
+        operator=entry.condition.operator,
+        threshold=entry.condition.threshold,
+        severity=entry.severity,
+        channels=tuple(entry.channels),
+        recipients=entry.recipients,
+        webhook_url=entry.webhook_url,
+        webhook_secret_env=entry.webhook_secret_env,
+        cooldown_minutes=entry.cooldown_minutes,
+        enabled=entry.enabled,
+        tenant_id=entry.tenant_id,
+        deal_id=entry.deal_id,
     )
 
 
-def parse_config(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> AlertConfig:
-    """Rules and webhooks from parsed YAML documents (name, content); ids must be unique."""
+def parse_config(documents: Sequence[tuple[str, Any]]) -> AlertConfig:
+    """Rules and webhooks from parsed YAML documents (name, content), validated by compliance.config; ids unique."""
     rules: list[AlertRule] = []
     hooks: list[WebhookSubscription] = []
-    for name, doc in documents:
-        for i, raw in enumerate(doc.get("rules") or []):
-            rules.append(_rule(raw, f"{name}:rules[{i}]"))
-        for i, raw in enumerate(doc.get("webhooks") or []):
-            events = tuple(raw.get("events") or EVENTS)
-            if any(e not in EVENTS for e in events) or not raw.get("url"):
-                raise InputError(
-                    "ALERT_WEBHOOK_INVALID", "a webhook needs a url and known events", f"{name}:webhooks[{i}]"
-                )
-            hooks.append(
-                WebhookSubscription(
-                    id=str(raw.get("id") or f"{name}-{i}"),
-                    url=str(raw["url"]),
-                    events=events,
-                    secret_env=raw.get("secret_env"),
-                    tenant_id=raw.get("tenant_id"),
-                )
+    for name, document in documents:
+        entries, webhooks = parse_alerts_document(name, document)
+        rules += [_rule(entry) for entry in entries]
+        hooks += [
+            WebhookSubscription(
+                id=hook.id or f"{name}-{i}",
+                url=hook.url,
+                events=tuple(hook.events),
+                secret_env=hook.secret_env,
+                tenant_id=hook.tenant_id,
             )
+            for i, hook in enumerate(webhooks)
+        ]
     ids = [r.id for r in rules]
-    if any(not i for i in ids) or len(set(ids)) != len(ids):
-        raise InputError("ALERT_RULE_INVALID", "every rule needs a unique id", "assets_config/alerts")
+    if len(set(ids)) != len(ids):
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        message = f"rule ids must be unique; repeated: {duplicated}"
+        raise ConfigError(ALERT_RULE_INVALID, message, "assets_config/alerts")
     return AlertConfig(tuple(rules), tuple(hooks))
 
 
 def load_config(config_dir: Path = ALERTS_CONFIG_DIR) -> AlertConfig:
     """Every *.yaml under assets_config/alerts."""
-    docs = []
-    for path in sorted(config_dir.glob("*.y*ml")):
-        docs.append((path.name, yaml.safe_load(path.read_text(encoding="utf-8")) or {}))
-    return parse_config(docs)
+    return parse_config(alert_documents(config_dir))
 
 
 def resolve_metric(metric: str, tests: Mapping[str, Mapping[str, Any]], metrics: Mapping[str, Any]) -> float | None:

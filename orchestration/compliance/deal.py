@@ -13,17 +13,11 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from orchestration.compliance.config import DEFAULT_PROFILE_ID, load_profiles
 from orchestration.compliance.registry import STANDARD_TESTS
 from orchestration.core.errors import InputError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-COMPLIANCE_CONFIG_DIR = PROJECT_ROOT / "assets_config" / "compliance"
-DEFAULT_PROFILE_ID = "default"
 
 DIRECTIONS = ("min", "max")
 SUBORDINATED_MARKERS = ("sub", "equity", "income")
@@ -116,28 +110,6 @@ class DealInputs:
             deal_id=self.deal_id,
             sources=self.sources,
         )
-
-
-def load_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from disk (an empty file is an empty mapping)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise InputError("PROFILE_INVALID", "a compliance profile must be a mapping", str(path))
-    return data
-
-
-def load_profiles(config_dir: Path = COMPLIANCE_CONFIG_DIR) -> dict[str, dict[str, Any]]:
-    """Every compliance profile in `assets_config/compliance/*.yaml` (files with a `deal` key), by id."""
-    profiles: dict[str, dict[str, Any]] = {}
-    for path in sorted(config_dir.glob("*.y*ml")):
-        data = load_yaml(path)
-        if "deal" not in data:
-            continue
-        profile_id = str(data.get("id") or path.stem)
-        profiles[profile_id] = data
-    if DEFAULT_PROFILE_ID not in profiles:
-        raise InputError("PROFILE_MISSING", "the default compliance profile is missing", str(config_dir))
-    return profiles
 
 
 def _merge_tests(base: Sequence[Mapping[str, Any]], over: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

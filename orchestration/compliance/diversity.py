@@ -7,12 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from orchestration.compliance.deal import COMPLIANCE_CONFIG_DIR
-from orchestration.core.errors import InputError
+from orchestration.compliance.config import DIVERSITY_TABLE_PATH, load_diversity_document
 
-DIVERSITY_TABLE_PATH = COMPLIANCE_CONFIG_DIR / "diversity_table.yaml"
 KEY_TOLERANCE = 1e-9
 """Aggregates within 1e-9 of a key count as reaching it (float sums like 1.05 may land at 1.0499999999)."""
 
@@ -36,16 +33,12 @@ class DiversityTable:
 
 
 def load_diversity_table(path: Path = DIVERSITY_TABLE_PATH) -> DiversityTable:
-    """Read and check the table: keys strictly increasing from 0, scores non-decreasing, 35 industries."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    table = np.asarray(data["table"], dtype=np.float64)
-    keys, scores = table[:, 0], table[:, 1]
-    if keys[0] != 0 or np.any(np.diff(keys) <= 0) or np.any(np.diff(scores) < 0):
-        raise InputError("DIVERSITY_TABLE_INVALID", "keys must rise from 0 and scores never fall", str(path))
-    industries = tuple(data.get("industries") or ())
-    if len(industries) != 35:
-        raise InputError("DIVERSITY_TABLE_INVALID", "expected the 35 Moody's industry names", str(path))
-    return DiversityTable(keys=keys, scores=scores, max_score=float(data["max_score"]), industries=industries)
+    """The table of compliance.config's checked file: keys rising from 0, scores never falling, 35 industries."""
+    document = load_diversity_document(path)
+    table = np.asarray(document.table, dtype=np.float64)
+    return DiversityTable(
+        keys=table[:, 0], scores=table[:, 1], max_score=document.max_score, industries=document.industries
+    )
 
 
 @lru_cache(maxsize=1)

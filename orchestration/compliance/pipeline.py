@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 
 from orchestration.clo import tables as clo_tables
 from orchestration.compliance import tables
-from orchestration.compliance.deal import DealInputs, load_profiles, parse_structure_sheets, resolve_deal
+from orchestration.compliance.config import load_profiles
+from orchestration.compliance.deal import DealInputs, parse_structure_sheets, resolve_deal
 from orchestration.compliance.engine import ComplianceRun, compute
 from orchestration.compliance.scenarios import (
     Scenario,

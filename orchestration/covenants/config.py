@@ -11,15 +11,18 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orchestration.core.config import ConfigError, load_model, read_yaml
 from orchestration.core.settings import PROJECT_ROOT
 
 CONFIG_DIR = PROJECT_ROOT / "assets_config"
 COVENANTS_CONFIG = CONFIG_DIR / "covenants.yaml"
 BREACH_MODEL_CONFIG = CONFIG_DIR / "ml" / "breach_model.yaml"
 EXTERNAL_MODEL_CONFIG = CONFIG_DIR / "ml" / "external.yaml"
+
+INVALID_COVENANTS_CONFIG = "INVALID_COVENANTS_CONFIG"
+INVALID_TRAINING_CONFIG = "INVALID_TRAINING_CONFIG"
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -92,19 +95,26 @@ class CovenantsConfig(BaseModel):
         return self
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+def _read_yaml(path: Path, code: str) -> dict[str, Any]:
+    """The file's mapping; an absent file means every default."""
+    data = read_yaml(path, code=code) if path.exists() else {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(code, "expected a mapping at the top level", str(path))
     return data
 
 
 def load_covenants_config(path: Path = COVENANTS_CONFIG) -> CovenantsConfig:
-    return CovenantsConfig.model_validate(_read_yaml(path))
+    """covenants.yaml, validated (ConfigError INVALID_COVENANTS_CONFIG naming the field)."""
+    return load_model(
+        CovenantsConfig, _read_yaml(path, INVALID_COVENANTS_CONFIG), code=INVALID_COVENANTS_CONFIG, where=str(path)
+    )
 
 
 def load_model_config(path: Path, overrides: dict[str, Any] | None = None) -> ModelConfig:
-    """The YAML file with run-config overrides (None values ignored) applied to its `training` block."""
-    data = _read_yaml(path)
+    """The YAML file with run-config overrides (None values ignored) applied to its `training` block.
+
+    Bad values raise ConfigError INVALID_TRAINING_CONFIG, which is also a ValueError (what callers catch).
+    """
+    data = _read_yaml(path, INVALID_TRAINING_CONFIG)
     training = {**data.get("training", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
-    return ModelConfig.model_validate({**data, "training": training})
+    return load_model(ModelConfig, {**data, "training": training}, code=INVALID_TRAINING_CONFIG, where=str(path))

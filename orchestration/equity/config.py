@@ -6,13 +6,14 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestration.core.config import load_model, read_yaml
 from orchestration.core.settings import PROJECT_ROOT
 
 FACTORS_CONFIG = PROJECT_ROOT / "assets_config" / "factors.yaml"
 TAGS_CONFIG = PROJECT_ROOT / "assets_config" / "tags.yaml"
+INVALID_EQUITY_CONFIG = "INVALID_EQUITY_CONFIG"
 
 
 class Factor(BaseModel):
@@ -67,15 +68,17 @@ class TagSettings(BaseModel):
 
 
 def load_settings(path: Path = FACTORS_CONFIG) -> EquitySettings:
-    """Read and validate factors.yaml."""
-    return EquitySettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    """Read and validate factors.yaml (ConfigError INVALID_EQUITY_CONFIG naming the file and field)."""
+    data = read_yaml(path, code=INVALID_EQUITY_CONFIG)
+    return load_model(EquitySettings, data, code=INVALID_EQUITY_CONFIG, where=str(path))
 
 
 def load_tag_settings(path: Path = TAGS_CONFIG) -> TagSettings:
     """Read and validate tags.yaml (an absent file means no renames and derived colours)."""
     if not path.exists():
         return TagSettings()
-    return TagSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    data = read_yaml(path, code=INVALID_EQUITY_CONFIG) or {}
+    return load_model(TagSettings, data, code=INVALID_EQUITY_CONFIG, where=str(path))
 
 
 @lru_cache(maxsize=1)

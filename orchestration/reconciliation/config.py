@@ -1,13 +1,17 @@
-"""Tolerance profiles and auto-resolution rules, read from assets_config/reconciliation/."""
+"""Tolerance profiles and auto-resolution rules, read from assets_config/reconciliation/ (pydantic, core.config).
+
+A bad file is an InputError INVALID_TOLERANCE_CONFIG / INVALID_AUTO_RULES whose `where` is the file, `: ` and
+the field path (`profiles.default.par_amount.absolute`, `rules[0].kind`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from orchestration.core.config import load_model, read_yaml
 from orchestration.core.errors import InputError
 from orchestration.core.settings import PROJECT_ROOT
 
@@ -15,24 +19,31 @@ CONFIG_DIR = PROJECT_ROOT / "assets_config" / "reconciliation"
 TOLERANCES_PATH = CONFIG_DIR / "tolerances.yaml"
 AUTO_RULES_PATH = CONFIG_DIR / "auto_rules.yaml"
 NUMERIC_FIELDS: tuple[str, ...] = ("par_amount", "price", "market_value", "accrued_interest")
-RULE_KINDS: tuple[str, ...] = ("difference_below", "pending_trade")
+RuleKind = Literal["difference_below", "pending_trade"]
+RULE_KINDS: tuple[str, ...] = get_args(RuleKind)
+INVALID_TOLERANCE_CONFIG = "INVALID_TOLERANCE_CONFIG"
+INVALID_AUTO_RULES = "INVALID_AUTO_RULES"
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-@dataclass(frozen=True)
-class FieldTolerance:
+class FieldTolerance(BaseModel):
     """Bounds for one numeric field: within when |difference| ≤ absolute or |difference_pct| ≤ percent."""
+
+    model_config = _FROZEN
 
     absolute: float | None = None
     percent: float | None = None
 
 
-@dataclass(frozen=True)
-class ToleranceProfile:
+class ToleranceProfile(BaseModel):
     """A named set of tolerances (seed 000 `tolerance_profile`)."""
+
+    model_config = _FROZEN
 
     name: str
     description: str = ""
-    fields: dict[str, FieldTolerance] = field(default_factory=dict)
+    fields: dict[str, FieldTolerance] = Field(default_factory=dict)
     rating_notches: int = 0
     issuer_similarity: float = 1.0
 
@@ -46,19 +57,31 @@ class ToleranceProfile:
         return out
 
 
-@dataclass(frozen=True)
-class AutoRule:
+class AutoRule(BaseModel):
     """One auto-resolution rule; its id is recorded on every variance it resolves."""
 
-    id: str
-    kind: str
-    fields: tuple[str, ...]
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    id: str = Field(min_length=1)
+    kind: RuleKind
+    fields: tuple[str, ...] = ()
     description: str = ""
     abs_below: float | None = None
     precision: float = 0.01
     explanation: str = ""
     action: str = "no_action_required"
     enabled: bool = True
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _no_fields(cls, value: Any) -> Any:
+        return () if value is None else value
+
+    @model_validator(mode="after")
+    def _difference_below_has_a_bound(self) -> AutoRule:
+        if self.kind == "difference_below" and self.abs_below is None:
+            raise ValueError("difference_below needs abs_below")
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         """The rule as the API shows it."""
@@ -75,81 +98,106 @@ class AutoRule:
         }
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError) as error:
-        raise InputError("INVALID_TOLERANCE_CONFIG", f"{value!r} is not a number", where) from error
+# --- the YAML documents -------------------------------------------------------------------------------------
+
+
+class RatingTolerance(BaseModel):
+    """`rating:` of a profile: the largest notch distance still within tolerance."""
+
+    model_config = _FROZEN
+
+    notches: int = Field(default=0, ge=0)
+
+
+class IdentityTolerance(BaseModel):
+    """`identity:` of a profile: issuer-name similarity (0..1) above which another spelling is tolerated."""
+
+    model_config = _FROZEN
+
+    issuer_similarity: float = Field(default=1.0, ge=0, le=1)
+
+
+class ProfileEntry(BaseModel):
+    """One profile in tolerances.yaml: a tolerance per numeric field, the rating and identity rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    description: str = ""
+    par_amount: FieldTolerance = FieldTolerance()
+    price: FieldTolerance = FieldTolerance()
+    market_value: FieldTolerance = FieldTolerance()
+    accrued_interest: FieldTolerance = FieldTolerance()
+    rating: RatingTolerance = RatingTolerance()
+    identity: IdentityTolerance = IdentityTolerance()
+
+    @field_validator("par_amount", "price", "market_value", "accrued_interest", "rating", "identity", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    def profile(self, name: str) -> ToleranceProfile:
+        """The entry as the named ToleranceProfile the engine uses."""
+        return ToleranceProfile(
+            name=name,
+            description=self.description,
+            fields={f: getattr(self, f) for f in NUMERIC_FIELDS},
+            rating_notches=self.rating.notches,
+            issuer_similarity=self.identity.issuer_similarity,
+        )
+
+
+class TolerancesFile(BaseModel):
+    """tolerances.yaml: a non-empty `profiles:` mapping."""
+
+    model_config = _FROZEN
+
+    profiles: dict[str, ProfileEntry] = Field(min_length=1)
+
+
+class AutoRulesFile(BaseModel):
+    """auto_rules.yaml: a `rules:` list with unique ids (a rule's explanation defaults to its description)."""
+
+    model_config = _FROZEN
+
+    rules: list[AutoRule]
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _explanation_defaults_to_description(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [
+            {**r, "explanation": r.get("description", "")} if isinstance(r, dict) and "explanation" not in r else r
+            for r in value
+        ]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AutoRulesFile:
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rule ids must be unique")
+        return self
 
 
 def parse_profiles(raw: Any, where: str = str(TOLERANCES_PATH)) -> dict[str, ToleranceProfile]:
-    """Validate the tolerances document into profiles."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("profiles"), dict) or not raw["profiles"]:
-        raise InputError("INVALID_TOLERANCE_CONFIG", "expected a non-empty `profiles:` mapping", where)
-    profiles: dict[str, ToleranceProfile] = {}
-    for name, body in raw["profiles"].items():
-        spot = f"{where}: profiles.{name}"
-        if not isinstance(body, dict):
-            raise InputError("INVALID_TOLERANCE_CONFIG", "a profile is a mapping", spot)
-        fields = {}
-        for field_name in NUMERIC_FIELDS:
-            spec = body.get(field_name) or {}
-            fields[field_name] = FieldTolerance(
-                absolute=_number(spec.get("absolute"), f"{spot}.{field_name}"),
-                percent=_number(spec.get("percent"), f"{spot}.{field_name}"),
-            )
-        notches = (body.get("rating") or {}).get("notches", 0)
-        similarity = (body.get("identity") or {}).get("issuer_similarity", 1.0)
-        profiles[str(name)] = ToleranceProfile(
-            name=str(name),
-            description=str(body.get("description", "")),
-            fields=fields,
-            rating_notches=int(notches),
-            issuer_similarity=float(similarity),
-        )
-    return profiles
+    """Validate the tolerances document into profiles (InputError INVALID_TOLERANCE_CONFIG at `where: path`)."""
+    document = load_model(TolerancesFile, raw, code=INVALID_TOLERANCE_CONFIG, where=where)
+    return {name: body.profile(name) for name, body in document.profiles.items()}
 
 
 def parse_rules(raw: Any, where: str = str(AUTO_RULES_PATH)) -> list[AutoRule]:
-    """Validate the auto-rules document; ids must be unique and kinds known."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
-        raise InputError("INVALID_AUTO_RULES", "expected a `rules:` list", where)
-    rules: list[AutoRule] = []
-    for index, body in enumerate(raw["rules"]):
-        spot = f"{where}: rules[{index}]"
-        if not isinstance(body, dict) or not body.get("id") or body.get("kind") not in RULE_KINDS:
-            raise InputError("INVALID_AUTO_RULES", f"each rule needs an id and a kind in {RULE_KINDS}", spot)
-        if body["kind"] == "difference_below" and body.get("abs_below") is None:
-            raise InputError("INVALID_AUTO_RULES", "difference_below needs abs_below", spot)
-        rules.append(
-            AutoRule(
-                id=str(body["id"]),
-                kind=str(body["kind"]),
-                fields=tuple(body.get("fields") or ()),
-                description=str(body.get("description", "")),
-                abs_below=_number(body.get("abs_below"), spot),
-                precision=float(body.get("precision", 0.01)),
-                explanation=str(body.get("explanation", body.get("description", ""))),
-                action=str(body.get("action", "no_action_required")),
-                enabled=bool(body.get("enabled", True)),
-            )
-        )
-    ids = [r.id for r in rules]
-    if len(ids) != len(set(ids)):
-        raise InputError("INVALID_AUTO_RULES", "rule ids must be unique", where)
-    return rules
+    """Validate the auto-rules document; ids must be unique and kinds known (InputError INVALID_AUTO_RULES)."""
+    return load_model(AutoRulesFile, raw, code=INVALID_AUTO_RULES, where=where).rules
 
 
 def load_profiles(path: Path = TOLERANCES_PATH) -> dict[str, ToleranceProfile]:
     """Every tolerance profile in tolerances.yaml."""
-    return parse_profiles(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    return parse_profiles(read_yaml(path, code=INVALID_TOLERANCE_CONFIG), str(path))
 
 
 def load_rules(path: Path = AUTO_RULES_PATH) -> list[AutoRule]:
     """Every auto-resolution rule in auto_rules.yaml, in order."""
-    return parse_rules(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    return parse_rules(read_yaml(path, code=INVALID_AUTO_RULES), str(path))
 
 
 def profile(name: str | None, profiles: dict[str, ToleranceProfile] | None = None) -> ToleranceProfile:

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from orchestration.core.config import read_yaml
 from orchestration.core.errors import InputError
 from orchestration.core.settings import PROJECT_ROOT
 
@@ -65,6 +64,6 @@ def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, ReportTemplate]
     """Every template in the folder, by id (sorted by file name)."""
     templates: dict[str, ReportTemplate] = {}
     for path in sorted(directory.glob("*.y*ml")):
-        template = parse_template(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+        template = parse_template(read_yaml(path, code="INVALID_REPORT_TEMPLATE"), str(path))
         templates[template.id] = template
     return templates

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from orchestration.clo.demo import structure_rows
+from orchestration.compliance.config import load_profiles
 from orchestration.compliance.deal import (
-    load_profiles,
     parse_structure_rows,
     parse_structure_sheets,
     resolve_deal,

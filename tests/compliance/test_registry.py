@@ -7,7 +7,8 @@ import datetime as dt
 
 import yaml
 
-from orchestration.compliance.deal import COMPLIANCE_CONFIG_DIR, parse_deal
+from orchestration.compliance.config import COMPLIANCE_CONFIG_DIR
+from orchestration.compliance.deal import parse_deal
 from orchestration.compliance.engine import compute
 from orchestration.compliance.registry import STANDARD_TEST_IDS, STANDARD_TESTS, intermediates_of
 from tests.compliance import portfolio

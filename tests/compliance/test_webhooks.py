@@ -154,8 +154,8 @@ def test_invalid_rules_are_rejected() -> None:
 
     with pytest.raises(InputError) as info:
         _rule(condition={"metric": "x", "operator": "around", "threshold": 1})
-    assert info.value.where == "t.yaml:rules[0].condition"
-    with pytest.raises(InputError):
+    assert (info.value.code, info.value.where) == ("ALERT_RULE_INVALID", "t.yaml:rules[0].condition.operator")
+    with pytest.raises(InputError, match="webhook channel needs webhook_url"):
         _rule(webhook_url=None)
 
 

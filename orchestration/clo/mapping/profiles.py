@@ -4,8 +4,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from orchestration.clo import normalize as nz
 from orchestration.clo.mapping.fields import (
     ALIASES_DIR,
@@ -15,23 +13,34 @@ from orchestration.clo.mapping.fields import (
     FieldMapping,
     MappingProfile,
 )
+from orchestration.core.config import ConfigError, read_yaml
+
+MAPPING_PROFILE_INVALID = "MAPPING_PROFILE_INVALID"
+
+
+def _document(path: Path) -> dict:
+    """A profile or alias file's mapping (empty file: empty mapping); ConfigError MAPPING_PROFILE_INVALID otherwise."""
+    doc = read_yaml(path, code=MAPPING_PROFILE_INVALID) or {}
+    if not isinstance(doc, dict):
+        raise ConfigError(MAPPING_PROFILE_INVALID, "expected a mapping at the top level", str(path))
+    return doc
 
 
 @lru_cache(maxsize=4)
 def _load_profiles(directory: Path) -> dict[str, MappingProfile]:
     profiles: dict[str, MappingProfile] = {}
     for path in sorted(directory.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = _document(path)
         mappings = {
             name: FieldMapping(source=str(spec["source"]), transform=spec.get("transform"))
             for name, spec in (doc.get("mappings") or {}).items()
         }
         unknown = sorted(set(mappings) - set(CANONICAL_FIELDS))
         if unknown:
-            raise ValueError(f"{path.name}: unknown canonical fields {unknown}")
+            raise ConfigError(MAPPING_PROFILE_INVALID, f"unknown canonical fields {unknown}", f"{path}: mappings")
         bad = sorted({m.transform for m in mappings.values() if m.transform and m.transform not in nz.TRANSFORMS})
         if bad:
-            raise ValueError(f"{path.name}: unknown transforms {bad}")
+            raise ConfigError(MAPPING_PROFILE_INVALID, f"unknown transforms {bad}", f"{path}: mappings")
         profile = MappingProfile(
             id=str(doc.get("id") or path.stem),
             name=str(doc.get("name") or path.stem),
@@ -57,7 +66,7 @@ def load_profiles(directory: Path | None = None) -> dict[str, MappingProfile]:
 def _load_aliases(directory: Path) -> dict[str, AliasProfile]:
     aliases: dict[str, AliasProfile] = {}
     for path in sorted(directory.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = _document(path)
         fields = {name: tuple(str(a) for a in values or ()) for name, values in (doc.get("fields") or {}).items()}
         aliases[str(doc.get("name") or path.stem)] = AliasProfile(
             name=str(doc.get("name") or path.stem), description=str(doc.get("description") or ""), fields=fields

@@ -1,0 +1,77 @@
+"""The one loader of `assets_config/` YAML: read a file, validate it with a pydantic model, typed errors.
+
+Every domain's `config.py` declares pydantic models over its YAML and loads them with `read_yaml` and
+`load_model`, so a broken file or a wrong field always fails the same way: an `InputError` with the domain's
+code, a message, and where — the file and the field path (`profiles.default.par_amount.absolute`,
+`rules[0].kind`). Environment knobs stay pydantic-settings (`clo/config.py`, `core/settings.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from orchestration.core.errors import InputError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+CONFIG_INVALID = "CONFIG_INVALID"
+"""The code of an unreadable or invalid configuration file when the domain names none."""
+
+
+class ConfigError(InputError, ValueError):
+    """A configuration file that cannot be read or does not validate.
+
+    An `InputError` (code, message, where), and also a `ValueError` as pydantic's `ValidationError` is, so code
+    that caught the validation error of a config model keeps catching it.
+    """
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a path: `("rules", 0, "kind")` → `rules[0].kind`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def read_yaml(path: Path, *, code: str = CONFIG_INVALID) -> Any:
+    """The parsed YAML document of `path` (UTF-8; an empty file is None); unreadable or invalid → ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(code, f"cannot read the file: {error}", str(path)) from error
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(code, f"not valid YAML{at}: {problem}", str(path)) from error
+
+
+def _message(error: dict[str, Any]) -> str:
+    return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def load_model(model_cls: type[ModelT], data: Any, *, code: str, where: str, separator: str = ": ") -> ModelT:
+    """`data` validated as `model_cls`; a validation failure is a ConfigError with `code`.
+
+    Its `where` is `where`, then `separator` and the field path of the first error (nothing added for an error of
+    the whole document); its details list every error as {"field", "message", "type"}.
+    """
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as error:
+        errors = error.errors(include_url=False, include_input=False)
+        first = errors[0]
+        path = field_path(first["loc"])
+        message = _message(dict(first)) + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+        details = {
+            "errors": [{"field": field_path(e["loc"]), "message": _message(dict(e)), "type": e["type"]} for e in errors]
+        }
+        raise ConfigError(code, message, f"{where}{separator}{path}" if path else where, details) from error
