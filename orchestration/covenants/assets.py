@@ -4,7 +4,9 @@ One landed file = one partition of `covenants_files`; every asset here except `b
 runs in `covenants_files_job` for that file. The calculations live in `pipeline.py` and the modules it calls.
 """
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -304,6 +306,19 @@ def breach_predictions(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     )
 
 
+@contextlib.contextmanager
+def _external_errors(dataset: str) -> Iterator[None]:
+    """A missing or unusable dataset (or bad config) as the partition's typed, never-retried failure."""
+    try:
+        yield
+    except ExternalDataMissingError as error:
+        raise as_failure(InputError("EXTERNAL_DATA_MISSING", str(error), dataset)) from error
+    except (ExternalDataInvalidError, TrainingError) as error:
+        raise as_failure(InputError("EXTERNAL_DATA_INVALID", str(error), dataset)) from error
+    except InputError as error:
+        raise as_failure(error) from error
+
+
 @dg.asset(
     key=EXTERNAL_KEY,
     group_name=DOMAIN,
@@ -326,7 +341,7 @@ def breach_model_external(
 ) -> dg.MaterializeResult:
     """Load the partition's dataset and train; a missing file fails this partition naming the path expected."""
     dataset = context.partition_key
-    try:
+    with _external_errors(dataset):
         model_config = _model_config(EXTERNAL_MODEL_CONFIG, config, dataset)
         registered = pipeline.train_external(
             warehouse.engine,
@@ -336,12 +351,6 @@ def breach_model_external(
             store_root=model_store.path,
             run_id=context.run.run_id,
         )
-    except ExternalDataMissingError as error:
-        raise as_failure(InputError("EXTERNAL_DATA_MISSING", str(error), dataset)) from error
-    except (ExternalDataInvalidError, TrainingError) as error:
-        raise as_failure(InputError("EXTERNAL_DATA_INVALID", str(error), dataset)) from error
-    except InputError as error:
-        raise as_failure(error) from error
     result = registered.result
     frame = validate(_model_frame(result), MODELS_SCHEMA, dataset)
     top = result["feature_importances"][:10]

@@ -26,6 +26,7 @@ from orchestration.equity import calendar, pipeline, store, tables
 from orchestration.equity.config import load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
 from orchestration.equity.positions import portfolio_file, positions_on
+from orchestration.equity.prices import FetchResult
 from orchestration.equity.resources import PriceSourceResource
 from orchestration.equity.schemas import (
     BETAS_SCHEMA,
@@ -237,21 +238,24 @@ def market_prices(
             for day in days
         }
         progress.completed(symbols=len(universe), failures=result.failures)
+    for failure in result.failures:
+        context.log.warning(f"{failure.ticker}: {failure.code}: {failure.message}")
+    return _prices_result(frames, result, tickers=len(universe), source=source.name)
+
+
+def _prices_result(
+    frames: dict[dt.date, pd.DataFrame], result: FetchResult, *, tickers: int, source: str
+) -> dg.MaterializeResult:
+    """The range's result: rows and fetch statistics, the pandera check and the every-ticker-priced check (WARN)."""
     failed = {f.ticker: f"{f.code}: {f.message}" for f in result.failures}
-    for ticker, message in failed.items():
-        context.log.warning(f"{ticker}: {message}")
-    materialized = _result(
-        PRICES_KEY,
-        PRICES_SCHEMA,
-        frames,
-        {
-            "tickers": len(universe),
-            "failed_tickers": dg.MetadataValue.json(failed),
-            "source": source.name,
-            "requests": result.requests,
-            "cache_hits": result.cache_hits,
-        },
-    )
+    extra = {
+        "tickers": tickers,
+        "failed_tickers": dg.MetadataValue.json(failed),
+        "source": source,
+        "requests": result.requests,
+        "cache_hits": result.cache_hits,
+    }
+    materialized = _result(PRICES_KEY, PRICES_SCHEMA, frames, extra)
     priced = dg.AssetCheckResult(
         check_name=PRICED_CHECK,
         asset_key=PRICES_KEY,
