@@ -21,7 +21,7 @@ from api.pagination import Page, PageQuery
 from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset
 from api.routers.reconciliation import require_tenant_workbook
 from orchestration.reports import tables as t
-from orchestration.reports.templates import load_templates
+from orchestration.reports.config import load_templates
 
 router = APIRouter(tags=["clo reports"], dependencies=[requires("read:clo")])
 

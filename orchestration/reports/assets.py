@@ -15,9 +15,9 @@ from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reports import pipeline, tables
 from orchestration.reports import render as report_render
+from orchestration.reports.config import load_templates
 from orchestration.reports.content import ReportData
 from orchestration.reports.schemas import REPORTS_SCHEMA
-from orchestration.reports.templates import load_templates
 
 HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
 COMPLIANCE_KEY = dg.AssetKey(["clo", "compliance_results"])

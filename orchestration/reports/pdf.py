@@ -9,8 +9,8 @@ from typing import Any
 from fpdf import FPDF
 
 from orchestration.reports import content
+from orchestration.reports.config import ReportTemplate
 from orchestration.reports.content import NOT_AVAILABLE, ReportData, fmt
-from orchestration.reports.templates import ReportTemplate
 
 ROW_HEIGHT = 4.6
 FONT = "Helvetica"

@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+from orchestration.reports.config import ReportTemplate
 from orchestration.reports.content import VARIANCE_COLUMNS, ReportData, reconciliation_rows
 from orchestration.reports.escape import escape_cell
 from orchestration.reports.pdf import render_pdf
-from orchestration.reports.templates import ReportTemplate
 from orchestration.reports.xlsx import write_table
 
 MEDIA_TYPES: dict[str, str] = {

@@ -11,9 +11,9 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from orchestration.reports import content
+from orchestration.reports.config import ReportTemplate
 from orchestration.reports.content import NOT_AVAILABLE, ReportData, fmt
 from orchestration.reports.escape import escape_cell
-from orchestration.reports.templates import ReportTemplate
 
 SHEET_NAMES: dict[str, str] = {
     "summary": "Summary",

@@ -16,7 +16,7 @@ from orchestration.core.errors import InputError
 from orchestration.covenants.config import load_covenants_config
 from orchestration.equity.config import load_settings
 from orchestration.reconciliation import config as recon_config
-from orchestration.reports.templates import load_templates
+from orchestration.reports.config import load_templates
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
