@@ -19,9 +19,9 @@ import pandas as pd
 from orchestration.core import ratings
 from orchestration.reconciliation.config import load_profiles, load_rules
 from orchestration.reconciliation.engine import ReconcileOptions, reconcile
+from orchestration.reports.config import load_templates
 from orchestration.reports.content import ReportData
 from orchestration.reports.pdf import render_pdf
-from orchestration.reports.templates import load_templates
 
 MOODYS = ("Ba3", "B1", "B2", "B3", "Caa1")
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the CLO routers: keyset paging over any sort kind, number conversion, workbook lookup."""
+"""Shared pieces of the CLO routers: keyset paging, number conversion, workbook lookup, the Insight model."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Path, Query
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -29,6 +30,7 @@ from api.pagination import (
 )
 from api.routers import clo_tables as t
 from api.runtime import Runtime
+from orchestration.clo import tables as landed
 
 T = TypeVar("T")
 SortKind = Literal["text", "int", "datetime", "number"]
@@ -140,6 +142,16 @@ def require_workbook(db: Connection, tenant_id: str, workbook_id: uuid.UUID | st
     return row
 
 
+def require_landed_workbook(db: Connection, tenant_id: str, workbook_id: uuid.UUID | str) -> None:
+    """404 unless the caller's tenant has landed this workbook (raw.clo_workbooks: no dbt build needed)."""
+    w = landed.workbooks.c
+    found = db.execute(
+        sa.select(w.workbook_id).where(w.tenant_id == tenant_id, w.workbook_id == str(workbook_id)).limit(1)
+    ).first()
+    if found is None:
+        raise not_found("workbook", str(workbook_id))
+
+
 def text_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """A never-null text sort key."""
     return sa.func.coalesce(sa.cast(column, sa.Text), "")
@@ -156,4 +168,66 @@ def date_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def iso(value: dt.date | None) -> str | None:
+    """A date as YYYY-MM-DD, or None."""
     return value.isoformat() if value is not None else None
+
+
+class InsightOut(BaseModel):
+    """An insight (seed 000 Insight)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2b8f0c-7f0e-5f45-9d0a-2a1c6c1b6a11",
+                    "workbook_id": WORKBOOK_ID,
+                    "type": "anomaly",
+                    "severity": "warning",
+                    "title": "Unusual spread detected",
+                    "description": "Position XYZ Corp has spread 850bps, which is 3.2 standard deviations above "
+                    "the portfolio average (410bps)",
+                    "affected_positions": ["123456789"],
+                    "recommendation": "Verify spread is correctly captured from source",
+                    "status": "active",
+                    "created_at": "2026-01-25T10:45:00Z",
+                    "report_date": "2026-01-25",
+                    "trend_data": None,
+                    "data": {"field": "spread", "z_score": 3.2},
+                }
+            ]
+        }
+    )
+
+    id: str
+    workbook_id: str
+    type: Literal["anomaly", "pattern", "trend", "correlation"]
+    severity: Literal["info", "warning", "critical"]
+    title: str
+    description: str
+    affected_positions: list[str]
+    recommendation: str | None
+    status: str
+    created_at: dt.datetime
+    report_date: str | None
+    trend_data: list[dict[str, Any]] | None = None
+    data: dict[str, Any]
+
+
+def insight_out(row: Any) -> InsightOut:
+    """A marts.clo_insights row in the seed's Insight shape."""
+    data = dict(row.data or {})
+    return InsightOut(
+        id=row.insight_id,
+        workbook_id=row.workbook_id,
+        type=row.type,
+        severity=row.severity,
+        title=row.title,
+        description=row.description,
+        affected_positions=[str(p) for p in row.affected_positions or []],
+        recommendation=row.recommendation,
+        status=row.status,
+        created_at=row.created_at,
+        report_date=iso(row.report_date),
+        trend_data=data.get("trend_data"),
+        data=data,
+    )

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Caller, Db, requires
 from api.errors import error_responses, not_found
 from api.routers import clo_tables as t
-from api.routers.clo_common import WORKBOOK_ID, iso, number, require_workbook
-from api.routers.clo_workbooks import InsightOut, insight_out
+from api.routers.clo_common import WORKBOOK_ID, InsightOut, insight_out, iso, number, require_workbook
 from orchestration.clo.insights import CORRELATION_FIELDS
 
 router = APIRouter(tags=["clo insights"], dependencies=[requires("read:clo")])

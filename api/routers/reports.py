@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AppRuntime, Caller, Db, requires
 from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
-from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset
-from api.routers.reconciliation import require_tenant_workbook
+from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset, require_landed_workbook
 from orchestration.reports import tables as t
 from orchestration.reports.config import load_templates
 
@@ -115,6 +114,7 @@ REPORT_COLUMNS = [c for c in t.reports.c if c.name != "content"]
 
 
 def _report(row: Any) -> ReportOut:
+    """A reports row (without content) as the response model, with its download link."""
     return ReportOut(
         id=row.report_id,
         workbook_id=row.workbook_id,
@@ -145,7 +145,7 @@ def list_workbook_reports(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, workbook_id: WorkbookId
 ) -> Page[ReportOut]:
     """The workbook's rendered reports (one per template and format), newest first by default."""
-    require_tenant_workbook(db, caller.tenant_id, workbook_id)
+    require_landed_workbook(db, caller.tenant_id, workbook_id)
     r = t.reports.c
     data, info = keyset(
         db,
@@ -165,6 +165,7 @@ def list_workbook_reports(
 
 
 def _require_report(db: Any, tenant_id: str, report_id: uuid.UUID, *columns: Any) -> Any:
+    """The given columns of the caller's report, or 404."""
     r = t.reports.c
     row = db.execute(
         sa.select(*columns).where(r.tenant_id == tenant_id, r.report_id == str(report_id)).limit(1)

@@ -22,11 +22,11 @@ from api.routers.clo_common import AscPageQuery, WorkbookId, in_memory_page, num
 from api.routers.compliance.queries import current_results
 from api.routers.compliance.schemas import (
     ComplianceOut,
+    ComplianceSummaryOut,
     ComplianceTestDetailOut,
     ComplianceTestOut,
     HistoryEntryOut,
     HistoryPoint,
-    SummaryOut,
     TestDefinitionOut,
     TrendOut,
     TrendTestOut,
@@ -73,7 +73,7 @@ def get_compliance(db: Db, caller: Caller, workbook_id: WorkbookId) -> Complianc
         deal_id=run.deal_id,
         report_date=run.report_date.isoformat(),
         executed_at=run.executed_at,
-        summary=SummaryOut(**run.summary),
+        summary=ComplianceSummaryOut(**run.summary),
         tests=[_test_out(row, history) for row in rows],
     )
 
@@ -99,7 +99,7 @@ def get_compliance_history(
     items = []
     for entry in entries.values():
         statuses = [p.status for p in entry["tests"].values()]
-        summary = SummaryOut(
+        summary = ComplianceSummaryOut(
             total_tests=len(statuses),
             passed=statuses.count("passed"),
             failed=statuses.count("failed"),

@@ -39,7 +39,7 @@ class ComplianceTestOut(BaseModel):
     history: list[HistoryPoint] = Field(description="Newest first, this workbook's value included.")
 
 
-class SummaryOut(BaseModel):
+class ComplianceSummaryOut(BaseModel):
     """Counts of tests by status."""
 
     total_tests: int
@@ -89,7 +89,7 @@ class ComplianceOut(BaseModel):
     deal_id: str
     report_date: str
     executed_at: dt.datetime
-    summary: SummaryOut
+    summary: ComplianceSummaryOut
     tests: list[ComplianceTestOut]
 
 
@@ -144,7 +144,7 @@ class HistoryEntryOut(BaseModel):
     report_date: str
     workbook_id: str
     executed_at: dt.datetime
-    summary: SummaryOut
+    summary: ComplianceSummaryOut
     tests: dict[str, HistoryPoint]
 
 

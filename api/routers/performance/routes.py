@@ -3,424 +3,63 @@
 Every response has seed 002's envelope `{data, meta: {request_id, as_of, config}, diagnostics: {notes,
 counts, residuals}}`. Values are decimal strings for DECIMAL_STRICT files and JSON numbers for FLOAT64
 files (convention 1); `config.rounding` rounds output only (half-even), and only when present.
+Models in `schemas.py` and `schemas_linked.py`, queries in `queries.py` of this package.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict
 
 from api.deps import Caller, Db, requires
-from api.errors import ApiError, error_responses, not_found, request_id_of
-from api.performance_tables import (
-    performance_attribution,
-    performance_attribution_totals,
-    performance_contribution_totals,
-    performance_contributions,
-    performance_daily_returns,
-    performance_period_returns,
-    performance_portfolios,
+from api.errors import ApiError, error_responses, request_id_of
+from api.routers.performance.queries import (
+    attribution_rows,
+    daily_rows,
+    grouped_contributions,
+    load_portfolio,
+    period_return_rows,
+    period_row,
+    portfolio_rows,
+    position_contributions,
+    totals_row,
+)
+from api.routers.performance.schemas import (
+    AnnualizationBasis,
+    BrinsonModel,
+    DailyData,
+    DailyEnvelope,
+    DailyReturnOut,
+    Diagnostics,
+    Formatter,
+    Linking,
+    Meta,
+    MetricBasis,
+    PerformancePortfolioOut,
+    PeriodReturnOut,
+    PortfoliosEnvelope,
+    ReturnsData,
+    ReturnsEnvelope,
+    Value,
+    Weighting,
+)
+from api.routers.performance.schemas_linked import (
+    AttributionData,
+    AttributionEnvelope,
+    ContributionData,
+    ContributionEnvelope,
+    ContributionLineOut,
+    EffectsOut,
+    GroupEffectsOut,
 )
 
 router = APIRouter(prefix="/performance", tags=["performance"], dependencies=[requires("read:performance")])
-
-Value = str | float | None
-"""A decimal string (DECIMAL_STRICT) or a JSON number (FLOAT64)."""
-
-MetricBasis = Literal["NET", "GROSS"]
-AnnualizationBasis = Literal["ACT_365", "BUS_252", "ACT_ACT"]
-Weighting = Literal["BOD", "AVG_CAPITAL", "TWR_DENOM"]
-Linking = Literal["NONE", "CARINO", "LOG"]
-BrinsonModel = Literal["BRINSON_FACHLER", "BRINSON_HOOD_BEEBOWER"]
-FEES_LINE = "__FEES__"
-UNCLASSIFIED = "UNCLASSIFIED"
-BP_CONTEXT = decimal.Context(prec=100)
+ERRORS = error_responses(401, 403, 404, 422, 429, 503)
+LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 LINKING_NOTES = {"NONE": "no_linking_applied", "CARINO": "carino_linking_applied", "LOG": "log_linking_applied"}
-
-
-class Meta(BaseModel):
-    """Who asked, the data's as-of date and the effective configuration of the answer."""
-
-    request_id: str
-    as_of: dt.date | None
-    config: dict[str, Any]
-
-
-class Diagnostics(BaseModel):
-    """Notes (validation, periods, linking), counts, and residuals in basis points (or money for reconciliation)."""
-
-    notes: list[str]
-    counts: dict[str, int]
-    residuals: dict[str, Value]
-
-
-class Formatter:
-    """Output formatting of one portfolio: precision mode and optional rounding."""
-
-    def __init__(self, precision_mode: str, rounding: int | None) -> None:
-        self.strict = precision_mode == "DECIMAL_STRICT"
-        self.quantum = Decimal(1).scaleb(-rounding) if rounding is not None else None
-
-    def __call__(self, value: Any) -> Value:
-        if value is None:
-            return None
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-        if self.quantum is not None:
-            number = number.quantize(self.quantum, rounding=ROUND_HALF_EVEN)
-        return format(number, "f") if self.strict else float(number)
-
-    def bp(self, value: Any) -> Value:
-        """Convention 1: *_bp = fraction × 10,000 (exact: a shift of the decimal point, no rounding)."""
-        return None if value is None else self(Decimal(value).scaleb(4, BP_CONTEXT))
-
-
-# ---- response models -------------------------------------------------------------------------------
-
-
-class PortfolioOut(BaseModel):
-    """A portfolio with a materialized performance file (the latest one landed for its id)."""
-
-    portfolio_id: str
-    base_currency: str
-    precision_mode: str
-    inception_date: dt.date
-    as_of: dt.date
-    first_date: dt.date
-    last_date: dt.date
-    daily_rows: int
-    position_count: int
-    position_group_keys: list[str]
-    benchmark_group_keys: list[str]
-    periods: list[str]
-    file_name: str | None
-    landed_at: dt.datetime | None
-
-
-class PortfoliosEnvelope(BaseModel):
-    """GET /performance/portfolios."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "data": [
-                        {
-                            "portfolio_id": "ACME-GROWTH",
-                            "base_currency": "USD",
-                            "precision_mode": "DECIMAL_STRICT",
-                            "inception_date": "2023-10-02",
-                            "as_of": "2024-11-24",
-                            "first_date": "2023-10-02",
-                            "last_date": "2024-11-24",
-                            "daily_rows": 300,
-                            "position_count": 6,
-                            "position_group_keys": ["sector", "region"],
-                            "benchmark_group_keys": ["sector", "region"],
-                            "periods": ["ITD", "YTD", "QTD", "MTD", "WTD", "H1_2024", "1Y", "ROLLING_DAYS_30"],
-                            "file_name": "acme_performance.json",
-                            "landed_at": "2026-01-25T10:30:00Z",
-                        }
-                    ],
-                    "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {}},
-                    "diagnostics": {"notes": [], "counts": {"portfolios": 1}, "residuals": {}},
-                }
-            ]
-        }
-    )
-
-    data: list[PortfolioOut]
-    meta: Meta
-    diagnostics: Diagnostics
-
-
-class PeriodReturnOut(BaseModel):
-    """One period's TWR (convention 4), its annualization (6) and, for ITD NET, Modified Dietz."""
-
-    period: str
-    period_type: str
-    start_date: dt.date
-    end_date: dt.date
-    requested_start_date: dt.date
-    clipped_to_inception: bool
-    daily_rows: int
-    calendar_days: int
-    twr: Value
-    twr_bp: Value
-    years: Value
-    annualized_return: Value
-    is_annualized: bool
-    is_shorter_than_one_year: bool
-    modified_dietz: Value
-    benchmark_return: Value
-
-
-class ReturnsData(BaseModel):
-    portfolio_id: str
-    metric_basis: MetricBasis
-    annualization_basis: AnnualizationBasis
-    periods: list[PeriodReturnOut]
-
-
-class ReturnsEnvelope(BaseModel):
-    """GET /performance/{portfolio_id}/returns."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "data": {
-                        "portfolio_id": "ACME-GROWTH",
-                        "metric_basis": "NET",
-                        "annualization_basis": "ACT_365",
-                        "periods": [
-                            {
-                                "period": "ITD",
-                                "period_type": "ITD",
-                                "start_date": "2023-10-02",
-                                "end_date": "2024-11-24",
-                                "requested_start_date": "2023-10-02",
-                                "clipped_to_inception": False,
-                                "daily_rows": 300,
-                                "calendar_days": 420,
-                                "twr": "0.0843",
-                                "twr_bp": "843",
-                                "years": "1.150684931506849315068493150684931506849",
-                                "annualized_return": "0.0731",
-                                "is_annualized": True,
-                                "is_shorter_than_one_year": False,
-                                "modified_dietz": "0.0839",
-                                "benchmark_return": "0.0710",
-                            }
-                        ],
-                    },
-                    "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {"metric_basis": "NET"}},
-                    "diagnostics": {"notes": [], "counts": {"periods": 1}, "residuals": {}},
-                }
-            ]
-        }
-    )
-
-    data: ReturnsData
-    meta: Meta
-    diagnostics: Diagnostics
-
-
-class DailyReturnOut(BaseModel):
-    """One portfolio day: inputs, NET and GROSS returns (convention 2), benchmark and cumulative returns."""
-
-    date: dt.date
-    begin_mv: Value
-    bod_cf: Value
-    fees: Value
-    tx_costs: Value
-    eod_cf: Value
-    end_mv: Value
-    return_net: Value
-    return_gross: Value
-    benchmark_return: Value
-    cumulative_net: Value
-    cumulative_gross: Value
-    cumulative_benchmark: Value
-
-
-class DailyData(BaseModel):
-    portfolio_id: str
-    rows: list[DailyReturnOut]
-
-
-class DailyEnvelope(BaseModel):
-    """GET /performance/{portfolio_id}/daily."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "data": {
-                        "portfolio_id": "ACME-GROWTH",
-                        "rows": [
-                            {
-                                "date": "2024-02-29",
-                                "begin_mv": "10250000.00",
-                                "bod_cf": "0",
-                                "fees": "0",
-                                "tx_costs": "0",
-                                "eod_cf": "0",
-                                "end_mv": "10311250.00",
-                                "return_net": "0.005975609756097560975609756097560975609756",
-                                "return_gross": "0.005975609756097560975609756097560975609756",
-                                "benchmark_return": "0.0049",
-                                "cumulative_net": "0.031",
-                                "cumulative_gross": "0.034",
-                                "cumulative_benchmark": "0.029",
-                            }
-                        ],
-                    },
-                    "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {}},
-                    "diagnostics": {"notes": [], "counts": {"rows": 1}, "residuals": {}},
-                }
-            ]
-        }
-    )
-
-    data: DailyData
-    meta: Meta
-    diagnostics: Diagnostics
-
-
-class ContributionLineOut(BaseModel):
-    """A linked contribution line (convention 8): a position, a group (keys joined with `|`) or __FEES__."""
-
-    line: str
-    name: str | None = None
-    group_keys: dict[str, str] | None = None
-    contribution: Value
-    contribution_bp: Value
-
-
-class ContributionData(BaseModel):
-    portfolio_id: str
-    period: str
-    start_date: dt.date
-    end_date: dt.date
-    metric_basis: MetricBasis
-    weighting: Weighting
-    linking: Linking
-    group_by: list[str]
-    portfolio_return: Value
-    portfolio_return_bp: Value
-    lines_total: Value
-    lines_total_bp: Value
-    lines: list[ContributionLineOut]
-
-
-class ContributionEnvelope(BaseModel):
-    """GET /performance/{portfolio_id}/contribution."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "data": {
-                        "portfolio_id": "ACME-GROWTH",
-                        "period": "YTD",
-                        "start_date": "2024-01-01",
-                        "end_date": "2024-11-24",
-                        "metric_basis": "NET",
-                        "weighting": "BOD",
-                        "linking": "CARINO",
-                        "group_by": ["sector"],
-                        "portfolio_return": "0.052",
-                        "portfolio_return_bp": "520",
-                        "lines_total": "0.052",
-                        "lines_total_bp": "520",
-                        "lines": [
-                            {"line": "Technology", "contribution": "0.031", "contribution_bp": "310"},
-                            {"line": "__FEES__", "contribution": "-0.0065", "contribution_bp": "-65"},
-                        ],
-                    },
-                    "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {"linking": "CARINO"}},
-                    "diagnostics": {
-                        "notes": ["carino_linking_applied"],
-                        "counts": {"rows": 229, "positions": 6, "lines": 4},
-                        "residuals": {"bp_difference": "0"},
-                    },
-                }
-            ]
-        }
-    )
-
-    data: ContributionData
-    meta: Meta
-    diagnostics: Diagnostics
-
-
-class EffectsOut(BaseModel):
-    """Linked Brinson effects (conventions 10 and 11) of one group, or their totals."""
-
-    allocation: Value
-    selection: Value
-    interaction: Value
-    total: Value
-    allocation_bp: Value
-    selection_bp: Value
-    interaction_bp: Value
-    total_bp: Value
-
-
-class GroupEffectsOut(EffectsOut):
-    group: str
-
-
-class AttributionData(BaseModel):
-    portfolio_id: str
-    period: str
-    start_date: dt.date
-    end_date: dt.date
-    model: BrinsonModel
-    linking: Linking
-    group_by: str
-    portfolio_return: Value
-    benchmark_return: Value
-    active_return: Value
-    active_return_bp: Value
-    groups: list[GroupEffectsOut]
-    totals: EffectsOut
-
-
-class AttributionEnvelope(BaseModel):
-    """GET /performance/{portfolio_id}/attribution."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "data": {
-                        "portfolio_id": "ACME-GROWTH",
-                        "period": "ITD",
-                        "start_date": "2023-10-02",
-                        "end_date": "2024-11-24",
-                        "model": "BRINSON_FACHLER",
-                        "linking": "CARINO",
-                        "group_by": "sector",
-                        "portfolio_return": "0.091",
-                        "benchmark_return": "0.071",
-                        "active_return": "0.02",
-                        "active_return_bp": "200",
-                        "groups": [],
-                        "totals": {
-                            "allocation": "0.004",
-                            "selection": "0.014",
-                            "interaction": "0.002",
-                            "total": "0.02",
-                            "allocation_bp": "40",
-                            "selection_bp": "140",
-                            "interaction_bp": "20",
-                            "total_bp": "200",
-                        },
-                    },
-                    "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {"model": "BRINSON_FACHLER"}},
-                    "diagnostics": {
-                        "notes": ["carino_linking_applied"],
-                        "counts": {"rows": 300, "groups": 3},
-                        "residuals": {"bp_difference": "0"},
-                    },
-                }
-            ]
-        }
-    )
-
-    data: AttributionData
-    meta: Meta
-    diagnostics: Diagnostics
-
-
-# ---- helpers ---------------------------------------------------------------------------------------
 
 PortfolioId = Annotated[str, Path(max_length=256, description="The portfolio's id (portfolio.id in its file).")]
 PeriodQuery = Annotated[
@@ -429,22 +68,11 @@ PeriodQuery = Annotated[
 ]
 
 
-def _portfolio(db: Db, tenant_id: str, portfolio_id: str) -> sa.RowMapping:
-    row = (
-        db.execute(
-            sa.select(performance_portfolios).where(
-                performance_portfolios.c.tenant_id == tenant_id, performance_portfolios.c.portfolio_id == portfolio_id
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise not_found("portfolio", portfolio_id)
-    return row
+# ---- helpers ---------------------------------------------------------------------------------------
 
 
 def _formatter(portfolio: sa.RowMapping) -> Formatter:
+    """The portfolio's output formatter (its precision mode and configured rounding)."""
     return Formatter(portfolio["precision_mode"], (portfolio["config"] or {}).get("rounding"))
 
 
@@ -455,6 +83,7 @@ def _default_period(portfolio: sa.RowMapping) -> str:
 
 
 def _period(portfolio: sa.RowMapping, requested: str | None) -> str:
+    """The requested (or default) period's name; 404 when the portfolio has no such period."""
     name = requested or _default_period(portfolio)
     if name not in (portfolio["period_names"] or []):
         available = ", ".join(portfolio["period_names"] or [])
@@ -465,23 +94,15 @@ def _period(portfolio: sa.RowMapping, requested: str | None) -> str:
 
 
 def _meta(request: Request, portfolio: sa.RowMapping, selection: dict[str, Any]) -> Meta:
+    """The portfolio's config with the effective selection over it."""
     config = dict(portfolio["config"] or {})
     config.update(selection)
     return Meta(request_id=request_id_of(request), as_of=portfolio["as_of"], config=config)
 
 
 def _residuals(portfolio: sa.RowMapping, fmt: Formatter) -> dict[str, Value]:
+    """The portfolio file's own residuals, formatted."""
     return {k: fmt(v) for k, v in (portfolio["residuals"] or {}).items()}
-
-
-def _totals_row(db: Db, table: sa.Table, portfolio: sa.RowMapping, what: str, **selection: str) -> sa.RowMapping:
-    """The one totals row of a portfolio's file for a selection; 404 when nothing is materialized for it."""
-    conditions = [table.c.tenant_id == portfolio["tenant_id"], table.c.partition_key == portfolio["partition_key"]]
-    conditions += [table.c[column] == value for column, value in selection.items()]
-    total = db.execute(sa.select(table).where(*conditions)).mappings().first()
-    if total is None:
-        raise ApiError(404, f"no {what} results are materialized for portfolio {portfolio['portfolio_id']!r} yet")
-    return total
 
 
 def _linking_residuals(total: sa.RowMapping, linking: str, fmt: Formatter) -> dict[str, Value]:
@@ -492,36 +113,35 @@ def _linking_residuals(total: sa.RowMapping, linking: str, fmt: Formatter) -> di
     return residuals
 
 
-def _period_row(db: Db, portfolio: sa.RowMapping, period: str) -> sa.RowMapping:
-    t = performance_period_returns
-    row = (
-        db.execute(
-            sa.select(t).where(
-                t.c.tenant_id == portfolio["tenant_id"],
-                t.c.partition_key == portfolio["partition_key"],
-                t.c.period_name == period,
-                t.c.metric_basis == "NET",
-                t.c.annualization_basis == "ACT_365",
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise ApiError(404, f"period {period!r} has no materialized returns yet")
-    return row
+def _group_by(raw: str | None, allowed: list[str], what: str) -> list[str]:
+    """The comma-separated group keys, each one of `allowed` and none repeated (else a 422)."""
+    keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
+    unknown = [k for k in keys if k not in allowed]
+    if unknown:
+        raise ApiError(422, f"unknown {what} group key(s) {unknown}; available: {allowed}")
+    if len(set(keys)) != len(keys):
+        raise ApiError(422, "group_by repeats a key")
+    return keys
+
+
+def _effects(fmt: Formatter, row: Any, total_column: str) -> dict[str, Value]:
+    """The Brinson effects of a row (and their bp), its total from `total_column`."""
+    out: dict[str, Value] = {}
+    for name, column in (("allocation", "allocation"), ("selection", "selection"), ("interaction", "interaction")):
+        out[name], out[f"{name}_bp"] = fmt(row[column]), fmt.bp(row[column])
+    out["total"], out["total_bp"] = fmt(row[total_column]), fmt.bp(row[total_column])
+    return out
 
 
 # ---- routes ----------------------------------------------------------------------------------------
 
 
-@router.get("/portfolios", summary="List portfolios", responses=error_responses(401, 403, 422, 429, 503))
+@router.get("/portfolios", summary="List portfolios", responses=LIST_ERRORS)
 def list_portfolios(request: Request, db: Db, caller: Caller) -> PortfoliosEnvelope:
     """Every portfolio of the caller's tenant with materialized performance results."""
-    t = performance_portfolios
-    rows = db.execute(sa.select(t).where(t.c.tenant_id == caller.tenant_id).order_by(t.c.portfolio_id)).mappings().all()
+    rows = portfolio_rows(db, caller.tenant_id)
     data = [
-        PortfolioOut(
+        PerformancePortfolioOut(
             portfolio_id=r["portfolio_id"],
             base_currency=r["base_currency"],
             precision_mode=r["precision_mode"],
@@ -547,9 +167,7 @@ def list_portfolios(request: Request, db: Db, caller: Caller) -> PortfoliosEnvel
     )
 
 
-@router.get(
-    "/{portfolio_id}/returns", summary="Period returns", responses=error_responses(401, 403, 404, 422, 429, 503)
-)
+@router.get("/{portfolio_id}/returns", summary="Period returns", responses=ERRORS)
 def get_returns(
     request: Request,
     db: Db,
@@ -562,21 +180,13 @@ def get_returns(
     ] = None,
 ) -> ReturnsEnvelope:
     """TWR per period (all periods when `period` is omitted), annualized per convention 6."""
-    portfolio = _portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     basis = basis or config.get("metric_basis", "NET")
     ann = annualization or (config.get("annualization") or {}).get("basis", "ACT_365")
-    t = performance_period_returns
-    filters = [
-        t.c.tenant_id == caller.tenant_id,
-        t.c.partition_key == portfolio["partition_key"],
-        t.c.metric_basis == basis,
-        t.c.annualization_basis == ann,
-    ]
-    if period is not None:
-        filters.append(t.c.period_name == _period(portfolio, period))
-    rows = db.execute(sa.select(t).where(*filters)).mappings().all()
+    period_name = _period(portfolio, period) if period is not None else None
+    rows = period_return_rows(db, portfolio, basis, ann, period_name)
     order = {name: i for i, name in enumerate(portfolio["period_names"] or [])}
     rows = sorted(rows, key=lambda r: order.get(r["period_name"], len(order)))
     notes = list(portfolio["notes"] or [])
@@ -620,7 +230,7 @@ def get_returns(
     )
 
 
-@router.get("/{portfolio_id}/daily", summary="Daily returns", responses=error_responses(401, 403, 404, 422, 429, 503))
+@router.get("/{portfolio_id}/daily", summary="Daily returns", responses=ERRORS)
 def get_daily(
     request: Request,
     db: Db,
@@ -630,15 +240,9 @@ def get_daily(
     end: Annotated[dt.date | None, Query(description="Last day (inclusive).")] = None,
 ) -> DailyEnvelope:
     """The daily series with NET and GROSS returns (convention 2), benchmark B_t and ITD cumulative returns."""
-    portfolio = _portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
     fmt = _formatter(portfolio)
-    t = performance_daily_returns
-    filters = [t.c.tenant_id == caller.tenant_id, t.c.partition_key == portfolio["partition_key"]]
-    if start is not None:
-        filters.append(t.c.date >= start)
-    if end is not None:
-        filters.append(t.c.date <= end)
-    rows = db.execute(sa.select(t).where(*filters).order_by(t.c.date)).mappings().all()
+    rows = daily_rows(db, portfolio, start, end)
     values = [name for name in DailyReturnOut.model_fields if name != "date"]
     data = [DailyReturnOut(date=r["date"], **{name: fmt(r[name]) for name in values}) for r in rows]
     return DailyEnvelope(
@@ -650,21 +254,7 @@ def get_daily(
     )
 
 
-def _group_by(raw: str | None, allowed: list[str], what: str) -> list[str]:
-    keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
-    unknown = [k for k in keys if k not in allowed]
-    if unknown:
-        raise ApiError(422, f"unknown {what} group key(s) {unknown}; available: {allowed}")
-    if len(set(keys)) != len(keys):
-        raise ApiError(422, "group_by repeats a key")
-    return keys
-
-
-@router.get(
-    "/{portfolio_id}/contribution",
-    summary="Contribution by position or group",
-    responses=error_responses(401, 403, 404, 422, 429, 503),
-)
+@router.get("/{portfolio_id}/contribution", summary="Contribution by position or group", responses=ERRORS)
 def get_contribution(
     request: Request,
     db: Db,
@@ -679,7 +269,7 @@ def get_contribution(
     ] = None,
 ) -> ContributionEnvelope:
     """Linked contribution lines per position, or summed per group of the given keys (in the order given)."""
-    portfolio = _portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     name = _period(portfolio, period)
@@ -687,57 +277,35 @@ def get_contribution(
     weighting = weighting or config.get("weighting", "BOD")
     linking = linking or config.get("linking", "CARINO")
     keys = _group_by(group_by, portfolio["position_group_keys"] or [], "position")
-    t = performance_contributions
-    filters = [
-        t.c.tenant_id == caller.tenant_id,
-        t.c.partition_key == portfolio["partition_key"],
-        t.c.period_name == name,
-        t.c.metric_basis == basis,
-        t.c.weighting == weighting,
-        t.c.linking == linking,
-    ]
-    lines: list[ContributionLineOut] = []
+    pick = {"period_name": name, "metric_basis": basis, "weighting": weighting, "linking": linking}
     if keys:
-        parts = [sa.func.coalesce(t.c.group_keys.op("->>")(key), UNCLASSIFIED) for key in keys]
-        label = sa.case((t.c.position_id == FEES_LINE, FEES_LINE), else_=sa.func.concat_ws("|", *parts)).label("line")
-        stmt = sa.select(label, sa.func.sum(t.c.contribution).label("contribution")).where(*filters).group_by(label)
-        for r in db.execute(stmt.order_by(label)).mappings():
-            lines.append(
-                ContributionLineOut(
-                    line=r["line"], contribution=fmt(r["contribution"]), contribution_bp=fmt.bp(r["contribution"])
-                )
+        lines = [
+            ContributionLineOut(
+                line=r["line"], contribution=fmt(r["contribution"]), contribution_bp=fmt.bp(r["contribution"])
             )
+            for r in grouped_contributions(db, portfolio, keys, **pick)
+        ]
     else:
-        stmt = sa.select(t.c.position_id, t.c.position_name, t.c.group_keys, t.c.contribution).where(*filters)
-        for r in db.execute(stmt.order_by(t.c.position_id)).mappings():
-            lines.append(
-                ContributionLineOut(
-                    line=r["position_id"],
-                    name=r["position_name"],
-                    group_keys=r["group_keys"] or {},
-                    contribution=fmt(r["contribution"]),
-                    contribution_bp=fmt.bp(r["contribution"]),
-                )
+        lines = [
+            ContributionLineOut(
+                line=r["position_id"],
+                name=r["position_name"],
+                group_keys=r["group_keys"] or {},
+                contribution=fmt(r["contribution"]),
+                contribution_bp=fmt.bp(r["contribution"]),
             )
-    total = _totals_row(
-        db,
-        performance_contribution_totals,
-        portfolio,
-        "contribution",
-        period_name=name,
-        metric_basis=basis,
-        weighting=weighting,
-        linking=linking,
-    )
-    period_row = _period_row(db, portfolio, name)
+            for r in position_contributions(db, portfolio, **pick)
+        ]
+    total = totals_row(db, "contribution", portfolio, **pick)
+    period_info = period_row(db, portfolio, name)
     residuals = _linking_residuals(total, linking, fmt)
     selection = {"period": name, "metric_basis": basis, "weighting": weighting, "linking": linking, "group_by": keys}
     return ContributionEnvelope(
         data=ContributionData(
             portfolio_id=portfolio_id,
             period=name,
-            start_date=period_row["start_date"],
-            end_date=period_row["end_date"],
+            start_date=period_info["start_date"],
+            end_date=period_info["end_date"],
             metric_basis=basis,
             weighting=weighting,
             linking=linking,
@@ -751,25 +319,13 @@ def get_contribution(
         meta=_meta(request, portfolio, selection),
         diagnostics=Diagnostics(
             notes=[LINKING_NOTES[linking], *(portfolio["notes"] or [])],
-            counts={"rows": period_row["daily_rows"], "positions": portfolio["position_count"], "lines": len(lines)},
+            counts={"rows": period_info["daily_rows"], "positions": portfolio["position_count"], "lines": len(lines)},
             residuals={**residuals, **_residuals(portfolio, fmt)},
         ),
     )
 
 
-def _effects(fmt: Formatter, row: Any, total_column: str) -> dict[str, Value]:
-    out: dict[str, Value] = {}
-    for name, column in (("allocation", "allocation"), ("selection", "selection"), ("interaction", "interaction")):
-        out[name], out[f"{name}_bp"] = fmt(row[column]), fmt.bp(row[column])
-    out["total"], out["total_bp"] = fmt(row[total_column]), fmt.bp(row[total_column])
-    return out
-
-
-@router.get(
-    "/{portfolio_id}/attribution",
-    summary="Brinson attribution",
-    responses=error_responses(401, 403, 404, 422, 429, 503),
-)
+@router.get("/{portfolio_id}/attribution", summary="Brinson attribution", responses=ERRORS)
 def get_attribution(
     request: Request,
     db: Db,
@@ -783,7 +339,7 @@ def get_attribution(
     ] = None,
 ) -> AttributionEnvelope:
     """Allocation, selection and interaction per group for one group key, linked over the period (GROSS basis)."""
-    portfolio = _portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     name = _period(portfolio, period)
@@ -795,12 +351,9 @@ def get_attribution(
     if len(keys) != 1:
         raise ApiError(422, "attribution groups by one benchmark group key at a time (convention 9)")
     key = keys[0]
-    t, tt = performance_attribution, performance_attribution_totals
-    common = [t.c.tenant_id == caller.tenant_id, t.c.partition_key == portfolio["partition_key"]]
-    pick = [t.c.period_name == name, t.c.group_key == key, t.c.model == model, t.c.linking == linking]
-    rows = db.execute(sa.select(t).where(*common, *pick).order_by(t.c.group_value)).mappings().all()
-    total = _totals_row(db, tt, portfolio, "attribution", period_name=name, group_key=key, model=model, linking=linking)
-    period_row = _period_row(db, portfolio, name)
+    rows = attribution_rows(db, portfolio, name, key, model, linking)
+    total = totals_row(db, "attribution", portfolio, period_name=name, group_key=key, model=model, linking=linking)
+    period_info = period_row(db, portfolio, name)
     residuals = _linking_residuals(total, linking, fmt)
     notes = [LINKING_NOTES[linking], *(n for n in (portfolio["notes"] or []) if not n.startswith("positions_"))]
     selection = {"period": name, "model": model, "linking": linking, "group_by": key, "metric_basis": "GROSS"}
@@ -808,8 +361,8 @@ def get_attribution(
         data=AttributionData(
             portfolio_id=portfolio_id,
             period=name,
-            start_date=period_row["start_date"],
-            end_date=period_row["end_date"],
+            start_date=period_info["start_date"],
+            end_date=period_info["end_date"],
             model=model,
             linking=linking,
             group_by=key,
@@ -823,7 +376,7 @@ def get_attribution(
         meta=_meta(request, portfolio, selection),
         diagnostics=Diagnostics(
             notes=notes,
-            counts={"rows": period_row["daily_rows"], "groups": len(rows)},
+            counts={"rows": period_info["daily_rows"], "groups": len(rows)},
             residuals=residuals,
         ),
     )
