@@ -13,7 +13,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,7 +48,7 @@ DESCRIPTIONS: dict[int, str] = {
     401: "Missing, invalid, expired or revoked credentials.",
     403: "The credential lacks the route's permission, or X-Tenant-ID names another tenant.",
     404: "No such resource for the caller's tenant.",
-    405: "The API is read-only: only GET, HEAD and OPTIONS are allowed.",
+    405: "The API is read-only (GET, HEAD, OPTIONS); data arrives through the landing zone, not the API.",
     422: "A query parameter or the cursor is invalid.",
     429: "The caller's token bucket is empty; retry after Retry-After seconds.",
     500: "Unexpected server error (details are logged, never returned).",
@@ -56,6 +56,31 @@ DESCRIPTIONS: dict[int, str] = {
 }
 
 READ_ONLY_METHODS = "GET, HEAD, OPTIONS"
+DOCS_URL = "/docs"
+
+
+def documentation_url(code: ErrorCode) -> str:
+    """Where the error code is explained: its anchor in the API reference's "Errors" section."""
+    return f"{DOCS_URL}#error-{code.value}"
+
+
+def method_not_allowed_message(method: str) -> str:
+    """The 405 message: the API only reads; files land in the landing zone and Dagster materializes them."""
+    return (
+        f"method {method} is not allowed; this API is read-only ({READ_ONLY_METHODS}). Data arrives through the "
+        "landing zone: put the file under landing/<tenant>/<domain>/ and Dagster materializes it"
+    )
+
+
+def errors_reference() -> str:
+    """The API reference's "Errors" section (markdown): one anchored line per code, with its HTTP status."""
+    statuses = {code: status for status, code in STATUS_CODES.items()}
+    lines = ["## Errors", ""]
+    for code in ErrorCode:
+        status = statuses.get(code)
+        what = DESCRIPTIONS.get(status, "") if status else ""
+        lines.append(f'- <a id="error-{code.value}"></a>**{code.value}** ({status or "—"}): {what}')
+    return "\n".join(lines) + "\n"
 
 
 class ErrorDetail(BaseModel):
@@ -74,6 +99,7 @@ class ErrorBody(BaseModel):
     details: list[ErrorDetail]
     request_id: str
     timestamp: dt.datetime
+    documentation_url: str = Field(description="The code's entry in the API reference (`/docs#error-<code>`).")
 
 
 class ErrorEnvelope(BaseModel):
@@ -95,6 +121,7 @@ class ErrorEnvelope(BaseModel):
                         ],
                         "request_id": "req_3f6c2a9b8d1e4f7a9c0b1d2e3f4a5b6c",
                         "timestamp": "2026-01-25T10:30:00Z",
+                        "documentation_url": "/docs#error-VALIDATION_ERROR",
                     }
                 }
             ]
@@ -142,6 +169,7 @@ def envelope(code: ErrorCode, message: str, request_id: str, details: Iterable[E
             "details": [d.model_dump() for d in details],
             "request_id": request_id,
             "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
+            "documentation_url": documentation_url(code),
         }
     }
 
@@ -188,7 +216,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         message = f"no route matches {request.method} {request.url.path}"
     elif exc.status_code == 405:
-        message = f"method {request.method} is not allowed; this API is read-only ({READ_ONLY_METHODS})"
+        message = method_not_allowed_message(request.method)
     else:
         message = str(exc.detail)
     headers = dict(exc.headers or {})

@@ -9,7 +9,7 @@ import dagster as dg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api.errors import install_error_handlers
+from api.errors import errors_reference, install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.routers import API_V1_PREFIX, API_V1_ROUTERS, ROOT_ROUTERS
 from api.runtime import Runtime
@@ -19,8 +19,9 @@ DESCRIPTION = """Read-only access to what CalcBridge's Dagster pipelines have ma
 
 Authenticate with `X-API-Key: cb_<key_id>_<secret>` or `Authorization: Bearer <HS256 JWT>`; every
 row is scoped to the credential's tenant. Collections use opaque keyset cursors. Every error has the
-envelope `{"error": {code, message, details, request_id, timestamp}}` and every response carries
-`X-Request-ID`.
+envelope `{"error": {code, message, details, request_id, timestamp, documentation_url}}` and every response
+carries `X-Request-ID`.
+
 """
 
 
@@ -37,7 +38,7 @@ def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInsta
     app = FastAPI(
         title="CalcBridge API",
         version=settings.version,
-        description=DESCRIPTION,
+        description=DESCRIPTION + errors_reference(),
         lifespan=lifespan,
     )
     app.state.runtime = runtime

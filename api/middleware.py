@@ -13,7 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import READ_ONLY_METHODS, ErrorCode, envelope_bytes
+from api.errors import READ_ONLY_METHODS, ErrorCode, envelope_bytes, method_not_allowed_message
 from api.metrics import UNMATCHED_ROUTE, Metrics
 
 log = logging.getLogger("api.requests")
@@ -90,7 +90,7 @@ class RequestContextMiddleware:
     @staticmethod
     async def _reply(send: Send, status: int, code: ErrorCode, request_id: str, method: str, scope: Scope) -> None:
         messages = {
-            405: f"method {method} is not allowed; this API is read-only ({READ_ONLY_METHODS})",
+            405: method_not_allowed_message(method),
             404: f"no route matches {method} {scope.get('path')}",
             500: "internal error; quote the request id when reporting it",
         }

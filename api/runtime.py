@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import dagster as dg
@@ -13,8 +14,8 @@ from api.errors import ApiError, ErrorCode
 from api.metrics import Metrics
 from api.pagination import CountCache
 from api.settings import ApiSettings
-from orchestration.core.postgres import DRIVER, DatabaseNotRunningError, warehouse_url
-from orchestration.core.settings import get_settings
+from orchestration.core.postgres import DRIVER, DatabaseNotRunningError, dagster_url, render, warehouse_url
+from orchestration.core.settings import PROJECT_ROOT, get_settings
 
 
 def api_database_url(settings: ApiSettings) -> URL:
@@ -23,6 +24,20 @@ def api_database_url(settings: ApiSettings) -> URL:
         url = make_url(settings.database_url)
         return url.set(drivername=DRIVER) if url.drivername in ("postgresql", "postgres") else url
     return warehouse_url(get_settings())
+
+
+def open_instance() -> dg.DagsterInstance:
+    """DAGSTER_HOME's instance; without DAGSTER_HOME, the platform's own, found the way the CLI sets it up.
+
+    That is `CALCBRIDGE_HOME/dagster_home` (the project's dagster.yaml when the CLI has not copied it there) on
+    the platform's Dagster database, so `uvicorn api.main:app` alone still reads the runs `calcbridge` records.
+    """
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    settings = get_settings()
+    os.environ.setdefault("DAGSTER_PG_URL", render(dagster_url(settings)))
+    home = settings.dagster_home if (settings.dagster_home / "dagster.yaml").is_file() else PROJECT_ROOT
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def unavailable(what: str) -> ApiError:
@@ -77,12 +92,12 @@ class Runtime:
 
     @property
     def instance(self) -> dg.DagsterInstance:
-        """The Dagster instance of DAGSTER_HOME, or 503 when it cannot be opened."""
+        """The Dagster instance (`open_instance`), or 503 when it cannot be opened."""
         if self._instance is None:
             with self._lock:
                 if self._instance is None:
                     try:
-                        self._instance = dg.DagsterInstance.get()
+                        self._instance = open_instance()
                     except Exception:
                         raise unavailable("the Dagster instance") from None
         return self._instance

@@ -1,19 +1,23 @@
-"""Probes and telemetry without auth: /healthz, /readyz, /status, /health/detailed and /metrics."""
+"""Probes and telemetry without auth: /healthz, /readyz, /status, /health/detailed and /metrics.
+
+Seed 000's /health, /health/live and /health/ready answer exactly like /healthz and /readyz.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from api import dlq
+from api import covenants_tables, dlq
 from api.deps import AppRuntime
 from api.errors import ApiError
 from api.runtime import Runtime
@@ -58,6 +62,14 @@ class DependencyOut(BaseModel):
     message: str | None
 
 
+class StatusModelOut(BaseModel):
+    """Seed 001's `model` block: the newest active breach model (`/api/v1/ml/models/active` has the tenant's own)."""
+
+    model_id: str
+    model_path: str = Field(description="The file's name in the model store (never a server path).")
+    is_loaded: bool = Field(description="The active model file is present where the registry says.")
+
+
 class StatusOut(BaseModel):
     """Service, version, dependency health and row counts (seed 001's /status)."""
 
@@ -71,7 +83,8 @@ class StatusOut(BaseModel):
                         {"name": "postgres", "status": "ok", "message": None},
                         {"name": "dagster-daemon", "status": "error", "message": "no heartbeat from SENSOR"},
                     ],
-                    "data": {"uploads": 42},
+                    "model": {"model_id": "model-2026-01-25-103000", "model_path": "active.ubj", "is_loaded": True},
+                    "data": {"uploads": 42, "deals": 50},
                 }
             ]
         }
@@ -80,7 +93,10 @@ class StatusOut(BaseModel):
     service: str
     version: str
     dependencies: list[DependencyOut]
-    data: dict[str, int | None]
+    model: StatusModelOut | None = Field(
+        description="The newest active breach model (seed 001); null before any model is trained or without Postgres."
+    )
+    data: dict[str, int | None] = Field(description="Row counts over every tenant: uploads and covenant deals.")
 
 
 class ConnectionPoolOut(BaseModel):
@@ -241,18 +257,60 @@ def _dlq_health(runtime: Runtime) -> DlqHealthOut:
     return DlqHealthOut(status=status, pending_items=pending, oldest_item_age_hours=age)
 
 
-def _count_uploads(runtime: Runtime) -> int | None:
+def _count(runtime: Runtime, table: sa.Table) -> int | None:
+    """Rows of a table over every tenant; None when Postgres or the table (a mart before dbt ran) is missing."""
     try:
         with runtime.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(uploads)).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
     except (ApiError, DBAPIError):
         return None
+
+
+def _active_model(runtime: Runtime) -> StatusModelOut | None:
+    """The newest active breach model of any tenant, or None (no model yet, or the mart is missing)."""
+    m = covenants_tables.models.c
+    try:
+        with runtime.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(m.model_id, m.active_model_path)
+                .where(m.is_active, m.scope == "breach")
+                .order_by(m.trained_at.desc())
+                .limit(1)
+            ).first()
+    except (ApiError, DBAPIError):
+        return None
+    if row is None:
+        return None
+    path = Path(row.active_model_path)
+    return StatusModelOut(model_id=row.model_id, model_path=path.name, is_loaded=path.is_file())
 
 
 @router.get("/healthz", summary="Liveness probe")
 async def healthz() -> HealthOut:
     """Always ok while the process serves requests; checks nothing else."""
     return HealthOut(status="ok")
+
+
+@router.get("/health", summary="Basic health check (seed 000)")
+async def health() -> HealthOut:
+    """Seed 000's name for the liveness probe: the same answer as `/healthz`."""
+    return HealthOut(status="ok")
+
+
+@router.get("/health/live", summary="Liveness probe (seed 000)")
+async def health_live() -> HealthOut:
+    """Seed 000's liveness probe: the same answer as `/healthz`."""
+    return HealthOut(status="ok")
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness probe (seed 000)",
+    responses={503: {"model": ReadyOut, "description": "Postgres is unavailable or the Dagster daemon is stale."}},
+)
+def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
+    """Seed 000's readiness probe: the same answer and status code as `/readyz`."""
+    return readyz(runtime, response)
 
 
 @router.get(
@@ -283,7 +341,11 @@ def status(runtime: AppRuntime) -> StatusOut:
             DependencyOut(name="postgres", status="ok" if pg.ok else "error", message=pg.message),
             DependencyOut(name="dagster-daemon", status="ok" if daemon.ok else "error", message=daemon.message),
         ],
-        data={"uploads": _count_uploads(runtime) if pg.ok else None},
+        model=_active_model(runtime) if pg.ok else None,
+        data={
+            "uploads": _count(runtime, uploads) if pg.ok else None,
+            "deals": _count(runtime, covenants_tables.deals) if pg.ok else None,
+        },
     )
 
 

@@ -98,8 +98,9 @@ def assert_envelope(response: Any, status: int, code: str) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"code", "message", "details", "request_id", "timestamp"}
+    assert set(error) == {"code", "message", "details", "request_id", "timestamp", "documentation_url"}
     assert error["code"] == code
+    assert error["documentation_url"] == f"/docs#error-{code}"
     assert error["request_id"] == response.headers["X-Request-ID"]
     assert dt.datetime.fromisoformat(error["timestamp"]).tzinfo is not None
     return error

@@ -11,8 +11,9 @@ import dagster as dg
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from tests.api.conftest import Keys, Tenants
-from tests.api.helpers import assert_envelope, bearer, make_token
+from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
 
 DLQ = "/api/v1/dlq"
 PARTITIONS = dg.StaticPartitionsDefinition(["p1", "p2", "p3"])
@@ -171,3 +172,16 @@ def test_dlq_needs_read_dlq(client: TestClient, tenants: Tenants, runs: Runs) ->
     assert_envelope(client.get(DLQ, headers=bearer(only_uploads)), 403, "AUTH_INSUFFICIENT_PERMISSIONS")
     with_dlq = make_token(tenants.a, permissions=["read:dlq"])
     assert client.get(f"{DLQ}/stats", headers=bearer(with_dlq)).json()["total"] == 3
+
+
+def test_dlq_without_dagster_home_finds_the_platform_instance(
+    monkeypatch: pytest.MonkeyPatch, keys: Keys, runs: Runs
+) -> None:
+    """`uvicorn api.main:app` with only CALCBRIDGE_HOME set: the API opens the instance the CLI would (no 503)."""
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.delenv("DAGSTER_PG_URL")
+    app = create_app(api_settings())
+    with TestClient(app) as alone:
+        stats = alone.get(f"{DLQ}/stats", headers={"X-API-Key": keys.a})
+        assert stats.status_code == 200, stats.text
+        assert stats.json()["total"] == 3

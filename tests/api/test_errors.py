@@ -16,8 +16,16 @@ from tests.api.helpers import assert_envelope
 @pytest.mark.parametrize("path", ["/api/v1/uploads", "/api/v1/uploads/upl_1", "/api/v1/dlq", "/nowhere", "/healthz"])
 def test_writes_are_405_everywhere(client: TestClient, method: str, path: str) -> None:
     response = client.request(method, path, json={"x": 1})
-    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
+    error = assert_envelope(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert "landing zone" in error["message"]
+
+
+def test_every_error_code_has_its_anchor_in_the_api_reference(client: TestClient) -> None:
+    """documentation_url points at `/docs#error-<code>`; the OpenAPI description carries each anchor."""
+    description = client.get("/openapi.json").json()["info"]["description"]
+    for code in ("AUTH_INVALID_TOKEN", "METHOD_NOT_ALLOWED", "RESOURCE_NOT_FOUND", "VALIDATION_ERROR"):
+        assert f'<a id="error-{code}"></a>**{code}**' in description
 
 
 def test_unknown_get_route_is_404_envelope(client: TestClient) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.metrics import REQUEST_DURATION, REQUESTS_TOTAL
@@ -34,6 +35,22 @@ def test_healthz(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live"])
+def test_seed_000_liveness_names(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_seed_000_readiness_name_follows_readyz(
+    make_client: Callable[..., TestClient], no_heartbeats: dg.DagsterInstance
+) -> None:
+    client = make_client(require_daemon=True, daemon_stale_seconds=60)
+    stale = client.get("/health/ready")
+    assert (stale.status_code, stale.json()) == (503, {"status": "degraded", "reason": "daemon-stale"})
+    add_heartbeats(no_heartbeats)
+    assert client.get("/health/ready").json() == client.get("/readyz").json() == {"status": "ready", "reason": None}
 
 
 def test_readyz_follows_the_daemon_heartbeat(
@@ -64,7 +81,9 @@ def test_readyz_with_postgres_down(make_client: Callable[..., TestClient], tmp_p
     status = client.get("/status").json()
     postgres = next(d for d in status["dependencies"] if d["name"] == "postgres")
     assert postgres["status"] == "error"
-    assert status["data"] == {"uploads": None}
+    assert status["data"] == {"uploads": None, "deals": None}
+    assert status["model"] is None
+    assert client.get("/health/ready").status_code == 503
     detailed = client.get("/health/detailed").json()
     assert detailed["status"] == "unhealthy"
     assert detailed["components"]["database"]["status"] == "unhealthy"
@@ -80,6 +99,29 @@ def test_status_shape(client: TestClient, uploads_rows: Any, no_heartbeats: dg.D
         {"name": "dagster-daemon", "status": "ok", "message": None},
     ]
     assert body["data"]["uploads"] >= sum(len(rows) for rows in uploads_rows.values())
+
+
+def test_status_has_seed_001_model_and_deals(client: TestClient, platform: Any) -> None:
+    """`data.deals` counts marts.covenant_deals; `model` is the newest active breach model, by file name only."""
+    with platform.warehouse.connect() as conn:
+        built = conn.execute(sa.text("select to_regclass('marts.covenant_deals') is not null")).scalar_one()
+        deals = conn.execute(sa.text("select count(*) from marts.covenant_deals")).scalar_one() if built else None
+        active = (
+            conn.execute(
+                sa.text(
+                    "select model_id from marts.breach_models where is_active and scope = 'breach' "
+                    "order by trained_at desc limit 1"
+                )
+            ).scalar()
+            if conn.execute(sa.text("select to_regclass('marts.breach_models') is not null")).scalar_one()
+            else None
+        )
+    body = client.get("/status").json()
+    assert body["data"]["deals"] == deals
+    if active is None:
+        assert body["model"] is None
+    else:
+        assert (body["model"]["model_id"], body["model"]["model_path"]) == (active, "active.ubj")
 
 
 def test_detailed_health_shape(client: TestClient, no_heartbeats: dg.DagsterInstance) -> None:

@@ -5,6 +5,7 @@ import uuid
 import warnings
 
 import pytest
+import sqlalchemy as sa
 
 from api.keys import create_api_key
 from api.main import create_app
@@ -48,7 +49,7 @@ def world(platform, tmp_path_factory):
         "a": {"X-API-Key": create_api_key(platform.warehouse, a, "covenants tests")},
         "b": {"X-API-Key": create_api_key(platform.warehouse, b, "covenants tests")},
     }
-    yield {"client": client, "keys": keys, "runs": runs, "tenants": (a, b), "book": book}
+    yield {"client": client, "keys": keys, "runs": runs, "tenants": (a, b), "book": book, "platform": platform}
     client.__exit__(None, None, None)
 
 
@@ -141,6 +142,12 @@ def test_predictions_models_and_jobs(world):
     assert active["model_path"].endswith("/breach/active.ubj")
     models = client.get("/api/v1/ml/models", headers=key, params={"scope": "breach"}).json()
     assert [m["model_id"] for m in models["data"]] == [active["model_id"]]
+    # /status (seed 001): this tenant's model is the newest active one; its file name only, never a server path.
+    status = client.get("/status").json()
+    assert status["model"] == {"model_id": active["model_id"], "model_path": "active.ubj", "is_loaded": True}
+    with world["platform"].warehouse.connect() as conn:
+        deals = conn.execute(sa.text("select count(*) from marts.covenant_deals")).scalar_one()
+    assert status["data"]["deals"] == deals >= 32
     assert models["data"][0]["is_active"] is True
 
     run_id = world["runs"]["a"].run_id
