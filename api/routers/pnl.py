@@ -2,26 +2,51 @@
 
 Rows per figure with a column for every calendar month and quarter in [startDate, endDate] (clipped to
 the range) plus MTD and YTD as of endDate; totals sum figures and subtract offsetting figures.
-Parameters are validated here, not by FastAPI, because the interface answers 400 (not 422) for a
-missing or malformed parameter.
+The parameters are declared required (OpenAPI says so); a missing or malformed one is answered 400, as
+the interface asks, not FastAPI's 422 (`_SeedRoute`). A range longer than MAX_RANGE_DAYS is a 422: it is
+well-formed, but one response would hold centuries of columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, Db, requires
 from api.errors import DESCRIPTIONS, ApiError, ErrorCode, ErrorDetail, error_responses
 from api.performance_tables import pnl_daily_figures
 
-router = APIRouter(prefix="/portfolio", tags=["pnl"], dependencies=[requires("read:pnl")])
+MAX_RANGE_DAYS = 3660
+"""The longest reporting range one request may ask for: ten years of months and quarters."""
+
+
+class _SeedRoute(APIRoute):
+    """Seed 003 answers a missing or malformed parameter with 400 VALIDATION_ERROR, not FastAPI's 422."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                first = error.errors()[0]
+                name = str(first["loc"][-1])
+                raise _bad_request(name, "is required" if first["type"] == "missing" else first["msg"]) from None
+
+        return route
+
+
+router = APIRouter(prefix="/portfolio", tags=["pnl"], dependencies=[requires("read:pnl")], route_class=_SeedRoute)
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -107,8 +132,8 @@ def _bad_request(parameter: str, message: str) -> ApiError:
     return ApiError(400, f"{parameter}: {message}", code=ErrorCode.VALIDATION_ERROR, details=[detail])
 
 
-def _date(name: str, value: str | None) -> dt.date:
-    if value is None or not value.strip():
+def _date(name: str, value: str) -> dt.date:
+    if not value.strip():
         raise _bad_request(name, "is required (YYYY-MM-DD)")
     if not DATE_PATTERN.match(value):
         raise _bad_request(name, f"{value!r} is not a date in the form YYYY-MM-DD")
@@ -153,6 +178,7 @@ def _responses() -> dict[int | str, dict[str, Any]]:
         "description": "A parameter is missing or malformed, or startDate > endDate.",
     }
     responses[404] = {**responses[404], "description": f"{DESCRIPTIONS[404]} Also when endDate is in the future."}
+    responses[422] = {**error_responses(422)[422], "description": f"The range is longer than {MAX_RANGE_DAYS} days."}
     return responses
 
 
@@ -161,17 +187,21 @@ def get_profit_loss(
     request: Request,
     db: Db,
     caller: Caller,
-    portfolio_id: Annotated[str | None, Query(alias="portfolioId", description="The portfolio's id.")] = None,
-    start_date: Annotated[str | None, Query(alias="startDate", description="First reporting day, YYYY-MM-DD.")] = None,
-    end_date: Annotated[str | None, Query(alias="endDate", description="Last reporting day, YYYY-MM-DD.")] = None,
+    portfolio_id: Annotated[str, Query(alias="portfolioId", max_length=200, description="The portfolio's id.")],
+    start_date: Annotated[str, Query(alias="startDate", max_length=10, description="First reporting day, YYYY-MM-DD.")],
+    end_date: Annotated[str, Query(alias="endDate", max_length=10, description="Last reporting day, YYYY-MM-DD.")],
 ) -> ProfitLossOut:
     """P&L rows per figure for every month and quarter in the range plus MTD and YTD relative to endDate."""
-    if portfolio_id is None or not portfolio_id.strip():
+    if not portfolio_id.strip():
         raise _bad_request("portfolioId", "is required")
     start = _date("startDate", start_date)
     end = _date("endDate", end_date)
     if start > end:
         raise _bad_request("startDate", f"{start} is after endDate {end}")
+    if (end - start).days > MAX_RANGE_DAYS:
+        detail = ErrorDetail(field="startDate", message=f"at most {MAX_RANGE_DAYS} days", code="RANGE_TOO_LONG")
+        message = f"the range {start} – {end} is longer than {MAX_RANGE_DAYS} days (ten years); ask for less"
+        raise ApiError(422, message, code=ErrorCode.VALIDATION_ERROR, details=[detail])
     today = dt.datetime.now(dt.UTC).date()
     if end > today:
         raise ApiError(404, f"endDate {end} is in the future (today is {today}); no P&L exists for it yet")

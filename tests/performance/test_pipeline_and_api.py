@@ -278,6 +278,24 @@ def test_profit_and_loss_errors(api, params, status, code, mentions):
     assert mentions in error["message"]
 
 
+def test_profit_and_loss_parameters_are_declared_required_and_the_range_is_bounded(api):
+    client, headers, _ = api
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/portfolio/profitloss"]["get"]
+    declared = {p["name"]: p["required"] for p in operation["parameters"] if p["in"] == "query"}
+    assert declared == {"portfolioId": True, "startDate": True, "endDate": True}
+    assert {"400", "404", "422"} <= set(operation["responses"])
+    # 1 Jan 2014 – 1 Jan 2024 is 3,652 days: inside the ten-year bound; a day over 3,660 is not.
+    inside = _pnl(client, headers, portfolioId="PNL1", startDate="2014-01-01", endDate="2024-01-01")
+    assert inside.status_code == 200, inside.text
+    error = assert_envelope(
+        _pnl(client, headers, portfolioId="PNL1", startDate="1900-01-01", endDate="2024-02-01"), 422, "VALIDATION_ERROR"
+    )
+    assert error["details"][0]["code"] == "RANGE_TOO_LONG"
+    eleven = _pnl(client, headers, portfolioId="PNL1", startDate="2024-01-01x", endDate="2024-02-01")
+    too_long = assert_envelope(eleven, 400, "VALIDATION_ERROR")
+    assert too_long["details"][0]["field"] == "startDate"
+
+
 def test_profit_and_loss_future_end_date_and_other_tenant_are_404(api):
     client, headers, other = api
     future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
