@@ -15,14 +15,15 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AppRuntime, Caller, Db, requires
+from api.deps import AppRuntime, Caller, Db, requires_clo
+from api.downloads import attachment
 from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset, require_landed_workbook
 from orchestration.reports import tables as t
 from orchestration.reports.config import load_templates
 
-router = APIRouter(tags=["clo reports"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo reports"], dependencies=[requires_clo()])
 
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 REPORT_ID = "9b2f1c3e-6a4d-5e8f-9a0b-1c2d3e4f5a6b"
@@ -203,5 +204,5 @@ def download_report(db: Db, caller: Caller, report_id: ReportId) -> Response:
     return Response(
         content=bytes(row.content),
         media_type=row.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{row.file_name}"', "ETag": f'"{row.sha256}"'},
+        headers={"Content-Disposition": attachment(row.file_name), "ETag": f'"{row.sha256}"'},
     )

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import AppRuntime, Caller, Db, requires
+from api.deps import AppRuntime, Caller, Db, requires_clo
+from api.downloads import attachment
 from api.errors import error_responses
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WorkbookId, number, require_landed_workbook
@@ -48,7 +49,7 @@ from orchestration.reconciliation.config import NUMERIC_FIELDS
 from orchestration.reconciliation.engine import CATEGORIES, STATUSES
 from orchestration.reports.render import MEDIA_TYPES, variances_csv, variances_xlsx
 
-router = APIRouter(tags=["clo reconciliation"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo reconciliation"], dependencies=[requires_clo()])
 
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 ReconId = Annotated[uuid.UUID, Path(description="Reconciliation UUID.")]
@@ -252,5 +253,5 @@ def get_reconciliation_report(
     return Response(
         content=body,
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
