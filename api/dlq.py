@@ -6,12 +6,16 @@ Only public `DagsterInstance` methods are used (run records, run counts, a run's
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import dagster as dg
+
+from orchestration.core.settings import PROJECT_ROOT
 
 WILL_RETRY_TAG = "dagster/will_retry"
 RETRY_NUMBER_TAG = "dagster/retry_number"
@@ -100,6 +104,27 @@ def _message(error: Any) -> str:
     return text
 
 
+_FRAME_FILE = re.compile(r'File "([^"]+)"')
+_LIBRARY_ROOTS = ("site-packages/", "dist-packages/")
+
+
+def relative_frame_path(path: str) -> str:
+    """A traceback frame's file without the server's layout: project-relative, `<site-packages>/…` or a name."""
+    for root in _LIBRARY_ROOTS:
+        if root in path:
+            return f"<{root[:-1]}>/{path.split(root, 1)[1]}"
+    if path.startswith(str(PROJECT_ROOT) + "/"):
+        return path[len(str(PROJECT_ROOT)) + 1 :]
+    if re.search(r"/lib/python3\.\d+/", path):
+        return "<stdlib>/" + re.split(r"/lib/python3\.\d+/", path, maxsplit=1)[1]
+    return PurePosixPath(path).name if path.startswith("/") else path
+
+
+def scrub_paths(text: str) -> str:
+    """A traceback with every frame's absolute path made relative (no server paths leave the API)."""
+    return _FRAME_FILE.sub(lambda m: f'File "{relative_frame_path(m.group(1))}"', text)
+
+
 def _truncate(text: str) -> str:
     """Keep the end of a long traceback: the frames nearest the failure."""
     if len(text) <= TRACEBACK_LIMIT:
@@ -134,7 +159,7 @@ def describe_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Failur
         reason = code or run.tags.get(FAILURE_REASON_TAG, "RUN_FAILURE")
         return FailureInfo(reason, entry.message or "the run failed", None, failed_at)
     error_type = code or str(error.cls_name or run.tags.get(FAILURE_REASON_TAG, "RUN_FAILURE"))
-    return FailureInfo(error_type, _message(error), _truncate(error.to_string()), failed_at)
+    return FailureInfo(error_type, _message(error), _truncate(scrub_paths(error.to_string())), failed_at)
 
 
 def targets_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 import dagster as dg
@@ -87,6 +88,16 @@ class PredictionOut(BaseModel):
     predicted_at: dt.datetime
 
 
+STORE_PATH = (
+    "The file's path inside the model store (`<tenant>/breach/…` or `external/<dataset>/…`), never the server's."
+)
+
+
+def store_path(path: str) -> str:
+    """A model file's path relative to the model store: its last three parts (folder of the scope, file)."""
+    return "/".join(PurePosixPath(path).parts[-3:])
+
+
 class ModelOut(BaseModel):
     """A registered model: where it is, how it scored and whether it is the active one."""
 
@@ -97,8 +108,8 @@ class ModelOut(BaseModel):
                     "model_id": MODEL_ID,
                     "scope": "breach",
                     "dataset": None,
-                    "model_path": f"/srv/calcbridge/models/acme/breach/{MODEL_ID}.ubj",
-                    "active_model_path": "/srv/calcbridge/models/acme/breach/active.ubj",
+                    "model_path": f"acme/breach/{MODEL_ID}.ubj",
+                    "active_model_path": "acme/breach/active.ubj",
                     "is_active": True,
                     "promoted": True,
                     "promotion_reason": "first model of its scope",
@@ -139,8 +150,8 @@ class ModelOut(BaseModel):
     model_id: str
     scope: str = Field(description="`breach` (the tenant's deals) or `external:<dataset>`.")
     dataset: str | None
-    model_path: str
-    active_model_path: str
+    model_path: str = Field(description=STORE_PATH)
+    active_model_path: str = Field(description=STORE_PATH)
     is_active: bool
     promoted: bool
     promotion_reason: str
@@ -162,7 +173,7 @@ class ActiveModelOut(BaseModel):
             "examples": [
                 {
                     "model_id": MODEL_ID,
-                    "model_path": "/srv/calcbridge/models/acme/breach/active.ubj",
+                    "model_path": "acme/breach/active.ubj",
                     "is_loaded": True,
                     "test_auc": 0.87,
                     "trained_at": "2026-01-15T14:30:52Z",
@@ -172,7 +183,7 @@ class ActiveModelOut(BaseModel):
     )
 
     model_id: str
-    model_path: str
+    model_path: str = Field(description=STORE_PATH)
     is_loaded: bool = Field(description="The active model file is present where the registry says.")
     test_auc: float | None
     trained_at: dt.datetime
@@ -230,8 +241,8 @@ def _model(row: Any) -> ModelOut:
         model_id=row.model_id,
         scope=row.scope,
         dataset=row.dataset,
-        model_path=row.model_path,
-        active_model_path=row.active_model_path,
+        model_path=store_path(row.model_path),
+        active_model_path=store_path(row.active_model_path),
         is_active=row.is_active,
         promoted=row.promoted,
         promotion_reason=row.promotion_reason,
@@ -287,8 +298,8 @@ def get_active_model(db: Db, caller: Caller) -> ActiveModelOut:
         raise not_found("active model for tenant", caller.tenant_id)
     return ActiveModelOut(
         model_id=row.model_id,
-        model_path=row.active_model_path,
-        is_loaded=os.path.isfile(row.model_path),
+        model_path=store_path(row.active_model_path),
+        is_loaded=os.path.isfile(row.active_model_path),
         test_auc=row.test_auc,
         trained_at=row.trained_at,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from orchestration.core.settings import PROJECT_ROOT
 from tests.api.conftest import Keys, Tenants
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
 
@@ -114,6 +116,10 @@ def test_lists_only_the_callers_dead_letters(client: TestClient, keys: Keys, run
     assert crash["error_message"] == "column 'par' is not numeric"
     assert "ValueError" in crash["error_traceback"]
     assert len(crash["error_traceback"]) <= 4000
+    # No server paths: this test file's frame is project-relative, Dagster's frames are under <site-packages>.
+    assert 'File "tests/api/test_dlq.py"' in crash["error_traceback"]
+    assert str(PROJECT_ROOT) not in crash["error_traceback"]
+    assert not re.search(r'File "/', crash["error_traceback"])
 
     job = items[runs.job]
     assert job["task_type"] == "job"

@@ -139,7 +139,8 @@ def test_predictions_models_and_jobs(world):
     active = client.get("/api/v1/ml/models/active", headers=key).json()
     assert active["model_id"] == prediction["model_id"]
     assert active["is_loaded"] is True
-    assert active["model_path"].endswith("/breach/active.ubj")
+    # A path inside the model store, never the server's (issue 13, item 6).
+    assert active["model_path"] == f"{world['tenants'][0]}/breach/active.ubj"
     models = client.get("/api/v1/ml/models", headers=key, params={"scope": "breach"}).json()
     assert [m["model_id"] for m in models["data"]] == [active["model_id"]]
     # /status (seed 001): this tenant's model is the newest active one; its file name only, never a server path.
@@ -149,6 +150,7 @@ def test_predictions_models_and_jobs(world):
         deals = conn.execute(sa.text("select count(*) from marts.covenant_deals")).scalar_one()
     assert status["data"]["deals"] == deals >= 32
     assert models["data"][0]["is_active"] is True
+    assert models["data"][0]["model_path"] == f"{world['tenants'][0]}/breach/{active['model_id']}.ubj"
 
     run_id = world["runs"]["a"].run_id
     job = client.get(f"/api/v1/ml/jobs/{run_id}", headers=key).json()
