@@ -28,6 +28,12 @@ def new_request_id() -> str:
     return f"req_{random.getrandbits(128):032x}"
 
 
+def _has_nul(scope: Scope) -> bool:
+    """A NUL byte anywhere in the path or query (Postgres text cannot hold one, so no route could answer it)."""
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
 class RequestContextMiddleware:
     """Outermost app middleware: every response, errors included, carries X-Request-ID and is measured."""
 
@@ -62,6 +68,8 @@ class RequestContextMiddleware:
         try:
             if method not in ("GET", "HEAD", "OPTIONS"):
                 await self._reply(send_with_context, 405, ErrorCode.METHOD_NOT_ALLOWED, request_id, method, scope)
+            elif _has_nul(scope):
+                await self._reply(send_with_context, 422, ErrorCode.VALIDATION_ERROR, request_id, method, scope)
             elif method == "OPTIONS":
                 await self._options(send_with_context, request_id, scope)
             else:
@@ -93,6 +101,7 @@ class RequestContextMiddleware:
             405: method_not_allowed_message(method),
             404: f"no route matches {method} {scope.get('path')}",
             500: "internal error; quote the request id when reporting it",
+            422: "a path or query parameter contains a NUL byte (%00), which no identifier or value may hold",
         }
         body = envelope_bytes(code, messages[status], request_id)
         headers: list[tuple[bytes, bytes]] = [

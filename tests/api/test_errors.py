@@ -100,3 +100,13 @@ def test_openapi_documents_models_errors_and_examples(client: TestClient) -> Non
     assert set(schema["paths"]) >= {"/api/v1/dlq", "/api/v1/dlq/stats", "/healthz", "/readyz", "/metrics"}
     assert all(set(ops) == {"get"} for ops in schema["paths"].values())
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/uploads?cursor=%00", "/api/v1/uploads/upl_%00x", "/api/v1/deals?order=asc&x=a%00b", "/healthz?q=%00"],
+)
+def test_a_nul_byte_in_any_parameter_is_a_422(client: TestClient, keys: Keys, path: str) -> None:
+    """Postgres text cannot hold NUL, so it is refused before any route runs (it was a 500 from the driver)."""
+    error = assert_envelope(client.get(path, headers={"X-API-Key": keys.a}), 422, "VALIDATION_ERROR")
+    assert "NUL" in error["message"]
