@@ -87,7 +87,7 @@ def test_workbook_list_filters_sort_and_pagination(world):
     assert [w["status"] for w in items] == ["processed", "processed", "failed"]
     failed = items[2]
     assert failed["error"]["code"] == "WORKBOOK_INVALID_FORMAT"
-    assert failed["metrics"] == {"total_par": 0.0, "total_mv": 0.0, "holding_count": 0}
+    assert failed["metrics"] == {"total_par": None, "total_mv": None, "holding_count": 0}  # not 0: never computed
     assert [w["name"] for w in _get(world, "/workbooks", tag="monthly").json()["data"]] == [
         "CLO_Portfolio_2026_01.xlsx",
         "CLO_Portfolio_2025_12.xlsx",

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import AppRuntime, Caller, Db, requires
+from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import AscPageQuery, InsightOut, WorkbookId, insight_out, iso, number, require_workbook
@@ -36,7 +36,7 @@ from api.routers.compliance.queries import compliance_metrics, holding_complianc
 from orchestration.clo.ids import sheet_id
 from orchestration.clo.quality import WEIGHTS
 
-router = APIRouter(tags=["clo workbooks"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo workbooks"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 HoldingSort = Literal[
@@ -93,8 +93,8 @@ def _workbook(row: Any, detail: bool = False) -> WorkbookOut:
         error=ErrorInfo(code=row.error_code, message=row.error_message) if row.error_code else None,
         sheets=_sheets(row),
         metrics=MetricsSummary(
-            total_par=number(row.total_par) or 0.0,
-            total_mv=number(row.total_mv) or 0.0,
+            total_par=number(row.total_par),
+            total_mv=number(row.total_mv),
             holding_count=int(row.holding_count or 0),
         ),
         data_quality=QualitySummary(
@@ -286,8 +286,8 @@ def get_metrics(db: Db, caller: Caller, workbook_id: WorkbookId) -> MetricsOut:
     return MetricsOut(
         workbook_id=row.workbook_id,
         report_date=iso(row.report_date),
-        total_par=number(row.total_par) or 0.0,
-        total_mv=number(row.total_mv) or 0.0,
+        total_par=number(row.total_par),
+        total_mv=number(row.total_mv),
         holding_count=int(row.holding_count or 0),
         ccc_par_pct=number(row.ccc_par_pct),
         defaulted_pct=number(row.defaulted_pct),

@@ -38,8 +38,8 @@ class SheetOut(BaseModel):
 class MetricsSummary(BaseModel):
     """Aggregated holdings metrics."""
 
-    total_par: float
-    total_mv: float
+    total_par: float | None = Field(description="Σ par of the holdings; null for a workbook that failed to process.")
+    total_mv: float | None = Field(description="Σ market value; null for a workbook that failed to process.")
     holding_count: int
 
 
@@ -235,8 +235,8 @@ class MetricsOut(BaseModel):
 
     workbook_id: str
     report_date: str | None
-    total_par: float
-    total_mv: float
+    total_par: float | None = Field(description="Σ par of the holdings; null for a workbook that failed to process.")
+    total_mv: float | None = Field(description="Σ market value; null for a workbook that failed to process.")
     holding_count: int
     ccc_par_pct: float | None = Field(description=t.CCC_PAR_PCT_DESCRIPTION)
     defaulted_pct: float | None

@@ -54,8 +54,11 @@ final as (
         workbooks.processing_stats,
         workbooks.data_quality_score,
         coalesce(holdings.holding_count, 0) as holding_count,
-        coalesce(holdings.total_par, 0) as total_par,
-        coalesce(holdings.total_mv, 0) as total_mv,
+        -- A workbook that failed before any holdings were stored has no totals (null), not totals of 0.
+        case when workbooks.status = 'failed' and holdings.workbook_key is null then null
+            else coalesce(holdings.total_par, 0) end as total_par,
+        case when workbooks.status = 'failed' and holdings.workbook_key is null then null
+            else coalesce(holdings.total_mv, 0) end as total_mv,
         workbooks.ccc_par_pct,
         workbooks.defaulted_pct,
         workbooks.wa_spread,
