@@ -90,21 +90,31 @@ async def get_caller(
 Caller = Annotated[Principal, Depends(get_caller)]
 
 
-class RequirePermission:
-    """Router-level dependency: 403 AUTH_INSUFFICIENT_PERMISSIONS unless the caller holds `permission`."""
+SEED_WORKBOOKS = ("read:workbooks",)
+"""Seed 000's name that reads every CLO workbook route (workbooks, insights, mappings, compliance,
+reconciliation, reports, alerts), accepted beside `read:clo`."""
+SEED_SCENARIOS = ("read:scenarios", "write:scenarios")
+"""Seed 000's names that also read the scenario routes (a writer may read what it wrote)."""
 
-    def __init__(self, permission: str) -> None:
-        self.permission = permission
+
+class RequirePermission:
+    """Router-level dependency: 403 AUTH_INSUFFICIENT_PERMISSIONS unless the caller holds one of `permissions`."""
+
+    def __init__(self, *permissions: str) -> None:
+        self.permissions = permissions
 
     async def __call__(self, caller: Caller) -> None:
-        if not caller.can(self.permission):
-            raise ApiError(
-                403,
-                f"this route needs the {self.permission!r} permission",
-                code=ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS,
-            )
+        if not any(caller.can(p) for p in self.permissions):
+            names = " or ".join(repr(p) for p in self.permissions)
+            message = f"this route needs the {names} permission"
+            raise ApiError(403, message, code=ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS)
 
 
-def requires(permission: str) -> params.Depends:
-    """`dependencies=[requires("read:uploads")]` on a router."""
-    return Depends(RequirePermission(permission))
+def requires(permission: str, *seed: str) -> params.Depends:
+    """`dependencies=[requires("read:uploads")]` on a router; `seed` lists seed permission names also accepted."""
+    return Depends(RequirePermission(permission, *seed))
+
+
+def requires_clo(*seed_names: str) -> params.Depends:
+    """`read:clo`, or a seed 000 name for it (`read:workbooks`; `seed_names` adds the route's own, e.g. scenarios)."""
+    return requires("read:clo", *SEED_WORKBOOKS, *seed_names)

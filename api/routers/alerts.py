@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AppRuntime, Caller, Db, requires
+from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page, keyset
 from orchestration.compliance import tables as ct
 from orchestration.compliance.alert_rules import load_config
 
-router = APIRouter(tags=["clo alerts"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo alerts"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 RuleId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Alert id.")]

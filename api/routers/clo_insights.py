@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, Db, requires
+from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.routers import clo_tables as t
 from api.routers.clo_common import WORKBOOK_ID, InsightOut, insight_out, iso, number, require_workbook
 from orchestration.clo.insights import CORRELATION_FIELDS
 
-router = APIRouter(tags=["clo insights"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo insights"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, Db, requires
+from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page, PageQuery
 from api.routers import clo_tables as t
@@ -21,7 +21,7 @@ from api.routers.clo_common import WORKBOOK_ID, in_memory_page, require_workbook
 from orchestration.clo.formula_eval import supported_functions
 from orchestration.clo.mapping import CANONICAL_FIELDS, load_aliases, load_profiles
 
-router = APIRouter(tags=["clo mappings"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo mappings"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 

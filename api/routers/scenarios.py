@@ -15,13 +15,13 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
-from api.deps import Caller, Db, requires
+from api.deps import SEED_SCENARIOS, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
 from orchestration.compliance import tables as ct
 
-router = APIRouter(tags=["clo scenarios"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo scenarios"], dependencies=[requires_clo(*SEED_SCENARIOS)])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 ScenarioId = Annotated[uuid.UUID, Path(description="Scenario UUID.")]
 SCENARIO_ID = "3f0c2a58-8d7e-5b1f-9c4a-2e6d8f0a1b3c"

@@ -369,6 +369,22 @@ def test_permission_read_clo_is_required(world):
     assert client.get(f"{V}/reports/templates", headers=bearer(token)).status_code == 200
 
 
+def test_seed_000_permission_names_are_accepted(world):
+    """`read:workbooks` (seed 000) reads the workbook routes; scenarios take read:/write:scenarios; no more."""
+    client, tenant, wid = world["client"], world["tenants"][0], world["recon"]["workbook_id"]
+    workbooks = bearer(make_token(tenant, permissions=["read:workbooks"]))
+    for path in (f"/workbooks/{wid}/compliance", f"/workbooks/{wid}/reconciliations", f"/workbooks/{wid}/reports"):
+        assert client.get(f"{V}{path}", headers=workbooks).status_code == 200, path
+    assert client.get(f"{V}/workbooks/{wid}/scenarios", headers=workbooks).status_code == 200
+    assert_envelope(client.get(f"{V}/risk/metrics", headers=workbooks), 403, "AUTH_INSUFFICIENT_PERMISSIONS")
+    writer = bearer(make_token(tenant, permissions=["write:scenarios"]))
+    assert client.get(f"{V}/workbooks/{wid}/scenarios", headers=writer).status_code == 200
+    denied = assert_envelope(
+        client.get(f"{V}/workbooks/{wid}/compliance", headers=writer), 403, "AUTH_INSUFFICIENT_PERMISSIONS"
+    )
+    assert "'read:workbooks'" in denied["message"]
+
+
 def test_same_named_figures_agree_on_every_route_and_in_the_report(world):
     """One workbook's headline figures: the detail, /metrics, /compliance and the report's summary sheet agree,
     and each equals its definition worked from the served holdings (docs/clo.md, "The CCC rule")."""

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import Caller, Db, requires
+from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page
 from api.routers.clo_common import AscPageQuery, WorkbookId, in_memory_page, number
@@ -35,7 +35,7 @@ from orchestration.compliance.deal import all_test_definitions
 from orchestration.compliance.registry import intermediates_of
 from orchestration.compliance.status import TREND_DEAD_BAND_PCT
 
-router = APIRouter(tags=["clo compliance"], dependencies=[requires("read:clo")])
+router = APIRouter(tags=["clo compliance"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 TestId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Test id.")]
