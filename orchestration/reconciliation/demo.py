@@ -108,12 +108,12 @@ def statement_rows() -> tuple[list[list[Any]], list[list[Any]]]:
     return out, trades
 
 
-def statement_bytes() -> bytes:
-    """The trustee statement (.xlsx), reproducible byte for byte."""
+def statement_bytes(title: str = "Trustee report") -> bytes:
+    """The trustee statement (.xlsx), reproducible byte for byte (another `title`: other bytes, same content)."""
     rows, trades = statement_rows()
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    book.set_properties({"title": "Trustee report", "author": "CalcBridge demo", "created": dt.datetime(2026, 2, 2)})
+    book.set_properties({"title": title, "author": "CalcBridge demo", "created": dt.datetime(2026, 2, 2)})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     bold = book.add_format({"bold": True})
     sheet = book.add_worksheet("Collateral")

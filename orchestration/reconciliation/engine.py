@@ -482,6 +482,27 @@ def summarize(positions: pd.DataFrame, variances: pd.DataFrame) -> dict[str, Any
     }
 
 
+def current_summary(summary: dict[str, Any], variances: pd.DataFrame) -> dict[str, Any]:
+    """The run's summary as of now: review counts and `variances_by_status` from the variances' current status.
+
+    A position needs review when a variance outside tolerance has no auto rule; it still `requires_review`
+    while one of those is `open`, and is `reviewed` once a resolution has closed all of them, so
+    with_variances = within_tolerance + auto_resolved + requires_review + reviewed at every moment.
+    """
+    if variances.empty:
+        return {**summary, "reviewed": 0, "variances_by_status": dict.fromkeys(STATUSES, 0)}
+    needs = ~variances["within_tolerance"].astype(bool) & variances["auto_rule_id"].isna()
+    still_open = needs & (variances["status"] == "open")
+    per_position = pd.DataFrame({"key": variances["position_key"], "needs": needs, "open": still_open})
+    flags = per_position.groupby("key")[["needs", "open"]].any()
+    return {
+        **summary,
+        "requires_review": int(flags["open"].sum()),
+        "reviewed": int((flags["needs"] & ~flags["open"]).sum()),
+        "variances_by_status": {s: int((variances["status"] == s).sum()) for s in STATUSES},
+    }
+
+
 def _review_status(positions: pd.DataFrame, variances: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if variances.empty:
         counts = pd.Series(0, index=positions.index)

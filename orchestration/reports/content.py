@@ -174,7 +174,8 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
                 "Reconciliation",
                 f"{recon.get('source_type')} on {fmt(recon.get('executed_at'))}: {summary.get('matched', 0)} matched, "
                 f"{summary.get('unmatched_internal', 0)} / {summary.get('unmatched_external', 0)} unmatched "
-                f"(internal / external), {summary.get('requires_review', 0)} require review",
+                f"(internal / external), {summary.get('requires_review', 0)} require review, "
+                f"{summary.get('reviewed', 0)} reviewed",
             )
         )
     return rows
@@ -201,6 +202,7 @@ def reconciliation_rows(recon: dict[str, Any] | None) -> list[tuple[str, str]]:
         "within_tolerance",
         "auto_resolved",
         "requires_review",
+        "reviewed",
     ):
         rows.append((key.replace("_", " ").capitalize(), fmt(summary.get(key, 0))))
     return rows

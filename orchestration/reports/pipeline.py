@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from orchestration.core.errors import InputError
 from orchestration.reconciliation import statements, store
+from orchestration.reconciliation.engine import current_summary
 from orchestration.reports.content import ReportData
 
 
@@ -30,6 +31,8 @@ def report_data(engine: Engine, tenant_id: str, partition_key: str, *, generated
     variances = (
         store.reconciliation_variances(engine, tenant_id, recon["reconciliation_id"]) if recon else pd.DataFrame()
     )
+    if recon is not None:
+        recon = {**recon, "summary": current_summary(recon.get("summary") or {}, variances)}
     return ReportData(
         workbook={
             "workbook_id": workbook_id,

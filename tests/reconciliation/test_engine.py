@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.core import ratings
 from orchestration.reconciliation.config import AutoRule, FieldTolerance, ToleranceProfile, load_profiles, load_rules
-from orchestration.reconciliation.engine import ReconcileOptions, reconcile
+from orchestration.reconciliation.engine import ReconcileOptions, current_summary, reconcile
 
 EXACT = ToleranceProfile(
     name="exact",
@@ -286,3 +286,21 @@ def test_variance_ids_are_stable_and_depend_on_workbook_statement_position_categ
     i, e = pd.DataFrame(internal), pd.DataFrame(external)
     other = reconcile(i, e, workbook_id="wb-1", statement="trustee/acme.01", options=ReconcileOptions(EXACT))
     assert set(other.variances["variance_id"]).isdisjoint(first)
+
+
+def test_current_summary_counts_positions_still_open_and_reviewed() -> None:
+    """Three positions by hand: A has an open par break (requires review); B's only break was explained
+    (reviewed); C is within tolerance and auto-resolved only (neither). By status: 3 open, 1 explained, 1 resolved."""
+    variances = pd.DataFrame(
+        {
+            "position_key": ["A", "A", "B", "C", "C"],
+            "within_tolerance": [False, True, False, True, False],
+            "auto_rule_id": [None, None, None, None, "pending-trade"],
+            "status": ["open", "open", "explained", "open", "resolved"],
+        }
+    )
+    stored = {"requires_review": 2, "with_variances": 3, "within_tolerance": 0, "auto_resolved": 1}
+    now = current_summary(stored, variances)
+    assert (now["requires_review"], now["reviewed"]) == (1, 1)
+    assert now["variances_by_status"] == {"open": 3, "explained": 1, "resolved": 1, "ignored": 0}
+    assert now["with_variances"] == now["within_tolerance"] + now["auto_resolved"] + 1 + 1

@@ -49,6 +49,48 @@ def workbook_reconciliations_page(
     )
 
 
+def current_review(db: Connection, tenant_id: str, reconciliation_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per run, as of now: positions still requiring review, positions reviewed, variances by current status.
+
+    The rule of `reconciliation.engine.current_summary` (which the reports use), in SQL: a position needs review
+    when a variance outside tolerance has no auto rule; it requires review while one of those is `open`.
+    """
+    if not reconciliation_ids:
+        return {}
+    vs = store.current_variances_subquery(tenant_id)
+    needs = sa.and_(sa.not_(sa.func.coalesce(vs.c.within_tolerance, False)), vs.c.auto_rule_id.is_(None))
+    still_open = sa.and_(needs, vs.c.status == "open")
+    positions = (
+        sa.select(
+            vs.c.reconciliation_id,
+            sa.func.bool_or(needs).label("needs"),
+            sa.func.bool_or(still_open).label("open"),
+        )
+        .where(vs.c.reconciliation_id.in_(reconciliation_ids))
+        .group_by(vs.c.reconciliation_id, vs.c.position_key)
+        .subquery("positions")
+    )
+    p = positions.c
+    out: dict[str, dict[str, Any]] = {
+        rid: {"requires_review": 0, "reviewed": 0, "variances_by_status": {}} for rid in reconciliation_ids
+    }
+    for rid, requires, reviewed in db.execute(
+        sa.select(
+            p.reconciliation_id,
+            sa.func.count().filter(p.open),
+            sa.func.count().filter(sa.and_(p.needs, sa.not_(p.open))),
+        ).group_by(p.reconciliation_id)
+    ):
+        out[rid].update(requires_review=int(requires), reviewed=int(reviewed))
+    for rid, status, count in db.execute(
+        sa.select(vs.c.reconciliation_id, vs.c.status, sa.func.count())
+        .where(vs.c.reconciliation_id.in_(reconciliation_ids))
+        .group_by(vs.c.reconciliation_id, vs.c.status)
+    ):
+        out[rid]["variances_by_status"][status] = int(count)
+    return out
+
+
 def unmatched_positions(db: Connection, tenant_id: str, partition_key: str, limit: int) -> list[Any]:
     """Up to `limit` positions of the run found on one side only, internal first, by position key."""
     p = t.positions.c

@@ -20,6 +20,7 @@ from api.errors import error_responses
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WorkbookId, number, require_landed_workbook
 from api.routers.reconciliation.queries import (
+    current_review,
     first_variances,
     report_frame,
     require_reconciliation,
@@ -65,13 +66,14 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _summary(raw: dict[str, Any]) -> ReconciliationSummaryOut:
-    """The stored summary as counts (missing ones 0)."""
-    return ReconciliationSummaryOut(**{k: int(raw.get(k, 0)) for k in ReconciliationSummaryOut.model_fields})
+def _summary(raw: dict[str, Any], current: dict[str, Any]) -> ReconciliationSummaryOut:
+    """The stored summary as counts (missing ones 0), its review counts as of now (`queries.current_review`)."""
+    merged = {**raw, "requires_review": current["requires_review"], "reviewed": current["reviewed"]}
+    return ReconciliationSummaryOut(**{k: int(merged.get(k, 0)) for k in ReconciliationSummaryOut.model_fields})
 
 
-def _recon(row: Any) -> ReconciliationOut:
-    """A reconciliations row as the response model, with its links."""
+def _recon(row: Any, current: dict[str, Any]) -> ReconciliationOut:
+    """A reconciliations row as the response model, with its links and current review counts."""
     base = f"/api/v1/reconciliations/{row.reconciliation_id}"
     return ReconciliationOut(
         id=row.reconciliation_id,
@@ -82,7 +84,7 @@ def _recon(row: Any) -> ReconciliationOut:
         executed_at=row.executed_at,
         status=row.status,
         tolerance_profile=row.tolerance_profile,
-        summary=_summary(row.summary or {}),
+        summary=_summary(row.summary or {}, current),
         links=ReconLinks(variances=f"{base}/variances", report=f"{base}/report"),
     )
 
@@ -148,7 +150,8 @@ def list_workbook_reconciliations(
     """Every reconciliation of the workbook (trustee, Geneva, Bloomberg), newest first by default."""
     require_landed_workbook(db, caller.tenant_id, workbook_id)
     rows, info = workbook_reconciliations_page(db, runtime, page, caller.tenant_id, workbook_id)
-    return Page[ReconciliationOut](data=[_recon(row) for row in rows], pagination=info)
+    current = current_review(db, caller.tenant_id, [row.reconciliation_id for row in rows])
+    return Page[ReconciliationOut](data=[_recon(row, current[row.reconciliation_id]) for row in rows], pagination=info)
 
 
 @router.get("/reconciliation/tolerance", summary="Get tolerance settings", responses=error_responses(401, 403, 429))
@@ -170,12 +173,13 @@ def get_reconciliation(db: Db, caller: Caller, reconciliation_id: ReconId) -> Re
     unmatched = unmatched_positions(db, caller.tenant_id, row.partition_key, DETAIL_UNMATCHED + 1)
     variances, count = first_variances(db, caller.tenant_id, row.reconciliation_id, DETAIL_VARIANCES)
     summary = row.summary or {}
+    current = current_review(db, caller.tenant_id, [row.reconciliation_id])[row.reconciliation_id]
     return ReconciliationDetailOut(
-        **_recon(row).model_dump(),
+        **_recon(row, current).model_dump(),
         matching_fields=list(row.matching_fields),
         comparison_fields=list(row.comparison_fields),
         variances_by_category={c: int((summary.get("variances_by_category") or {}).get(c, 0)) for c in CATEGORIES},
-        variances_by_status={s: int((summary.get("variances_by_status") or {}).get(s, 0)) for s in STATUSES},
+        variances_by_status={s: int(current["variances_by_status"].get(s, 0)) for s in STATUSES},
         unmatched=[_unmatched(u) for u in unmatched[:DETAIL_UNMATCHED]],
         unmatched_truncated=len(unmatched) > DETAIL_UNMATCHED,
         variances=[_variance(v_) for v_ in variances],
@@ -249,7 +253,13 @@ def get_reconciliation_report(
     row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
     frame = report_frame(db, caller.tenant_id, row.reconciliation_id)
     name = f"reconciliation_{row.reconciliation_id}.{format}"
-    body = variances_csv(frame) if format == "csv" else variances_xlsx(dict(row._mapping), frame)
+    if format == "csv":
+        body = variances_csv(frame)
+    else:
+        current = current_review(db, caller.tenant_id, [row.reconciliation_id])[row.reconciliation_id]
+        recon = dict(row._mapping)
+        recon["summary"] = {**(row.summary or {}), **current}
+        body = variances_xlsx(recon, frame)
     return Response(
         content=body,
         media_type=MEDIA_TYPES[format],

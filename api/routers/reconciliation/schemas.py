@@ -16,7 +16,11 @@ DETAIL_UNMATCHED = 200
 
 
 class ReconciliationSummaryOut(BaseModel):
-    """Seed 000's summary in positions: with_variances = within_tolerance + auto_resolved + requires_review."""
+    """Seed 000's summary in positions, review counts as of now (resolutions applied).
+
+    with_variances = within_tolerance + auto_resolved + requires_review + reviewed: a position that needed
+    review is `reviewed` once resolutions have closed every variance of it outside tolerance.
+    """
 
     total_positions: int
     matched: int
@@ -25,7 +29,8 @@ class ReconciliationSummaryOut(BaseModel):
     with_variances: int
     within_tolerance: int
     auto_resolved: int = 0
-    requires_review: int
+    requires_review: int = Field(description="Positions with a variance outside tolerance still open, now.")
+    reviewed: int = Field(default=0, description="Positions that needed review whose variances are all closed.")
 
 
 class ReconLinks(BaseModel):
@@ -59,6 +64,7 @@ class ReconciliationOut(BaseModel):
                         "within_tolerance": 8,
                         "auto_resolved": 0,
                         "requires_review": 4,
+                        "reviewed": 0,
                     },
                     "links": {
                         "variances": f"/api/v1/reconciliations/{RECON_ID}/variances",
@@ -174,7 +180,7 @@ class ReconciliationDetailOut(ReconciliationOut):
     matching_fields: list[str]
     comparison_fields: list[str]
     variances_by_category: dict[str, int]
-    variances_by_status: dict[str, int] = Field(description="Status right after the run (before resolutions).")
+    variances_by_status: dict[str, int] = Field(description="Variances by current status (resolutions applied).")
     unmatched: list[UnmatchedOut] = Field(description=f"Up to {DETAIL_UNMATCHED} unmatched positions, internal first.")
     unmatched_truncated: bool = Field(description="More unmatched positions exist (see the summary counts).")
     variances: list[VarianceOut] = Field(description=f"The first {DETAIL_VARIANCES} variances in position order.")
