@@ -30,11 +30,14 @@ class TableFrame:
     """One table's new rows for the partition and the pandera schema they must satisfy.
 
     `schema` None: a companion table (events, a header row) checked by its dbt tests, not by pandera.
+    `scope`: a further condition on which of the partition's rows are replaced, for a table that several
+    domains write under the same partition key.
     """
 
     table: sa.Table
     schema: pa.DataFrameSchema | None
     frame: pd.DataFrame
+    scope: sa.ColumnElement[bool] | None = None
 
 
 OnError = Callable[[InputError], Mapping[str, Any]]
@@ -70,11 +73,14 @@ def _written(
     where = f"{record.domain}/{record.partition_key} ({record.file_name})"
     with input_errors(on_error=on_error):
         frames = [
-            TableFrame(o.table, o.schema, o.frame if o.schema is None else validate(o.frame, o.schema, where))
+            TableFrame(o.table, o.schema, o.frame if o.schema is None else validate(o.frame, o.schema, where), o.scope)
             for o in outputs
         ]
     written = warehouse.replace_partitions(
-        [(o.table, o.frame) for o in frames], tenant_id=record.tenant_id, partition_key=record.partition_key
+        [(o.table, o.frame) for o in frames],
+        tenant_id=record.tenant_id,
+        partition_key=record.partition_key,
+        scopes={o.table: o.scope for o in frames if o.scope is not None},
     )
     return frames, written
 

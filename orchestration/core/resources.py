@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -47,10 +48,17 @@ class WarehouseResource(dg.ConfigurableResource):
         return warehouse.replace_partition(self.engine, table, frame, tenant_id=tenant_id, partition_key=partition_key)
 
     def replace_partitions(
-        self, frames: warehouse.Frames, *, tenant_id: str | None, partition_key: str
+        self,
+        frames: warehouse.Frames,
+        *,
+        tenant_id: str | None,
+        partition_key: str,
+        scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
     ) -> dict[sa.Table, int]:
         """Replace (tenant, partition) in every table of `frames` in one transaction (see core/warehouse.py)."""
-        return warehouse.replace_partitions(self.engine, frames, tenant_id=tenant_id, partition_key=partition_key)
+        return warehouse.replace_partitions(
+            self.engine, frames, tenant_id=tenant_id, partition_key=partition_key, scopes=scopes
+        )
 
 
 class LandingZoneResource(dg.ConfigurableResource):

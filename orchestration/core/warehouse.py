@@ -84,11 +84,14 @@ def replace_partitions(
     tenant_id: str | None,
     partition_key: str,
     also: Callable[[Connection], None] | None = None,
+    scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
 ) -> dict[sa.Table, int]:
     """Replace (tenant, partition) in every table with its frame in one transaction; rows written per table.
 
-    `also` runs further statements (a status row, an event) inside the same transaction. On any error the
-    transaction rolls back and every table keeps its previous rows.
+    `also` runs further statements (a status row, an event) inside the same transaction. `scopes` narrows a
+    table's delete further, for tables that several domains write under the same partition key (the three
+    statement domains share the reconciliation tables). Tables are replaced in the order given. On any error
+    the transaction rolls back and every table keeps its previous rows.
     """
     items = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
     with engine.begin() as conn:
@@ -96,6 +99,8 @@ def replace_partitions(
         written: dict[sa.Table, int] = {}
         for table, frame in items:
             scope = table.c.partition_key == partition_key
+            if scopes and table in scopes:
+                scope = sa.and_(scope, scopes[table])
             if tenant_id is not ALL_TENANTS:
                 scope = sa.and_(scope, table.c.tenant_id == tenant_id)
                 frame = frame.assign(tenant_id=tenant_id)

@@ -8,10 +8,13 @@
 """
 
 import datetime as dt
+from typing import Any
 
 import dagster as dg
+import sqlalchemy as sa
 
 from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.landing_log import LandedRecord
 from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
@@ -22,6 +25,25 @@ from orchestration.reconciliation.statements import SOURCE_TYPES
 GROUP = "reconciliation"
 HOLDINGS_KEY = dg.AssetKey(["clo", "mapped_holdings"])
 RESOLUTIONS_KEY = dg.AssetKey(["resolutions", "variance_resolutions"])
+
+
+def _outputs(out: Any, record: LandedRecord, source_type: str) -> list[TableFrame]:
+    """The run's four tables, each replacing only this statement domain's rows of the partition.
+
+    The same bytes landed as trustee and as bloomberg share a partition key; the delete is narrowed to the
+    reconciliations of `source_type` (and the rows of those reconciliations), the reconciliations table
+    last so the others' scope still sees the rows being replaced.
+    """
+    r = tables.reconciliations.c
+    mine = sa.select(r.reconciliation_id).where(
+        r.tenant_id == record.tenant_id, r.partition_key == record.partition_key, r.source_type == source_type
+    )
+    return [
+        TableFrame(tables.variances, VARIANCES_SCHEMA, out.variances, tables.variances.c.reconciliation_id.in_(mine)),
+        TableFrame(tables.positions, POSITIONS_SCHEMA, out.positions, tables.positions.c.reconciliation_id.in_(mine)),
+        TableFrame(tables.variance_events, None, out.events, tables.variance_events.c.reconciliation_id.in_(mine)),
+        TableFrame(tables.reconciliations, None, out.reconciliation, r.source_type == source_type),
+    ]
 
 
 def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
@@ -59,13 +81,7 @@ def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
             "summary": dg.MetadataValue.json(out.summary),
             "preview": preview(out.variances[columns]),
         }
-        outputs = [
-            TableFrame(tables.variances, VARIANCES_SCHEMA, out.variances),
-            TableFrame(tables.positions, POSITIONS_SCHEMA, out.positions),
-            TableFrame(tables.reconciliations, None, out.reconciliation),
-            TableFrame(tables.variance_events, None, out.events),
-        ]
-        return write(warehouse, record, key, outputs, metadata)
+        return write(warehouse, record, key, _outputs(out, record, source_type), metadata)
 
     return _reconciliation
 

@@ -32,7 +32,7 @@ reconciliations = sa.Table(
     sa.Column("diagnostics", JSONB, nullable=False, comment="Statement mapping diagnostics, trades found."),
     sa.Column("statement_landed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("executed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "partition_key", name="pk_reconciliations"),
+    sa.PrimaryKeyConstraint("tenant_id", "partition_key", "source_type", name="pk_reconciliations"),
     sa.Index("ix_reconciliations_workbook", "tenant_id", "workbook_id", "executed_at"),
     sa.Index("ix_reconciliations_id", "reconciliation_id"),
     schema="analytics",
@@ -61,7 +61,9 @@ positions = sa.Table(
         nullable=False,
         comment="clean | within_tolerance | auto_resolved | requires_review | unmatched",
     ),
-    sa.PrimaryKeyConstraint("tenant_id", "partition_key", "position_key", name="pk_reconciliation_positions"),
+    sa.PrimaryKeyConstraint(
+        "tenant_id", "partition_key", "reconciliation_id", "position_key", name="pk_reconciliation_positions"
+    ),
     sa.Index("ix_reconciliation_positions_recon", "reconciliation_id", "match_status"),
     schema="analytics",
     comment="Every position of a reconciliation, matched or unmatched on either side.",

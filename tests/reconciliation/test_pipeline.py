@@ -481,13 +481,9 @@ def test_counts_after_resolutions_agree_with_the_lists_on_every_route_and_in_the
     assert (rows["Requires review"], rows["Reviewed"]) == ("4", "2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: partition keys are <tenant>.<sha256 prefix> in every domain, and the three statement "
-    "domains share the reconciliation tables, so the same bytes landed as trustee and as bloomberg replace "
-    "each other's rows (the write deletes by tenant and partition key)",
-)
 def test_the_same_statement_landed_in_two_statement_domains_keeps_both(world):
+    """The same bytes as trustee and as bloomberg share a partition key; each keeps its own reconciliation
+    (the write replaces only its statement domain's rows of the partition)."""
     a = world["tenants"][0]
     sidecar = {**demo.statement_sidecar(), "workbook_id": world["recon"]["workbook_id"]}
     body = demo.statement_bytes(title="Twice landed")

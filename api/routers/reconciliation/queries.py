@@ -91,13 +91,13 @@ def current_review(db: Connection, tenant_id: str, reconciliation_ids: list[str]
     return out
 
 
-def unmatched_positions(db: Connection, tenant_id: str, partition_key: str, limit: int) -> list[Any]:
+def unmatched_positions(db: Connection, tenant_id: str, reconciliation_id: str, limit: int) -> list[Any]:
     """Up to `limit` positions of the run found on one side only, internal first, by position key."""
     p = t.positions.c
     return list(
         db.execute(
             sa.select(p.position_key, p.match_status, p.cusip, p.isin, p.issuer_name, p.internal_par, p.external_par)
-            .where(p.tenant_id == tenant_id, p.partition_key == partition_key, p.match_status != "matched")
+            .where(p.tenant_id == tenant_id, p.reconciliation_id == reconciliation_id, p.match_status != "matched")
             .order_by(p.match_status, p.position_key)
             .limit(limit)
         ).all()

@@ -170,7 +170,7 @@ def get_auto_rules() -> AutoRulesOut:
 def get_reconciliation(db: Db, caller: Caller, reconciliation_id: ReconId) -> ReconciliationDetailOut:
     """A run with its summary, unmatched positions on each side and its first variances (current status)."""
     row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    unmatched = unmatched_positions(db, caller.tenant_id, row.partition_key, DETAIL_UNMATCHED + 1)
+    unmatched = unmatched_positions(db, caller.tenant_id, row.reconciliation_id, DETAIL_UNMATCHED + 1)
     variances, count = first_variances(db, caller.tenant_id, row.reconciliation_id, DETAIL_VARIANCES)
     summary = row.summary or {}
     current = current_review(db, caller.tenant_id, [row.reconciliation_id])[row.reconciliation_id]
