@@ -7,11 +7,14 @@ declared 4xx, never the 503 of a missing relation.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import os
 from typing import Any
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -20,7 +23,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api import covenants_tables, performance_tables
+from api import tables as api_tables
 from api.main import create_app
+from api.routers import clo_tables
 from tests.api.conftest import Keys
 from tests.api.helpers import api_settings
 
@@ -28,10 +34,15 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def api_schema(platform: Any, uploads_rows: Any) -> Any:
-    """The live app's OpenAPI document, with every dbt model built so the routes have their tables."""
+def built_marts(platform: Any, uploads_rows: Any) -> None:
+    """Every dbt seed and model built, by a real `dbt seed` + `dbt run` over this worker's warehouse."""
     platform.run_dbt("seed")
     platform.run_dbt("run")
+
+
+@pytest.fixture(scope="module")
+def api_schema(platform: Any, built_marts: None) -> Any:
+    """The live app's OpenAPI document, with every dbt model built so the routes have their tables."""
     app = create_app(api_settings(), instance=platform.instance)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -63,3 +74,47 @@ def test_every_operation_keeps_its_contract(api_schema: Any, keys: Keys) -> None
             failures.append(f"{operation.label}: {error}")
     assert len(operations) > 60
     assert not failures, "\n\n".join(failures)
+
+
+_KINDS: tuple[tuple[type, ...], ...] = ((str,), (int, float, decimal.Decimal), (bool,), (dt.datetime,), (dt.date,))
+
+
+def _kind(column_type: Any) -> str:
+    """A column type's family: text, number, boolean, timestamp, date, or its class name (JSONB, ARRAY)."""
+    try:
+        python = column_type.python_type
+    except NotImplementedError:
+        return type(column_type).__name__
+    if python in (dict, list):
+        return "json"
+    for names, kinds in zip(("text", "number", "boolean", "timestamp", "date"), _KINDS, strict=True):
+        if issubclass(python, kinds):
+            return names
+    return python.__name__
+
+
+def test_the_api_mart_declarations_match_the_built_marts(platform: Any, built_marts: None) -> None:
+    """Every `marts` table the API declares exists as dbt built it, with every declared column of the same kind."""
+    declared = [
+        table
+        for module in (api_tables, performance_tables, covenants_tables, clo_tables)
+        for table in module.metadata.tables.values()
+        if table.schema == "marts"
+    ]
+    inspector = sa.inspect(platform.warehouse)
+    problems: list[str] = []
+    for table in declared:
+        built = {c["name"]: c["type"] for c in inspector.get_columns(table.name, schema="marts")}
+        if not built:
+            problems.append(f"marts.{table.name}: not built by dbt")
+            continue
+        for column in table.columns:
+            if column.name not in built:
+                problems.append(f"marts.{table.name}.{column.name}: declared, not in the model")
+            elif _kind(column.type) != _kind(built[column.name]):
+                problems.append(
+                    f"marts.{table.name}.{column.name}: declared {_kind(column.type)}, "
+                    f"built {_kind(built[column.name])}"
+                )
+    assert len(declared) >= 15
+    assert not problems, "\n".join(problems)
