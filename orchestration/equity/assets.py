@@ -352,9 +352,9 @@ def _gross(valuations: pd.DataFrame, day: dt.date) -> dict[tuple[str, str], floa
     key=BETAS_KEY,
     deps=[GREEKS_KEY],
     description="Univariate OLS (with intercept) of each position's daily returns on each factor ETF over 60 "
-    "sessions (≥ 20 aligned observations, no zero-filling): beta, alpha, R², t, SE, n; options regress their "
-    "delta-adjusted exposure's returns. Also portfolio beta and dollar exposure per factor "
-    "(analytics.equity_portfolio_factors) and the factor correlation matrix with VIFs "
+    "sessions (≥ 20 aligned observations, no zero-filling): beta, alpha, R², t, SE, n; an option takes its "
+    "underlying's beta (method `underlying`: exposure = delta-adjusted exposure × beta). Also portfolio beta "
+    "and dollar exposure per factor (analytics.equity_portfolio_factors) and the factor correlation matrix with VIFs "
     "(analytics.equity_factor_diagnostics). Short Interest is reported unavailable unless a series is given. "
     "Table analytics.equity_factor_betas.",
     check_specs=[pandera_check_spec(BETAS_KEY, BETAS_SCHEMA)],
@@ -371,13 +371,12 @@ def factor_betas(
     start = calendar.sessions_back(min(days), SETTINGS.beta_window + 1)[0]
     closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
     greeks_rows = store.read_rows(engine, tables.position_greeks, start, max(days))
-    dae = greeks_rows.pivot_table(index="as_of_date", columns="position_id", values="delta_adjusted_exposure")
     valuations = store.read_rows(engine, tables.position_valuations, min(days), max(days))
     frames, vifs = {}, {}
     for day in days:
         day_greeks = greeks_rows[greeks_rows["as_of_date"] == day]
         betas, exposures, diagnostics = pipeline.factor_betas(
-            held[day], closes, dae, day_greeks, _gross(valuations, day), day, SETTINGS
+            held[day], closes, day_greeks, _gross(valuations, day), day, SETTINGS
         )
         frames[day] = _write_day(
             engine,

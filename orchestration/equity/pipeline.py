@@ -132,25 +132,32 @@ def position_greeks(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date, sett
     return out[columns]
 
 
-def _position_returns(
-    held: pd.DataFrame, closes: pd.DataFrame, dae_history: pd.DataFrame, sessions: list[dt.date]
-) -> pd.DataFrame:
-    """(sessions × positions) daily returns: stocks' price returns; options' delta-adjusted exposure returns."""
+STOCK_TYPES = ("LONG", "SHORT")
+
+
+def beta_method(position_type: str) -> str:
+    """`regression` for a stock (its own price returns); `underlying` for an option (its underlying's beta)."""
+    return "regression" if position_type in STOCK_TYPES else "underlying"
+
+
+def _position_returns(held: pd.DataFrame, closes: pd.DataFrame, sessions: list[dt.date]) -> pd.DataFrame:
+    """(sessions × positions) daily price returns: a stock's own; an option's underlying's.
+
+    An option's factor exposure is the delta-adjusted approximation: its delta-adjusted exposure times the
+    underlying's beta. Its own price series is never regressed (a long put would get a negative beta and a
+    negative exposure, adding long market exposure).
+    """
     price_returns = factors.simple_returns(closes.reindex(sessions))
     series = {}
     for row in held.itertuples(index=False):
-        if row.position_type in ("LONG", "SHORT"):
-            series[row.position_id] = price_returns.get(row.ticker, pd.Series(np.nan, index=sessions))
-        else:
-            dae = dae_history.get(row.position_id, pd.Series(np.nan, index=sessions)).reindex(sessions)
-            series[row.position_id] = dae / dae.shift(1) - 1.0
+        ticker = row.ticker if row.position_type in STOCK_TYPES else row.underlying
+        series[row.position_id] = price_returns.get(ticker, pd.Series(np.nan, index=sessions))
     return pd.DataFrame(series, index=sessions)
 
 
 def factor_betas(
     held: pd.DataFrame,
     closes: pd.DataFrame,
-    dae_history: pd.DataFrame,
     day_greeks: pd.DataFrame,
     gross: dict[tuple[str, str], float],
     day: dt.date,
@@ -166,7 +173,7 @@ def factor_betas(
     diagnostics = _diagnostics(factor_returns, day, settings)
     if held.empty:
         return pd.DataFrame(), pd.DataFrame(), diagnostics
-    returns = _position_returns(held, closes, dae_history, sessions).iloc[1:]
+    returns = _position_returns(held, closes, sessions).iloc[1:]
     result = factors.ols_betas(returns.to_numpy().T, factor_returns.to_numpy().T, min_obs=settings.min_observations)
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(held.itertuples(index=False)):
@@ -176,6 +183,7 @@ def factor_betas(
             "portfolio_id": row.portfolio_id,
             "position_id": row.position_id,
             "ticker": row.ticker,
+            "method": beta_method(row.position_type),
         }
         for k, factor in enumerate(settings.factors):
             n = int(result.n_obs[i, k])

@@ -62,6 +62,7 @@ GREEKS_SCHEMA = pa.DataFrameSchema(
 BETAS_SCHEMA = pa.DataFrameSchema(
     {
         "status": pa.Column(str, pa.Check.isin(["ok", "insufficient_data", "unavailable"])),
+        "method": pa.Column(str, pa.Check.isin(["regression", "underlying"])),
         "r_squared": pa.Column(float, pa.Check.in_range(0, 1 + 1e-9), nullable=True),
         "n_obs": pa.Column("int64", pa.Check.ge(0)),
     },

@@ -198,6 +198,11 @@ factor_betas = _daily(
     sa.Column("portfolio_id", sa.Text, nullable=False),
     sa.Column("position_id", sa.Text, nullable=False),
     sa.Column("ticker", sa.Text, nullable=False),
+    sa.Column(
+        "method",
+        sa.Text,
+        comment="regression (a stock's own returns) or underlying (an option takes its underlying's beta).",
+    ),
     sa.Column("factor", sa.Text, nullable=False),
     sa.Column("etf", sa.Text),
     sa.Column("beta", sa.Float),

@@ -57,6 +57,10 @@ class PositionBetaOut(BaseModel):
 
     position_id: str
     ticker: str
+    method: str | None = Field(
+        description="`regression`: the stock's own returns; `underlying`: an option takes its underlying's beta "
+        "(exposure = delta-adjusted exposure × beta; gamma and vega are left out)."
+    )
     factor: str
     beta: float | None
     alpha: float | None
