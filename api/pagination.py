@@ -7,13 +7,14 @@ import binascii
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
 from api.errors import ApiError, ErrorDetail
@@ -190,3 +191,59 @@ def keyset_page(
         stmt = stmt.where(key > bound if order == "asc" else key < bound)
     direction = sa.asc if order == "asc" else sa.desc
     return stmt.order_by(direction(sort_column), direction(id_column)).limit(limit + 1)
+
+
+SortKind = Literal["text", "int", "datetime", "number"]
+"""How a sort value travels in a cursor (a number as text, so Decimal and float round-trip)."""
+
+
+def keyset(
+    db: Connection,
+    counts: CountCache,
+    page: PageParams,
+    *,
+    columns: Sequence[Any],
+    filters: Sequence[ColumnElement[bool]],
+    count_from: Any,
+    sort: str,
+    sort_expr: ColumnElement[Any],
+    kind: SortKind,
+    id_expr: ColumnElement[Any],
+    count_key: tuple[Any, ...],
+    build: Callable[[Any], T],
+) -> tuple[list[T], PageInfo]:
+    """One keyset page in (sort, id) order: `sort_expr` must never be null (coalesce it) and `id_expr` unique.
+
+    The page, the next cursor and the total (cached in `counts` under `count_key`); every list route uses it.
+    """
+    after: Cursor | None = None
+    if page.cursor:
+        decoded = decode_cursor(page.cursor, sort=sort, order=page.order, kind="text" if kind == "number" else kind)
+        value = decoded.value
+        if kind == "number":
+            try:
+                value = float(value)
+            except ValueError:
+                raise invalid_cursor("cursor value is invalid: not a number") from None
+        after = Cursor(sort=sort, order=page.order, value=value, id=decoded.id)
+    stmt = keyset_page(
+        sa.select(*columns, sort_expr.label("sort_value"), id_expr.label("id_value")).where(*filters),
+        sort_column=sort_expr,
+        id_column=id_expr,
+        order=page.order,
+        after=after,
+        limit=page.limit,
+    )
+    rows = db.execute(stmt).all()
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    total = counts.get(count_key)
+    if total is None:
+        total = int(db.execute(sa.select(sa.func.count()).select_from(count_from).where(*filters)).scalar_one())
+        counts.put(count_key, total)
+    cursor = None
+    if has_more:
+        last = rows[-1]
+        value = str(last.sort_value) if kind == "number" else last.sort_value
+        cursor = encode_cursor(Cursor(sort=sort, order=page.order, value=value, id=str(last.id_value)))
+    return [build(row) for row in rows], PageInfo(cursor=cursor, has_more=has_more, total_count=total)

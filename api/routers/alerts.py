@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
-from api.pagination import Page, PageQuery
-from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page, keyset
+from api.pagination import Page, PageQuery, keyset
+from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
 from orchestration.compliance import tables as ct
 from orchestration.compliance.alert_rules import load_config
 
@@ -183,7 +183,7 @@ def _history(db: Any, runtime: Any, caller: Any, page: Any, rule_id: str | None)
         filters.append(h.c.rule_id == rule_id)
     data, info = keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[h],
         filters=filters,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import sqlalchemy as sa
@@ -25,15 +25,11 @@ from api.pagination import (
     PageParams,
     decode_cursor,
     encode_cursor,
-    invalid_cursor,
-    keyset_page,
 )
 from api.routers import clo_tables as t
-from api.runtime import Runtime
 from orchestration.clo import tables as landed
 
 T = TypeVar("T")
-SortKind = Literal["text", "int", "datetime", "number"]
 WorkbookId = Annotated[uuid.UUID, Path(description="Workbook UUID.")]
 WORKBOOK_ID = "550e8400-e29b-41d4-a716-446655440000"
 
@@ -60,55 +56,6 @@ def number(value: Any) -> float | None:
     if value is None:
         return None
     return float(value) if isinstance(value, decimal.Decimal | int | float) else float(str(value))
-
-
-def keyset(
-    db: Connection,
-    runtime: Runtime,
-    page: PageParams,
-    *,
-    columns: Sequence[Any],
-    filters: Sequence[ColumnElement[bool]],
-    count_from: Any,
-    sort: str,
-    sort_expr: ColumnElement[Any],
-    kind: SortKind,
-    id_expr: ColumnElement[Any],
-    count_key: tuple[Any, ...],
-    build: Callable[[Any], T],
-) -> tuple[list[T], PageInfo]:
-    """One keyset page in (sort, id) order: `sort_expr` must never be null (coalesce it) and `id_expr` unique."""
-    after: Cursor | None = None
-    if page.cursor:
-        decoded = decode_cursor(page.cursor, sort=sort, order=page.order, kind="text" if kind == "number" else kind)
-        value = decoded.value
-        if kind == "number":
-            try:
-                value = float(value)
-            except ValueError:
-                raise invalid_cursor("cursor value is invalid: not a number") from None
-        after = Cursor(sort=sort, order=page.order, value=value, id=decoded.id)
-    stmt = keyset_page(
-        sa.select(*columns, sort_expr.label("sort_value"), id_expr.label("id_value")).where(*filters),
-        sort_column=sort_expr,
-        id_column=id_expr,
-        order=page.order,
-        after=after,
-        limit=page.limit,
-    )
-    rows = db.execute(stmt).all()
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    total = runtime.counts.get(count_key)
-    if total is None:
-        total = int(db.execute(sa.select(sa.func.count()).select_from(count_from).where(*filters)).scalar_one())
-        runtime.counts.put(count_key, total)
-    cursor = None
-    if has_more:
-        last = rows[-1]
-        value = str(last.sort_value) if kind == "number" else last.sort_value
-        cursor = encode_cursor(Cursor(sort=sort, order=page.order, value=value, id=str(last.id_value)))
-    return [build(row) for row in rows], PageInfo(cursor=cursor, has_more=has_more, total_count=total)
 
 
 def in_memory_page(items: list[T], page: PageParams, key: Callable[[T], str], sort: str) -> tuple[list[T], PageInfo]:

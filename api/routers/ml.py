@@ -21,8 +21,8 @@ from api import covenants_tables as t
 from api import dlq
 from api.deps import AppRuntime, Caller, Db, Instance, requires
 from api.errors import error_responses, not_found
-from api.pagination import Page, PageQuery
-from api.routers.covenants import paged, require_deal
+from api.pagination import Page, PageQuery, keyset
+from api.routers.covenants.queries import require_deal
 from orchestration.covenants import tables
 
 router = APIRouter(prefix="/ml", tags=["ml"], dependencies=[requires("read:covenants")])
@@ -271,15 +271,17 @@ def list_models(
     filters = [t.models.c.tenant_id.in_([caller.tenant_id, PUBLIC_TENANT])]
     if scope is not None:
         filters.append(t.models.c.scope == scope)
-    data, info = paged(
+    data, info = keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[t.models],
+        count_from=t.models,
         filters=filters,
         sort="model_id",
-        sort_column=t.models.c.model_id,
-        id_column=t.models.c.model_key,
+        sort_expr=t.models.c.model_id,
+        kind="text",
+        id_expr=t.models.c.model_key,
         count_key=("breach_models", caller.tenant_id, scope),
         build=_model,
     )

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.downloads import attachment
 from api.errors import error_responses, not_found
-from api.pagination import Page, PageQuery
-from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, keyset, require_landed_workbook
+from api.pagination import Page, PageQuery, keyset
+from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, require_landed_workbook
 from orchestration.reports import tables as t
 from orchestration.reports.config import load_templates
 
@@ -150,7 +150,7 @@ def list_workbook_reports(
     r = t.reports.c
     data, info = keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=REPORT_COLUMNS,
         filters=[r.tenant_id == caller.tenant_id, r.workbook_id == str(workbook_id)],

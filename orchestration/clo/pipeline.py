@@ -338,7 +338,7 @@ def process(
 
 
 def _floats(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The numeric columns as float64 (None → NaN), the dtype the tables' schemas and COPY encoder expect."""
+    """The numeric columns as float64 (None → NaN), the dtype the pandera schemas and the warehouse writer expect."""
     for column in columns:
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from api.pagination import PageInfo, PageParams
+from api.pagination import PageInfo, PageParams, keyset
 from api.routers import clo_tables as t
-from api.routers.clo_common import date_key, keyset, number_key, text_key
+from api.routers.clo_common import date_key, number_key, text_key
 from api.runtime import Runtime
 
 T = TypeVar("T")
@@ -56,7 +56,7 @@ def workbooks_page(
     }[sort]
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[w],
         filters=filters,
@@ -89,7 +89,7 @@ def sheet_rows_page(
     ]
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[s.c.row_index, s.c.cells],
         filters=filters,
@@ -143,7 +143,7 @@ def holdings_page(
     }[sort]
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[h],
         filters=filters,
@@ -205,7 +205,7 @@ def anomalies_page(
         filters.append(a.c.field == field)
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[a],
         filters=filters,
@@ -227,7 +227,7 @@ def patterns_page(
     filters = [i.c.tenant_id == tenant_id, i.c.workbook_id == workbook_id, i.c.type == "pattern"]
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[i],
         filters=filters,

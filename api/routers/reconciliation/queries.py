@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api.errors import not_found
-from api.pagination import PageInfo, PageParams
-from api.routers.clo_common import keyset, text_key
+from api.pagination import PageInfo, PageParams, keyset
+from api.routers.clo_common import text_key
 from api.runtime import Runtime
 from orchestration.reconciliation import store
 from orchestration.reconciliation import tables as t
@@ -35,7 +35,7 @@ def workbook_reconciliations_page(
     r = t.reconciliations.c
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[t.reconciliations],
         filters=[r.tenant_id == tenant_id, r.workbook_id == str(workbook_id)],
@@ -136,7 +136,7 @@ def variances_page(
         filters.append(vs.c.within_tolerance.is_(within_tolerance))
     return keyset(
         db,
-        runtime,
+        runtime.counts,
         page,
         columns=[vs],
         filters=filters,
