@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import jwt
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Result
+from sqlalchemy.sql import Executable
 
 from api.errors import ApiError, ErrorCode
 from api.keys import hash_secret, parse_api_key
@@ -26,6 +27,12 @@ READ_ROLES = frozenset({"admin", "analyst", "viewer"})
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
 _DUMMY_HASH = hash_secret("no-such-key")
+
+
+class KeyReader(Protocol):
+    """What key verification needs of the request's warehouse access (`api.deps.Reader`)."""
+
+    async def execute(self, statement: Executable) -> Result[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +107,18 @@ class ApiKeyVerifier:
             return None
         return Principal(subject=f"apikey:{parsed.key_id}", tenant_id=entry[0], kind="api_key")
 
-    def verify(self, key: str, engine: Callable[[], Engine]) -> Principal:
-        """Look the key up (blocking): its principal, or 401 for malformed, unknown, wrong or revoked keys."""
+    async def verify(self, key: str, db: KeyReader) -> Principal:
+        """Look the key up: its principal, or 401 for malformed, unknown, wrong or revoked keys."""
         parsed = parse_api_key(key)
         if parsed is None:
             raise invalid_token("API key is invalid")
         presented = hash_secret(parsed.secret)
-        with engine().connect() as conn:
-            row = conn.execute(
-                sa.select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.revoked_at).where(
-                    api_keys.c.key_id == parsed.key_id
-                )
-            ).first()
+        result = await db.execute(
+            sa.select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.revoked_at).where(
+                api_keys.c.key_id == parsed.key_id
+            )
+        )
+        row = result.first()
         stored = row.key_hash if row is not None else _DUMMY_HASH
         if not hmac.compare_digest(presented, stored) or row is None:
             raise invalid_token("API key is invalid")

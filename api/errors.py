@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -236,11 +235,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 422, ErrorCode.VALIDATION_ERROR, "Request validation failed", details)
 
 
+UNDEFINED_TABLE = "42P01"
+"""SQLSTATE of a relation that does not exist (psycopg and asyncpg both expose `sqlstate`)."""
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, OperationalError):
         return error_response(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "the warehouse is unavailable")
-    if isinstance(exc.orig, psycopg.errors.UndefinedTable):
+    if getattr(exc.orig, "sqlstate", None) == UNDEFINED_TABLE:
         message = "the requested data has not been materialized yet (run the dbt marts)"
         return error_response(request, 503, ErrorCode.SERVICE_UNAVAILABLE, message)
     log.exception("database error answering %s %s", request.method, request.url.path)

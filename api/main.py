@@ -9,6 +9,7 @@ import dagster as dg
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from api.deps import document_security
 from api.errors import errors_reference, install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.routers import API_V1_PREFIX, API_V1_ROUTERS, ROOT_ROUTERS
@@ -32,7 +33,9 @@ def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInsta
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.bind_loop()
         yield
+        await runtime.dispose_async()
         runtime.dispose()
 
     app = FastAPI(
@@ -47,9 +50,10 @@ def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInsta
     for router in ROOT_ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
-    templates = [API_V1_PREFIX + r.path for router in API_V1_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
-    templates += [r.path for router in ROOT_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
-    templates += [url for url in (app.openapi_url, app.docs_url, app.redoc_url) if url]
+    routers = [(API_V1_PREFIX, router) for router in API_V1_ROUTERS] + [("", router) for router in ROOT_ROUTERS]
+    routes = [(prefix + r.path, r) for prefix, router in routers for r in router.routes if isinstance(r, APIRoute)]
+    document_security(app, routes)
+    templates = [path for path, _ in routes] + [url for url in (app.openapi_url, app.docs_url, app.redoc_url) if url]
     app.add_middleware(RequestContextMiddleware, templates=templates, metrics=runtime.metrics)
     return app
 

@@ -37,9 +37,12 @@ def _has_nul(scope: Scope) -> bool:
 class RequestContextMiddleware:
     """Outermost app middleware: every response, errors included, carries X-Request-ID and is measured."""
 
+    MAX_REMEMBERED_PATHS = 4096
+
     def __init__(self, app: ASGIApp, *, templates: Iterable[str], metrics: Metrics) -> None:
         self.app = app
         self.templates = [(template, compile_path(template)[0]) for template in templates]
+        self._seen: dict[str, str | None] = {}
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,9 +87,18 @@ class RequestContextMiddleware:
             self.metrics.observe(method, template, status, time.perf_counter() - started)
 
     def _template(self, scope: Scope) -> str | None:
-        """The template of the route this path reaches, if any: the metrics label, never the raw path."""
+        """The template of the route this path reaches, if any: the metrics label, never the raw path.
+
+        Remembered per path (a bounded map), so a hot route is not matched against every template each time.
+        """
         path = scope.get("path", "")
-        return next((template for template, regex in self.templates if regex.match(path)), None)
+        if path in self._seen:
+            return self._seen[path]
+        template = next((template for template, regex in self.templates if regex.match(path)), None)
+        if len(self._seen) >= self.MAX_REMEMBERED_PATHS:
+            self._seen.clear()
+        self._seen[path] = template
+        return template
 
     async def _options(self, send: Send, request_id: str, scope: Scope) -> None:
         if self._template(scope) is None:

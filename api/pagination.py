@@ -5,17 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import decimal
 import json
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.engine import Result
+from sqlalchemy.sql import ColumnElement, Executable, Select
 
 from api.errors import ApiError, ErrorDetail
 
@@ -193,12 +194,60 @@ def keyset_page(
     return stmt.order_by(direction(sort_column), direction(id_column)).limit(limit + 1)
 
 
+def _cursor_number(raw: Any) -> decimal.Decimal:
+    """A numeric sort value from a cursor, as an exact Decimal.
+
+    A float would bind 95.1 to a NUMERIC column as 95.0999…, so the boundary row would be served again or skipped.
+    """
+    try:
+        value = decimal.Decimal(raw)
+    except (decimal.InvalidOperation, TypeError, ValueError):
+        raise invalid_cursor("cursor value is invalid: not a number") from None
+    if not value.is_finite():
+        raise invalid_cursor("cursor value is invalid: not a finite number")
+    return value
+
+
+def keyset_template(
+    stmt: Select[Any], *, sort_column: ColumnElement[Any], id_column: ColumnElement[Any], order: Order, after: bool
+) -> Select[Any]:
+    """`keyset_page` with bound parameters (`after_value`, `after_id`, `page_rows`) instead of values.
+
+    Built once per query shape and cached by the caller, so a hot route neither rebuilds nor re-keys its
+    statement per request; `keyset_parameters` gives the values.
+    """
+    key = sa.tuple_(sort_column, id_column)
+    if after:
+        bound = sa.tuple_(
+            sa.bindparam("after_value", type_=sort_column.type), sa.bindparam("after_id", type_=id_column.type)
+        )
+        stmt = stmt.where(key > bound if order == "asc" else key < bound)
+    direction = sa.asc if order == "asc" else sa.desc
+    return stmt.order_by(direction(sort_column), direction(id_column)).limit(
+        sa.bindparam("page_rows", type_=sa.Integer)
+    )
+
+
+def keyset_parameters(after: Cursor | None, limit: int) -> dict[str, Any]:
+    """The values of `keyset_template`'s parameters: one row more than the page, to learn `has_more`."""
+    values: dict[str, Any] = {"page_rows": limit + 1}
+    if after is not None:
+        values |= {"after_value": after.value, "after_id": after.id}
+    return values
+
+
 SortKind = Literal["text", "int", "datetime", "number"]
 """How a sort value travels in a cursor (a number as text, so Decimal and float round-trip)."""
 
 
-def keyset(
-    db: Connection,
+class Executes(Protocol):
+    """The request's warehouse access (`api.deps.Reader`)."""
+
+    async def execute(self, statement: Executable) -> Result[Any]: ...
+
+
+async def keyset(
+    db: Executes,
     counts: CountCache,
     page: PageParams,
     *,
@@ -221,10 +270,7 @@ def keyset(
         decoded = decode_cursor(page.cursor, sort=sort, order=page.order, kind="text" if kind == "number" else kind)
         value = decoded.value
         if kind == "number":
-            try:
-                value = float(value)
-            except ValueError:
-                raise invalid_cursor("cursor value is invalid: not a number") from None
+            value = _cursor_number(value)
         after = Cursor(sort=sort, order=page.order, value=value, id=decoded.id)
     stmt = keyset_page(
         sa.select(*columns, sort_expr.label("sort_value"), id_expr.label("id_value")).where(*filters),
@@ -234,12 +280,13 @@ def keyset(
         after=after,
         limit=page.limit,
     )
-    rows = db.execute(stmt).all()
+    rows = (await db.execute(stmt)).all()
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     total = counts.get(count_key)
     if total is None:
-        total = int(db.execute(sa.select(sa.func.count()).select_from(count_from).where(*filters)).scalar_one())
+        count = sa.select(sa.func.count()).select_from(count_from).where(*filters)
+        total = int((await db.execute(count)).scalar_one())
         counts.put(count_key, total)
     cursor = None
     if has_more:

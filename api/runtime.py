@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shlex
 import threading
+import weakref
+from typing import Any
 
 import dagster as dg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from api.auth import ApiKeyVerifier, RateLimiter
 from api.errors import ApiError, ErrorCode
@@ -24,6 +31,58 @@ def api_database_url(settings: ApiSettings) -> URL:
         url = make_url(settings.database_url)
         return url.set(drivername=DRIVER) if url.drivername in ("postgresql", "postgres") else url
     return warehouse_url(get_settings())
+
+
+ASYNC_DRIVER = "postgresql+asyncpg"
+"""The request path's driver: asyncpg prepares and caches every statement per connection, and its protocol
+decoding is the cheapest of the Python drivers (bench/README.md has the comparison)."""
+
+
+LIBPQ_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+
+def _libpq_options(options: str) -> dict[str, str]:
+    """`-c name=value`, `-cname=value` and `--name=value` of a libpq `options` string as server settings."""
+    settings: dict[str, str] = {}
+    words = iter(shlex.split(options))
+    for word in words:
+        if word == "-c":
+            setting = next(words, "")
+        elif word.startswith(("-c", "--")):
+            setting = word[2:]
+        else:
+            raise ValueError(f"unsupported libpq option {word!r} in DATABASE_URL (use -c name=value)")
+        name, sep, value = setting.partition("=")
+        if not sep or not name:
+            raise ValueError(f"libpq option {setting!r} is not name=value")
+        settings[name.replace("-", "_")] = value
+    return settings
+
+
+def asyncpg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """The URL for asyncpg and the connection arguments its libpq-style query parameters become.
+
+    `DATABASE_URL` is written for libpq (psycopg, dbt, Dagster): `sslmode`, `connect_timeout`,
+    `application_name` and `options=-c name=value ...` are moved out of the query into what asyncpg takes
+    (`ssl`, `timeout`, `server_settings`); anything else stays in the query (the `host` of a Unix socket).
+    """
+    query = dict(url.query)
+    args: dict[str, Any] = {}
+    settings: dict[str, str] = {}
+    if "sslmode" in query:
+        mode = str(query.pop("sslmode"))
+        if mode not in LIBPQ_SSL_MODES:
+            raise ValueError(f"sslmode={mode!r} is not one of {sorted(LIBPQ_SSL_MODES)}")
+        args["ssl"] = mode
+    if "connect_timeout" in query:
+        args["timeout"] = float(str(query.pop("connect_timeout")))
+    if "application_name" in query:
+        settings["application_name"] = str(query.pop("application_name"))
+    if "options" in query:
+        settings |= _libpq_options(str(query.pop("options")))
+    if settings:
+        args["server_settings"] = settings
+    return url.set(drivername=ASYNC_DRIVER, query=query), args
 
 
 def open_instance() -> dg.DagsterInstance:
@@ -56,6 +115,10 @@ class Runtime:
             RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst) if settings.rate_limited else None
         )
         self._engine: Engine | None = None
+        self._app_loop: asyncio.AbstractEventLoop | None = None
+        self._async_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (
+            weakref.WeakKeyDictionary()
+        )
         self._instance = instance
         self._owns_instance = instance is None
         self._lock = threading.Lock()
@@ -77,6 +140,55 @@ class Runtime:
                 "options": options,
             },
         )
+
+    def _create_async_engine(self, *, pooled: bool) -> AsyncEngine:
+        url, connect_args = asyncpg_connect_args(api_database_url(self.settings))
+        settings = connect_args.setdefault("server_settings", {})
+        settings.setdefault("application_name", "calcbridge-api")
+        settings["default_transaction_read_only"] = "on"
+        settings["statement_timeout"] = str(self.settings.statement_timeout_ms)
+        connect_args.setdefault("timeout", self.settings.connect_timeout_seconds)
+        pool: dict[str, Any] = (
+            # No pre-ping round trip per request: `api.deps.Reader` retries once on a connection the server closed.
+            {"pool_size": self.settings.pool_size, "max_overflow": self.settings.max_overflow, "pool_recycle": 1800}
+            if pooled
+            else {"poolclass": NullPool}
+        )
+        return create_async_engine(
+            url,
+            pool_pre_ping=False,
+            isolation_level="AUTOCOMMIT",
+            json_deserializer=orjson.loads,
+            connect_args=connect_args,
+            **pool,
+        )
+
+    def bind_loop(self) -> None:
+        """Called at app start-up: the running loop (uvicorn's, one per worker) gets the connection pool."""
+        self._app_loop = asyncio.get_running_loop()
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        """The asyncpg engine for the running event loop (asyncpg connections belong to the loop that opened them).
+
+        The app's own loop gets the pool; any other loop (a TestClient used without `with` runs one per request)
+        gets an engine that closes its connection after each request, so nothing is left open on a dead loop.
+        """
+        loop = asyncio.get_running_loop()
+        engine = self._async_engines.get(loop)
+        if engine is None:
+            try:
+                engine = self._create_async_engine(pooled=loop is self._app_loop)
+            except DatabaseNotRunningError:
+                raise unavailable("the warehouse") from None
+            self._async_engines[loop] = engine
+        return engine
+
+    async def dispose_async(self) -> None:
+        """Close the running loop's pooled async connections (the app's shutdown)."""
+        engine = self._async_engines.pop(asyncio.get_running_loop(), None)
+        if engine is not None:
+            await engine.dispose()
 
     @property
     def engine(self) -> Engine:

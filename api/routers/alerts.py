@@ -1,7 +1,8 @@
 """Alert reads (seed 000 Alerts API): the rules that apply to a workbook and the firing history.
 
-Rules are configuration (assets_config/alerts/*.yaml); firings are ops.alert_history rows of the caller's
-tenant, newest first, keyset-paginated.
+Rules are configuration (assets_config/alerts/*.yaml, read off the event loop); firings and each rule's last
+firing per deal come from the marts over ops.alert_history (views: a firing is listed as soon as it is recorded),
+the caller's tenant only, newest first, keyset-paginated.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from api.deps import AppRuntime, Caller, Db, requires_clo
+from api.auth import Principal
+from api.deps import AppRuntime, Caller, Db, Reader, requires_clo
 from api.errors import error_responses, not_found
-from api.pagination import Page, PageQuery, keyset
+from api.marts.compliance import alert_firings as f
+from api.marts.compliance import alert_last_fired as lf
+from api.marts.compliance import compliance_summary
+from api.pagination import Page, PageParams, PageQuery, keyset
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
-from orchestration.compliance import tables as ct
+from api.runtime import Runtime
 from orchestration.compliance.alert_rules import load_config
 
 router = APIRouter(tags=["clo alerts"], dependencies=[requires_clo()])
@@ -115,106 +121,95 @@ class AlertFiringOut(BaseModel):
     fired_at: dt.datetime
 
 
-def _firing(row: Any) -> AlertFiringOut:
-    return AlertFiringOut(
-        id=row.alert_event_id,
-        alert_id=row.rule_id,
-        alert_name=row.rule_name,
-        workbook_id=row.workbook_id,
-        deal_id=row.deal_id,
-        metric=row.metric,
-        operator=row.operator,
-        threshold=float(row.threshold),
-        value=None if row.value is None else float(row.value),
-        severity=row.severity,
-        deliveries=[DeliveryOut(**{k: d.get(k) for k in DeliveryOut.model_fields if k in d}) for d in row.deliveries],
-        fired_at=row.fired_at,
-    )
+FIRINGS = TypeAdapter(list[AlertFiringOut])
+CONFIGS = TypeAdapter(list[AlertConfigOut])
+FIRING_COLUMNS: tuple[Any, ...] = (
+    f.c.firing_id.label("id"),
+    *(f.c[name] for name in ("alert_id", "alert_name", "workbook_id", "deal_id", "metric", "operator", "severity")),
+    sa.cast(f.c.threshold, sa.Float).label("threshold"),
+    sa.cast(f.c.value, sa.Float).label("value"),
+    f.c.deliveries,
+    f.c.fired_at,
+)
 
 
 @router.get("/workbooks/{workbook_id}/alerts", summary="List alert configs", responses=ERRORS)
-def list_workbook_alerts(db: Db, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery) -> Page[AlertConfigOut]:
+async def list_workbook_alerts(
+    db: Db, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery
+) -> Page[AlertConfigOut]:
     """Alert rules in scope for the workbook's tenant and deal, with the last firing for this deal."""
-    m = ct.compliance_metrics
-    run = db.execute(
-        sa.select(m.c.deal_id)
-        .where(m.c.tenant_id == caller.tenant_id, m.c.workbook_id == str(workbook_id))
-        .order_by(m.c.executed_at.desc())
-        .limit(1)
+    s = compliance_summary
+    run = (
+        await db.execute(
+            sa.select(s.c.deal_id).where(s.c.tenant_id == caller.tenant_id, s.c.workbook_id == str(workbook_id))
+        )
     ).first()
     if run is None:
         raise not_found("compliance results of workbook", str(workbook_id))
-    h = ct.alert_history
     last = dict(
-        db.execute(
-            sa.select(h.c.rule_id, sa.func.max(h.c.fired_at))
-            .where(h.c.tenant_id == caller.tenant_id, h.c.deal_id == run.deal_id)
-            .group_by(h.c.rule_id)
+        (
+            await db.execute(
+                sa.select(lf.c.alert_id, lf.c.last_fired_at).where(
+                    lf.c.tenant_id == caller.tenant_id, lf.c.deal_id == run.deal_id
+                )
+            )
         ).all()
     )
-    items = []
-    for rule in load_config().rules:
-        if rule.tenant_id not in (None, "*", caller.tenant_id) or rule.deal_id not in (None, "*", run.deal_id):
-            continue
-        d = rule.as_dict()
-        items.append(
-            AlertConfigOut(
-                id=d["id"],
-                name=d["name"],
-                description=d["description"],
-                condition=ConditionOut(**d["condition"]),
-                severity=d["severity"],
-                channels=d["channels"],
-                recipients=d["recipients"],
-                webhook_url=d["webhook_url"],
-                cooldown_minutes=d["cooldown_minutes"],
-                enabled=d["enabled"],
-                last_fired_at=last.get(rule.id),
-            )
-        )
+    config = await run_in_threadpool(load_config)
+    items = CONFIGS.validate_python(
+        [
+            rule.as_dict() | {"last_fired_at": last.get(rule.id)}
+            for rule in config.rules
+            if rule.tenant_id in (None, "*", caller.tenant_id) and rule.deal_id in (None, "*", run.deal_id)
+        ]
+    )
     data, info = in_memory_page(items, page, key=lambda x: x.id, sort="id")
     return Page[AlertConfigOut](data=data, pagination=info)
 
 
-def _history(db: Any, runtime: Any, caller: Any, page: Any, rule_id: str | None) -> Page[AlertFiringOut]:
-    h = ct.alert_history
-    filters = [h.c.tenant_id == caller.tenant_id]
-    if rule_id is not None:
-        filters.append(h.c.rule_id == rule_id)
-    data, info = keyset(
+async def _history(
+    db: Reader, runtime: Runtime, caller: Principal, page: PageParams, alert_id: str | None
+) -> Page[AlertFiringOut]:
+    """One keyset page of the tenant's firings (of one rule, or all), newest first by default."""
+    filters = [f.c.tenant_id == caller.tenant_id]
+    if alert_id is not None:
+        filters.append(f.c.alert_id == alert_id)
+    rows, info = await keyset(
         db,
         runtime.counts,
         page,
-        columns=[h],
+        columns=FIRING_COLUMNS,
         filters=filters,
-        count_from=h,
+        count_from=f,
         sort="fired_at",
-        sort_expr=h.c.fired_at,
+        sort_expr=f.c.fired_at,
         kind="datetime",
-        id_expr=h.c.alert_event_id,
-        count_key=("alert_history", caller.tenant_id, rule_id),
-        build=_firing,
+        id_expr=f.c.firing_id,
+        count_key=("alert_history", caller.tenant_id, alert_id),
+        build=lambda row: row._asdict(),
     )
-    return Page[AlertFiringOut](data=data, pagination=info)
+    return Page[AlertFiringOut](data=FIRINGS.validate_python(rows), pagination=info)
 
 
 @router.get("/alerts/history", summary="Get alert execution history", responses=LIST_ERRORS)
-def alert_history(db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery) -> Page[AlertFiringOut]:
+async def alert_history(db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery) -> Page[AlertFiringOut]:
     """Every firing of the caller's tenant, newest first by default."""
-    return _history(db, runtime, caller, page, None)
+    return await _history(db, runtime, caller, page, None)
 
 
 @router.get("/alerts/{alert_id}/history", summary="Get specific alert history", responses=ERRORS)
-def one_alert_history(
+async def one_alert_history(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, alert_id: RuleId
 ) -> Page[AlertFiringOut]:
     """Firings of one rule; 404 when the rule is neither configured for the tenant nor in its history."""
-    configured = any(r.id == alert_id and r.tenant_id in (None, "*", caller.tenant_id) for r in load_config().rules)
+    config = await run_in_threadpool(load_config)
+    configured = any(r.id == alert_id and r.tenant_id in (None, "*", caller.tenant_id) for r in config.rules)
     if not configured:
-        h = ct.alert_history
-        seen = db.execute(
-            sa.select(h.c.rule_id).where(h.c.tenant_id == caller.tenant_id, h.c.rule_id == alert_id).limit(1)
+        seen = (
+            await db.execute(
+                sa.select(f.c.alert_id).where(f.c.tenant_id == caller.tenant_id, f.c.alert_id == alert_id).limit(1)
+            )
         ).first()
         if seen is None:
             raise not_found("alert", alert_id)
-    return _history(db, runtime, caller, page, alert_id)
+    return await _history(db, runtime, caller, page, alert_id)

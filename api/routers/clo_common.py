@@ -6,15 +6,17 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Path, Query
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import Connection
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy.sql import ColumnElement
 
+from api.deps import Reader
 from api.errors import not_found
+from api.marts import clo as t
 from api.pagination import (
     DEFAULT_LIMIT,
     MAX_CURSOR_LENGTH,
@@ -26,8 +28,6 @@ from api.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from api.routers import clo_tables as t
-from orchestration.clo import tables as landed
 
 T = TypeVar("T")
 WorkbookId = Annotated[uuid.UUID, Path(description="Workbook UUID.")]
@@ -77,25 +77,47 @@ def in_memory_page(items: list[T], page: PageParams, key: Callable[[T], str], so
     return chunk, PageInfo(cursor=cursor, has_more=has_more, total_count=len(items))
 
 
-def require_workbook(db: Connection, tenant_id: str, workbook_id: uuid.UUID | str) -> Any:
-    """The caller's workbook row from marts.clo_workbooks, or 404 (another tenant's is indistinguishable)."""
-    row = db.execute(
-        sa.select(t.workbooks).where(
-            t.workbooks.c.tenant_id == tenant_id, t.workbooks.c.workbook_id == str(workbook_id)
-        )
-    ).first()
+class Loaded(Generic[T]):
+    """A value loaded once per process on a worker thread (YAML files, a library's registry), then from memory.
+
+    For what the pipeline reads from files and never stores; two first requests at once may both load it.
+    """
+
+    __slots__ = ("_load", "_value")
+
+    def __init__(self, load: Callable[[], T]) -> None:
+        self._load = load
+        self._value: T | None = None
+
+    async def get(self) -> T:
+        """The value, loaded off the event loop on first use."""
+        if self._value is None:
+            self._value = await run_in_threadpool(self._load)
+        return self._value
+
+
+async def require_workbook(db: Reader, tenant_id: str, workbook_id: uuid.UUID | str, *columns: Any) -> Any:
+    """The caller's workbook row (all columns, or those given) from marts.clo_workbooks, or 404.
+
+    Another tenant's workbook is indistinguishable from an unknown one.
+    """
+    w = t.workbooks
+    query = sa.select(*(columns or (w,))).where(w.c.tenant_id == tenant_id, w.c.workbook_id == str(workbook_id))
+    row = (await db.execute(query)).first()
     if row is None:
         raise not_found("workbook", str(workbook_id))
     return row
 
 
-def require_landed_workbook(db: Connection, tenant_id: str, workbook_id: uuid.UUID | str) -> None:
-    """404 unless the caller's tenant has landed this workbook (raw.clo_workbooks: no dbt build needed)."""
-    w = landed.workbooks.c
-    found = db.execute(
-        sa.select(w.workbook_id).where(w.tenant_id == tenant_id, w.workbook_id == str(workbook_id)).limit(1)
-    ).first()
-    if found is None:
+async def require_landed_workbook(db: Reader, tenant_id: str, workbook_id: uuid.UUID | str) -> None:
+    """404 unless the caller's tenant has landed this workbook.
+
+    Read from marts.clo_landed_workbooks, a view over raw: the routes using it serve what Python assets write
+    before any dbt build.
+    """
+    w = t.landed_workbooks.c
+    query = sa.select(w.workbook_id).where(w.tenant_id == tenant_id, w.workbook_id == str(workbook_id)).limit(1)
+    if (await db.execute(query)).first() is None:
         raise not_found("workbook", str(workbook_id))
 
 
@@ -105,8 +127,13 @@ def text_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def number_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A never-null numeric sort key (nulls sort as the smallest value)."""
-    return sa.func.coalesce(sa.cast(column, sa.Numeric), sa.literal(-1e30, sa.Numeric))
+    """A never-null sort key for a number (nulls sort as the smallest value), as a double.
+
+    A double, not numeric: the cursor carries the value as a float, which asyncpg would bind to a numeric as
+    its exact binary expansion (98.37 as 98.3700000000000045...), so the keyset comparison would repeat or skip
+    the row at the page boundary; float against double round-trips exactly.
+    """
+    return sa.func.coalesce(sa.cast(column, sa.Float), sa.literal(-1e30, sa.Float))
 
 
 def date_key(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -160,21 +187,29 @@ class InsightOut(BaseModel):
     data: dict[str, Any]
 
 
-def insight_out(row: Any) -> InsightOut:
-    """A marts.clo_insights row in the seed's Insight shape."""
-    data = dict(row.data or {})
-    return InsightOut(
-        id=row.insight_id,
-        workbook_id=row.workbook_id,
-        type=row.type,
-        severity=row.severity,
-        title=row.title,
-        description=row.description,
-        affected_positions=[str(p) for p in row.affected_positions or []],
-        recommendation=row.recommendation,
-        status=row.status,
-        created_at=row.created_at,
-        report_date=iso(row.report_date),
-        trend_data=data.get("trend_data"),
-        data=data,
-    )
+INSIGHT_LIST = TypeAdapter(list[InsightOut])
+
+
+def insight_fields(row: Any) -> dict[str, Any]:
+    """A marts.clo_insights row as the fields of the seed's Insight (validated by the caller, once)."""
+    data = row.data or {}
+    return {
+        "id": row.insight_id,
+        "workbook_id": row.workbook_id,
+        "type": row.type,
+        "severity": row.severity,
+        "title": row.title,
+        "description": row.description,
+        "affected_positions": [str(p) for p in row.affected_positions or ()],
+        "recommendation": row.recommendation,
+        "status": row.status,
+        "created_at": row.created_at,
+        "report_date": iso(row.report_date),
+        "trend_data": data.get("trend_data"),
+        "data": data,
+    }
+
+
+def insights_out(rows: Any) -> list[InsightOut]:
+    """marts.clo_insights rows as validated Insights (one validation for the list)."""
+    return INSIGHT_LIST.validate_python([insight_fields(r) for r in rows])

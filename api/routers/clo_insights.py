@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import uuid
 from typing import Annotated, Any
 
@@ -13,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
-from api.routers import clo_tables as t
-from api.routers.clo_common import WORKBOOK_ID, InsightOut, insight_out, iso, number, require_workbook
-from orchestration.clo.insights import CORRELATION_FIELDS
+from api.marts import clo as t
+from api.routers.clo_common import WORKBOOK_ID, InsightOut, insight_fields, iso
 
 router = APIRouter(tags=["clo insights"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -34,6 +32,10 @@ class TrendPoint(BaseModel):
     defaulted_pct: float | None
     wa_spread: float | None
     wa_price: float | None
+
+
+TREND_COLUMNS = [t.workbooks.c[name] for name in TrendPoint.model_fields]
+"""marts.clo_workbooks columns a trend point carries under its own name."""
 
 
 class TrendsOut(BaseModel):
@@ -99,7 +101,7 @@ class CorrelationsOut(BaseModel):
 
 
 @router.get("/insights/trends", summary="Get trend analysis", responses=error_responses(401, 403, 422, 429, 503))
-def get_trends(
+async def get_trends(
     db: Db,
     caller: Caller,
     report_date_from: Annotated[dt.date | None, Query(description="Report dates on or after.")] = None,
@@ -115,37 +117,28 @@ def get_trends(
         filters.append(w.c.report_date <= report_date_to)
     if deal_name is not None:
         filters.append(w.c.deal_name == deal_name)
-    rows = db.execute(sa.select(w).where(*filters).order_by(w.c.report_date, w.c.created_at)).all()
-    series = [
-        TrendPoint(
-            report_date=iso(r.report_date),
-            workbook_id=r.workbook_id,
-            name=r.name,
-            holding_count=int(r.holding_count or 0),
-            total_par=number(r.total_par) or 0.0,
-            total_mv=number(r.total_mv) or 0.0,
-            ccc_par_pct=number(r.ccc_par_pct),
-            defaulted_pct=number(r.defaulted_pct),
-            wa_spread=number(r.wa_spread),
-            wa_price=number(r.wa_price),
-        )
-        for r in rows
-    ]
-    trends: list[InsightOut] = []
+    series = sa.select(*TREND_COLUMNS).where(*filters).order_by(w.c.report_date, w.c.created_at)
+    rows = (await db.execute(series)).all()
+    trend_rows: list[Any] = []
     if rows:
         i = t.insights
         latest = rows[-1].workbook_id
-        trend_rows = db.execute(
+        trends = (
             sa.select(i)
             .where(i.c.tenant_id == caller.tenant_id, i.c.workbook_id == latest, i.c.type == "trend")
             .order_by(i.c.title, i.c.insight_id)
-        ).all()
-        trends = [insight_out(r) for r in trend_rows]
-    return TrendsOut(series=series, trends=trends)
+        )
+        trend_rows = list((await db.execute(trends)).all())
+    return TrendsOut.model_validate(
+        {
+            "series": [{**r._asdict(), "report_date": iso(r.report_date)} for r in rows],
+            "trends": [insight_fields(r) for r in trend_rows],
+        }
+    )
 
 
 @router.get("/insights/correlations", summary="Get correlation analysis", responses=ERRORS)
-def get_correlations(
+async def get_correlations(
     db: Db,
     caller: Caller,
     workbook_id: Annotated[
@@ -153,57 +146,46 @@ def get_correlations(
     ] = None,
 ) -> CorrelationsOut:
     """Pearson r (Postgres `corr`) for every pair of spread, price, coupon and par across the holdings."""
-    w = t.workbooks
-    if workbook_id is not None:
-        workbook = require_workbook(db, caller.tenant_id, workbook_id)
-    else:
-        workbook = db.execute(
-            sa.select(w)
-            .where(w.c.tenant_id == caller.tenant_id, w.c.status == "processed")
-            .order_by(w.c.report_date.desc().nulls_last(), w.c.created_at.desc())
-            .limit(1)
-        ).first()
-        if workbook is None:
-            raise not_found("processed workbook", caller.tenant_id)
-    h = t.holdings
-    pairs = list(itertools.combinations(CORRELATION_FIELDS, 2))
-    columns: list[Any] = []
-    for a, b in pairs:
-        columns.append(sa.func.corr(h.c[a], h.c[b]).label(f"r_{a}_{b}"))
-        columns.append(sa.func.count().filter(sa.and_(h.c[a].is_not(None), h.c[b].is_not(None))).label(f"n_{a}_{b}"))
-    stats = db.execute(
-        sa.select(*columns).where(h.c.tenant_id == caller.tenant_id, h.c.workbook_id == workbook.workbook_id)
-    ).one()
-    correlations = [
-        CorrelationOut(
-            field_a=a,
-            field_b=b,
-            pearson_r=round(float(v), 6) if (v := getattr(stats, f"r_{a}_{b}")) is not None else None,
-            n=int(getattr(stats, f"n_{a}_{b}")),
-        )
-        for a, b in pairs
-    ]
+    c = t.correlations
+    which = c.c.workbook_id == str(workbook_id) if workbook_id is not None else c.c.is_latest
+    pairs = sa.select(c).where(c.c.tenant_id == caller.tenant_id, which).order_by(c.c.pair_index)
+    rows = (await db.execute(pairs)).all()
+    if not rows:
+        # marts.clo_holding_correlations has every pair of every workbook that marts.clo_workbooks has
+        if workbook_id is not None:
+            raise not_found("workbook", str(workbook_id))
+        raise not_found("processed workbook", caller.tenant_id)
+    workbook = rows[0]
     i = t.insights
-    insight_rows = db.execute(
-        sa.select(i)
-        .where(i.c.tenant_id == caller.tenant_id, i.c.workbook_id == workbook.workbook_id, i.c.type == "correlation")
-        .order_by(i.c.title, i.c.insight_id)
+    insight_rows = (
+        await db.execute(
+            sa.select(i)
+            .where(
+                i.c.tenant_id == caller.tenant_id, i.c.workbook_id == workbook.workbook_id, i.c.type == "correlation"
+            )
+            .order_by(i.c.title, i.c.insight_id)
+        )
     ).all()
-    return CorrelationsOut(
-        workbook_id=workbook.workbook_id,
-        report_date=iso(workbook.report_date),
-        correlations=correlations,
-        insights=[insight_out(r) for r in insight_rows],
+    return CorrelationsOut.model_validate(
+        {
+            "workbook_id": workbook.workbook_id,
+            "report_date": iso(workbook.report_date),
+            "correlations": [
+                {"field_a": r.field_a, "field_b": r.field_b, "pearson_r": r.pearson_r, "n": r.n} for r in rows
+            ],
+            "insights": [insight_fields(r) for r in insight_rows],
+        }
     )
 
 
 @router.get("/insights/{insight_id}", summary="Get insight details", responses=ERRORS)
-def get_insight(
+async def get_insight(
     db: Db, caller: Caller, insight_id: Annotated[uuid.UUID, Path(description="Insight UUID.")]
 ) -> InsightOut:
     """One insight of the caller's tenant."""
     i = t.insights
-    row = db.execute(sa.select(i).where(i.c.tenant_id == caller.tenant_id, i.c.insight_id == str(insight_id))).first()
+    query = sa.select(i).where(i.c.tenant_id == caller.tenant_id, i.c.insight_id == str(insight_id))
+    row = (await db.execute(query)).first()
     if row is None:
         raise not_found("insight", str(insight_id))
-    return insight_out(row)
+    return InsightOut.model_validate(insight_fields(row))

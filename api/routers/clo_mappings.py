@@ -1,7 +1,8 @@
 """Mapping profiles, alias dictionaries, mapping diagnostics and the supported Excel functions (seed 000).
 
-Profiles and aliases are the YAML files under assets_config/mappings/ (the same ones the assets use);
-diagnostics come from the mart; functions from the `formulas` library's registry that evaluates formulas.
+Profiles and aliases are the YAML files under assets_config/mappings/ (the same ones the assets use, read once
+per process on a worker thread); diagnostics come from the mart; functions from the `formulas` library's
+registry that evaluates formulas.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
+from api.marts import clo as t
 from api.pagination import Page, PageQuery
-from api.routers import clo_tables as t
-from api.routers.clo_common import WORKBOOK_ID, in_memory_page, require_workbook
+from api.routers.clo_common import WORKBOOK_ID, Loaded, in_memory_page, require_workbook
 from orchestration.clo.formula_eval import supported_functions
 from orchestration.clo.mapping import CANONICAL_FIELDS, load_aliases, load_profiles
 
@@ -148,6 +149,10 @@ class DiagnosticsOut(BaseModel):
     normalisations: list[str]
 
 
+DIAGNOSTICS_COLUMNS = [t.diagnostics.c[name] for name in DiagnosticsOut.model_fields]
+"""marts.clo_mapping_diagnostics columns, each under its response field's name (the JSON ones are never null)."""
+
+
 class FunctionOut(BaseModel):
     """An Excel function the formula evaluation supports (from the `formulas` library's registry)."""
 
@@ -161,109 +166,121 @@ class FunctionOut(BaseModel):
     module: str
 
 
-def _profile(profile: Any) -> ProfileOut:
-    return ProfileOut(
-        id=profile.id,
-        name=profile.name,
-        description=profile.description,
-        version=profile.version,
-        created_at=profile.created_at,
-        updated_at=profile.updated_at,
-        sheet=profile.sheet,
-        mappings={k: FieldMappingOut(source=v.source, transform=v.transform) for k, v in profile.mappings.items()},
-        alias_profile=profile.alias_profile,
-        validation_rules=[dict(r) for r in profile.validation_rules],
-    )
+def _profiles() -> dict[str, ProfileOut]:
+    """Every mapping profile in assets_config/mappings/, by id, as the response model."""
+    return {
+        p.id: ProfileOut(
+            id=p.id,
+            name=p.name,
+            description=p.description,
+            version=p.version,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            sheet=p.sheet,
+            mappings={k: FieldMappingOut(source=v.source, transform=v.transform) for k, v in p.mappings.items()},
+            alias_profile=p.alias_profile,
+            validation_rules=[dict(r) for r in p.validation_rules],
+        )
+        for p in load_profiles().values()
+    }
+
+
+def _aliases() -> dict[str, AliasProfileOut]:
+    """Every alias dictionary in assets_config/mappings/aliases/, by name, as the response model."""
+    return {name: AliasProfileOut(**a.to_dict()) for name, a in load_aliases().items()}
+
+
+def _functions() -> dict[str, FunctionOut]:
+    """Every Excel function the `formulas` library implements, by name, as the response model."""
+    return {name: FunctionOut(**f) for name, f in supported_functions().items()}
+
+
+PROFILES = Loaded(_profiles)
+ALIASES = Loaded(_aliases)
+FUNCTIONS = Loaded(_functions)
+"""Read once per process off the event loop: the YAML files and the `formulas` registry (the pipeline reads
+the same files at each run and never stores them: there is no mart of them to serve)."""
 
 
 @router.get("/mappings/profiles", summary="List mapping profiles", responses=LIST_ERRORS)
-def list_profiles(page: PageQuery) -> Page[ProfileOut]:
+async def list_profiles(page: PageQuery) -> Page[ProfileOut]:
     """Every mapping profile shipped in assets_config/mappings/, by id."""
-    items, info = in_memory_page([_profile(p) for p in load_profiles().values()], page, lambda p: p.id, "id")
+    items, info = in_memory_page(list((await PROFILES.get()).values()), page, lambda p: p.id, "id")
     return Page[ProfileOut](data=items, pagination=info)
 
 
 @router.get("/mappings/profiles/{profile_id}", summary="Get a mapping profile", responses=ERRORS)
-def get_profile(profile_id: Annotated[str, Path(max_length=100, description="Profile id.")]) -> ProfileOut:
+async def get_profile(profile_id: Annotated[str, Path(max_length=100, description="Profile id.")]) -> ProfileOut:
     """One mapping profile."""
-    profile = load_profiles().get(profile_id)
+    profile = (await PROFILES.get()).get(profile_id)
     if profile is None:
         raise not_found("mapping profile", profile_id)
-    return _profile(profile)
+    return profile
 
 
 @router.get("/mappings/aliases", summary="List alias profiles", responses=LIST_ERRORS)
-def list_aliases(page: PageQuery) -> Page[AliasProfileOut]:
+async def list_aliases(page: PageQuery) -> Page[AliasProfileOut]:
     """Every alias dictionary used by auto-detect, by name."""
-    items = [AliasProfileOut(**a.to_dict()) for a in load_aliases().values()]
-    data, info = in_memory_page(items, page, lambda a: a.name, "name")
+    data, info = in_memory_page(list((await ALIASES.get()).values()), page, lambda a: a.name, "name")
     return Page[AliasProfileOut](data=data, pagination=info)
 
 
 @router.get("/mappings/aliases/{name}", summary="Get an alias profile", responses=ERRORS)
-def get_alias(name: Annotated[str, Path(max_length=100, description="Alias profile name.")]) -> AliasProfileOut:
+async def get_alias(name: Annotated[str, Path(max_length=100, description="Alias profile name.")]) -> AliasProfileOut:
     """One alias dictionary."""
-    alias = load_aliases().get(name)
+    alias = (await ALIASES.get()).get(name)
     if alias is None:
         raise not_found("alias profile", name)
-    return AliasProfileOut(**alias.to_dict())
+    return alias
 
 
 @router.get("/mappings/diagnostics", summary="Get mapping diagnostics", responses=ERRORS)
-def get_diagnostics(
+async def get_diagnostics(
     db: Db,
     caller: Caller,
     workbook_id: Annotated[uuid.UUID, Query(description="Workbook whose mapping to explain.")],
 ) -> DiagnosticsOut:
     """Detected mappings with confidence and samples, unmapped columns and fields, failures and schema drift."""
-    require_workbook(db, caller.tenant_id, workbook_id)
+    await require_workbook(db, caller.tenant_id, workbook_id, t.workbooks.c.workbook_id)
     d = t.diagnostics
-    row = db.execute(sa.select(d).where(d.c.tenant_id == caller.tenant_id, d.c.workbook_id == str(workbook_id))).first()
+    query = sa.select(*DIAGNOSTICS_COLUMNS).where(
+        d.c.tenant_id == caller.tenant_id, d.c.workbook_id == str(workbook_id)
+    )
+    row = (await db.execute(query)).first()
     if row is None:
         raise not_found("mapping diagnostics of workbook", str(workbook_id))
-    return DiagnosticsOut(
-        workbook_id=row.workbook_id,
-        sheet=row.sheet,
-        header_row=row.header_row,
-        profile_id=row.profile_id,
-        mode=row.mode,
-        detected_mappings=dict(row.detected_mappings or {}),
-        unmapped_columns=list(row.unmapped_columns or []),
-        unmapped_target_fields=list(row.unmapped_target_fields or []),
-        validation_failures=list(row.validation_failures or []),
-        schema_drift=dict(row.schema_drift or {}),
-        column_types=dict(row.column_types or {}),
-        skipped_rows=dict(row.skipped_rows or {}),
-        normalisations=list(row.normalisations or []),
-    )
+    return DiagnosticsOut.model_validate(row._asdict())
 
 
 @router.get("/mappings/fields", summary="List canonical holding fields", responses=LIST_ERRORS)
-def list_fields() -> list[str]:
+async def list_fields() -> list[str]:
     """The canonical holding fields a profile may map."""
     return list(CANONICAL_FIELDS)
 
 
 @router.get("/calculations/functions", summary="List supported functions", responses=LIST_ERRORS)
-def list_functions(
+async def list_functions(
     page: PageQuery,
     category: Annotated[str | None, Query(max_length=40, description="Only this category (math, text, …).")] = None,
     q: Annotated[str | None, Query(max_length=40, description="Name starts with (case-insensitive).")] = None,
 ) -> Page[FunctionOut]:
     """Excel functions the formula evaluation implements, by name."""
+    prefix = q.upper() if q is not None else None
     items = [
-        FunctionOut(**f)
-        for f in supported_functions().values()
-        if (category is None or f["category"] == category) and (q is None or f["name"].startswith(q.upper()))
+        f
+        for f in (await FUNCTIONS.get()).values()
+        if (category is None or f.category == category) and (prefix is None or f.name.startswith(prefix))
     ]
     data, info = in_memory_page(items, page, lambda f: f.name, "name")
     return Page[FunctionOut](data=data, pagination=info)
 
 
 @router.get("/calculations/functions/{name}", summary="Get function details", responses=ERRORS)
-def get_function(name: Annotated[str, Path(max_length=40, description="Function name, e.g. SUM.")]) -> FunctionOut:
+async def get_function(
+    name: Annotated[str, Path(max_length=40, description="Function name, e.g. SUM.")],
+) -> FunctionOut:
     """One supported function."""
-    found = supported_functions().get(name.upper())
+    found = (await FUNCTIONS.get()).get(name.upper())
     if found is None:
         raise not_found("function", name)
-    return FunctionOut(**found)
+    return found

@@ -9,174 +9,41 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from api import covenants_tables, dlq
+from api import dlq
 from api.deps import AppRuntime
 from api.errors import ApiError
+from api.marts import covenants as covenants_tables
+from api.marts.ops import uploads
+from api.routers.health_schemas import (
+    SERVICE_NAME,
+    ComponentsOut,
+    ComponentStatus,
+    ConnectionPoolOut,
+    DaemonHealthOut,
+    DatabaseHealthOut,
+    DependencyOut,
+    DetailedHealthOut,
+    DlqHealthOut,
+    HealthOut,
+    HeartbeatOut,
+    ReadyOut,
+    StatusModelOut,
+    StatusOut,
+)
 from api.runtime import Runtime
-from api.tables import uploads
 
 router = APIRouter(tags=["health"])
 
-SERVICE_NAME = "calcbridge-api"
 DLQ_WARNING_DEPTH = 100
 DLQ_ALERT_DEPTH = 500
 """Seed 000's DLQ queue-depth target (< 100) and alert threshold (> 500)."""
-
-ComponentStatus = Literal["healthy", "degraded", "unhealthy"]
-
-
-class HealthOut(BaseModel):
-    """Liveness: the process answers."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
-
-    status: Literal["ok"]
-
-
-class ReadyOut(BaseModel):
-    """Readiness: Postgres answers and (unless disabled) every required Dagster daemon has a fresh heartbeat."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"status": "ready", "reason": None}, {"status": "degraded", "reason": "daemon-stale"}]
-        }
-    )
-
-    status: Literal["ready", "degraded"]
-    reason: Literal["postgres-unavailable", "daemon-stale"] | None
-
-
-class DependencyOut(BaseModel):
-    """One dependency's health in /status."""
-
-    name: Literal["postgres", "dagster-daemon"]
-    status: Literal["ok", "error"]
-    message: str | None
-
-
-class StatusModelOut(BaseModel):
-    """Seed 001's `model` block: the newest active breach model (`/api/v1/ml/models/active` has the tenant's own)."""
-
-    model_id: str
-    model_path: str = Field(description="The file's name in the model store (never a server path).")
-    is_loaded: bool = Field(description="The active model file is present where the registry says.")
-
-
-class StatusOut(BaseModel):
-    """Service, version, dependency health and row counts (seed 001's /status)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "service": SERVICE_NAME,
-                    "version": "0.1.0",
-                    "dependencies": [
-                        {"name": "postgres", "status": "ok", "message": None},
-                        {"name": "dagster-daemon", "status": "error", "message": "no heartbeat from SENSOR"},
-                    ],
-                    "model": {"model_id": "model-2026-01-25-103000", "model_path": "active.ubj", "is_loaded": True},
-                    "data": {"uploads": 42, "deals": 50},
-                }
-            ]
-        }
-    )
-
-    service: str
-    version: str
-    dependencies: list[DependencyOut]
-    model: StatusModelOut | None = Field(
-        description="The newest active breach model (seed 001); null before any model is trained or without Postgres."
-    )
-    data: dict[str, int | None] = Field(description="Row counts over every tenant: uploads and covenant deals.")
-
-
-class ConnectionPoolOut(BaseModel):
-    size: int
-    available: int
-    in_use: int
-
-
-class DatabaseHealthOut(BaseModel):
-    status: ComponentStatus
-    latency_ms: float | None
-    connection_pool: ConnectionPoolOut
-
-
-class HeartbeatOut(BaseModel):
-    last_heartbeat_at: dt.datetime
-    age_seconds: float
-    healthy: bool
-
-
-class DaemonHealthOut(BaseModel):
-    status: ComponentStatus
-    message: str | None
-    required: list[str]
-    heartbeats: dict[str, HeartbeatOut]
-    last_heartbeat_age_seconds: float | None
-
-
-class DlqHealthOut(BaseModel):
-    status: ComponentStatus
-    pending_items: int | None
-    oldest_item_age_hours: float | None
-
-
-class ComponentsOut(BaseModel):
-    database: DatabaseHealthOut
-    dagster_daemon: DaemonHealthOut
-    dlq: DlqHealthOut
-
-
-class DetailedHealthOut(BaseModel):
-    """Seed 000's detailed health, with the Dagster daemon in place of Celery."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "healthy",
-                    "timestamp": "2026-01-25T10:50:00Z",
-                    "version": "0.1.0",
-                    "components": {
-                        "database": {
-                            "status": "healthy",
-                            "latency_ms": 0.8,
-                            "connection_pool": {"size": 10, "available": 9, "in_use": 1},
-                        },
-                        "dagster_daemon": {
-                            "status": "healthy",
-                            "message": None,
-                            "required": ["SENSOR", "SCHEDULER"],
-                            "heartbeats": {
-                                "SENSOR": {
-                                    "last_heartbeat_at": "2026-01-25T10:49:55Z",
-                                    "age_seconds": 5.0,
-                                    "healthy": True,
-                                }
-                            },
-                            "last_heartbeat_age_seconds": 5.0,
-                        },
-                        "dlq": {"status": "healthy", "pending_items": 3, "oldest_item_age_hours": 2.0},
-                    },
-                }
-            ]
-        }
-    )
-
-    status: ComponentStatus
-    timestamp: dt.datetime
-    version: str
-    components: ComponentsOut
 
 
 @dataclass(frozen=True)
@@ -194,13 +61,13 @@ class DaemonCheck:
     heartbeats: dict[str, HeartbeatOut] = field(default_factory=dict)
 
 
-def check_postgres(runtime: Runtime) -> PostgresCheck:
+async def check_postgres(runtime: Runtime) -> PostgresCheck:
     """Run `select 1` on a pooled connection and time it."""
     started = time.perf_counter()
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except (ApiError, DBAPIError) as error:
+        async with runtime.async_engine.connect() as conn:
+            await conn.execute(sa.text("select 1"))
+    except (ApiError, DBAPIError, OSError) as error:
         reason = type(getattr(error, "orig", None) or error).__name__
         return PostgresCheck(ok=False, message=f"cannot reach the warehouse ({reason})")
     return PostgresCheck(ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 3))
@@ -234,10 +101,10 @@ def check_daemon(runtime: Runtime) -> DaemonCheck:
 
 def _pool(runtime: Runtime) -> ConnectionPoolOut:
     try:
-        pool = runtime.engine.pool
+        pool = runtime.async_engine.pool
     except ApiError:
         return ConnectionPoolOut(size=0, available=0, in_use=0)
-    if isinstance(pool, QueuePool):
+    if isinstance(pool, AsyncAdaptedQueuePool):
         in_use = pool.checkedout()
         return ConnectionPoolOut(size=pool.size(), available=max(pool.size() - in_use, 0), in_use=in_use)
     return ConnectionPoolOut(size=0, available=0, in_use=0)
@@ -257,27 +124,28 @@ def _dlq_health(runtime: Runtime) -> DlqHealthOut:
     return DlqHealthOut(status=status, pending_items=pending, oldest_item_age_hours=age)
 
 
-def _count(runtime: Runtime, table: sa.Table) -> int | None:
+async def _count(runtime: Runtime, table: sa.Table) -> int | None:
     """Rows of a table over every tenant; None when Postgres or the table (a mart before dbt ran) is missing."""
     try:
-        with runtime.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-    except (ApiError, DBAPIError):
+        async with runtime.async_engine.connect() as conn:
+            return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+    except (ApiError, DBAPIError, OSError):
         return None
 
 
-def _active_model(runtime: Runtime) -> StatusModelOut | None:
+async def _active_model(runtime: Runtime) -> StatusModelOut | None:
     """The newest active breach model of any tenant, or None (no model yet, or the mart is missing)."""
     m = covenants_tables.models.c
     try:
-        with runtime.engine.connect() as conn:
-            row = conn.execute(
+        async with runtime.async_engine.connect() as conn:
+            result = await conn.execute(
                 sa.select(m.model_id, m.active_model_path)
                 .where(m.is_active, m.scope == "breach")
                 .order_by(m.trained_at.desc())
                 .limit(1)
-            ).first()
-    except (ApiError, DBAPIError):
+            )
+            row = result.first()
+    except (ApiError, DBAPIError, OSError):
         return None
     if row is None:
         return None
@@ -308,9 +176,9 @@ async def health_live() -> HealthOut:
     summary="Readiness probe (seed 000)",
     responses={503: {"model": ReadyOut, "description": "Postgres is unavailable or the Dagster daemon is stale."}},
 )
-def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
+async def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
     """Seed 000's readiness probe: the same answer and status code as `/readyz`."""
-    return readyz(runtime, response)
+    return await readyz(runtime, response)
 
 
 @router.get(
@@ -318,22 +186,22 @@ def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
     summary="Readiness probe",
     responses={503: {"model": ReadyOut, "description": "Postgres is unavailable or the Dagster daemon is stale."}},
 )
-def readyz(runtime: AppRuntime, response: Response) -> ReadyOut:
+async def readyz(runtime: AppRuntime, response: Response) -> ReadyOut:
     """200 when Postgres answers and the daemon's heartbeats are fresh (unless require_daemon is off), else 503."""
-    if not check_postgres(runtime).ok:
+    if not (await check_postgres(runtime)).ok:
         response.status_code = 503
         return ReadyOut(status="degraded", reason="postgres-unavailable")
-    if runtime.settings.require_daemon and not check_daemon(runtime).ok:
+    if runtime.settings.require_daemon and not (await run_in_threadpool(check_daemon, runtime)).ok:
         response.status_code = 503
         return ReadyOut(status="degraded", reason="daemon-stale")
     return ReadyOut(status="ready", reason=None)
 
 
 @router.get("/status", summary="Service status")
-def status(runtime: AppRuntime) -> StatusOut:
+async def status(runtime: AppRuntime) -> StatusOut:
     """Dependency health and row counts; always 200 so dashboards can show what is broken."""
-    pg = check_postgres(runtime)
-    daemon = check_daemon(runtime)
+    pg = await check_postgres(runtime)
+    daemon = await run_in_threadpool(check_daemon, runtime)
     return StatusOut(
         service=SERVICE_NAME,
         version=runtime.settings.version,
@@ -341,20 +209,20 @@ def status(runtime: AppRuntime) -> StatusOut:
             DependencyOut(name="postgres", status="ok" if pg.ok else "error", message=pg.message),
             DependencyOut(name="dagster-daemon", status="ok" if daemon.ok else "error", message=daemon.message),
         ],
-        model=_active_model(runtime) if pg.ok else None,
+        model=await _active_model(runtime) if pg.ok else None,
         data={
-            "uploads": _count(runtime, uploads) if pg.ok else None,
-            "deals": _count(runtime, covenants_tables.deals) if pg.ok else None,
+            "uploads": await _count(runtime, uploads) if pg.ok else None,
+            "deals": await _count(runtime, covenants_tables.deals) if pg.ok else None,
         },
     )
 
 
 @router.get("/health/detailed", summary="Detailed health")
-def health_detailed(runtime: AppRuntime) -> DetailedHealthOut:
+async def health_detailed(runtime: AppRuntime) -> DetailedHealthOut:
     """Database latency and pool, Dagster daemon heartbeats, and dead-letter queue depth."""
-    pg = check_postgres(runtime)
-    daemon = check_daemon(runtime)
-    dlq_health = _dlq_health(runtime)
+    pg = await check_postgres(runtime)
+    daemon = await run_in_threadpool(check_daemon, runtime)
+    dlq_health = await run_in_threadpool(_dlq_health, runtime)
     database = DatabaseHealthOut(
         status="healthy" if pg.ok else "unhealthy", latency_ms=pg.latency_ms, connection_pool=_pool(runtime)
     )

@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from api import covenants_tables as t
 from api import dlq
 from api.deps import AppRuntime, Caller, Db, Instance, requires
 from api.errors import error_responses, not_found
+from api.marts import covenants as t
 from api.pagination import Page, PageQuery, keyset
 from api.routers.covenants.queries import require_deal
 from orchestration.covenants import tables
@@ -212,53 +213,58 @@ class JobOut(BaseModel):
 
 
 @router.get("/predictions/{deal_id}", summary="Breach risk of a deal", responses=ERRORS)
-def get_prediction(
+async def get_prediction(
     db: Db, caller: Caller, deal_id: Annotated[uuid.UUID, Path(description="Deal UUID.")]
 ) -> PredictionOut:
     """The deal's latest prediction from its tenant's active model (404 before a model has scored it)."""
     deal = str(deal_id)
-    require_deal(db, caller.tenant_id, deal)
-    row = db.execute(
-        sa.select(t.predictions).where(t.predictions.c.tenant_id == caller.tenant_id, t.predictions.c.deal_id == deal)
-    ).first()
+    await require_deal(db, caller.tenant_id, deal)
+    p = t.predictions.c
+    row = (await db.execute(sa.select(t.predictions).where(p.tenant_id == caller.tenant_id, p.deal_id == deal))).first()
     if row is None:
         raise not_found("prediction for deal", deal)
-    return PredictionOut(
-        deal_id=row.deal_id,
-        probability=row.probability,
-        risk_tier=row.risk_tier,
-        model_id=row.model_id,
-        period_start_iso=row.period_start.isoformat(),
-        period_end_iso=row.period_end.isoformat(),
-        top_features=row.top_features,
-        predicted_at=row.predicted_at,
+    return PredictionOut.model_validate(
+        {
+            "deal_id": row.deal_id,
+            "probability": row.probability,
+            "risk_tier": row.risk_tier,
+            "model_id": row.model_id,
+            "period_start_iso": row.period_start.isoformat(),
+            "period_end_iso": row.period_end.isoformat(),
+            "top_features": row.top_features,
+            "predicted_at": row.predicted_at,
+        }
     )
 
 
-def _model(row: Any) -> ModelOut:
+MODEL_LIST = TypeAdapter(list[ModelOut])
+
+
+def _model(row: Any) -> dict[str, Any]:
+    """A marts.breach_models row as the response fields (paths inside the model store, metrics from `result`)."""
     result = row.result or {}
-    return ModelOut(
-        model_id=row.model_id,
-        scope=row.scope,
-        dataset=row.dataset,
-        model_path=store_path(row.model_path),
-        active_model_path=store_path(row.active_model_path),
-        is_active=row.is_active,
-        promoted=row.promoted,
-        promotion_reason=row.promotion_reason,
-        trained_at=row.trained_at,
-        job_id=row.run_id,
-        test_auc=row.test_auc,
-        best_val_auc=result.get("best_val_auc"),
-        samples_total=result.get("samples_total", 0),
-        train_metrics=result.get("train_metrics", {}),
-        val_metrics=result.get("val_metrics", {}),
-        test_metrics=result.get("test_metrics", {}),
-    )
+    return {
+        "model_id": row.model_id,
+        "scope": row.scope,
+        "dataset": row.dataset,
+        "model_path": store_path(row.model_path),
+        "active_model_path": store_path(row.active_model_path),
+        "is_active": row.is_active,
+        "promoted": row.promoted,
+        "promotion_reason": row.promotion_reason,
+        "trained_at": row.trained_at,
+        "job_id": row.run_id,
+        "test_auc": row.test_auc,
+        "best_val_auc": result.get("best_val_auc"),
+        "samples_total": result.get("samples_total", 0),
+        "train_metrics": result.get("train_metrics", {}),
+        "val_metrics": result.get("val_metrics", {}),
+        "test_metrics": result.get("test_metrics", {}),
+    }
 
 
 @router.get("/models", summary="List models", responses=error_responses(401, 403, 422, 429, 503))
-def list_models(
+async def list_models(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -271,7 +277,7 @@ def list_models(
     filters = [t.models.c.tenant_id.in_([caller.tenant_id, PUBLIC_TENANT])]
     if scope is not None:
         filters.append(t.models.c.scope == scope)
-    data, info = keyset(
+    data, info = await keyset(
         db,
         runtime.counts,
         page,
@@ -285,25 +291,26 @@ def list_models(
         count_key=("breach_models", caller.tenant_id, scope),
         build=_model,
     )
-    return Page[ModelOut](data=data, pagination=info)
+    return Page[ModelOut](data=MODEL_LIST.validate_python(data), pagination=info)
 
 
 @router.get("/models/active", summary="The active breach model", responses=ERRORS)
-def get_active_model(db: Db, caller: Caller) -> ActiveModelOut:
+async def get_active_model(db: Db, caller: Caller) -> ActiveModelOut:
     """The tenant's active breach model (the latest promoted one)."""
-    row = db.execute(
-        sa.select(t.models).where(
-            t.models.c.tenant_id == caller.tenant_id, t.models.c.scope == "breach", t.models.c.is_active
-        )
-    ).first()
+    m = t.models.c
+    query = sa.select(t.models).where(m.tenant_id == caller.tenant_id, m.scope == "breach", m.is_active)
+    row = (await db.execute(query)).first()
     if row is None:
         raise not_found("active model for tenant", caller.tenant_id)
-    return ActiveModelOut(
-        model_id=row.model_id,
-        model_path=store_path(row.active_model_path),
-        is_loaded=os.path.isfile(row.active_model_path),
-        test_auc=row.test_auc,
-        trained_at=row.trained_at,
+    return ActiveModelOut.model_validate(
+        {
+            "model_id": row.model_id,
+            "model_path": store_path(row.active_model_path),
+            # one stat of a local file: cheaper than a hop to a worker thread; nothing is loaded
+            "is_loaded": os.path.isfile(row.active_model_path),
+            "test_auc": row.test_auc,
+            "trained_at": row.trained_at,
+        }
     )
 
 
@@ -316,27 +323,34 @@ def _visible(run: dg.DagsterRun, tenant_id: str) -> bool:
     return run.tags.get(dlq.DOMAIN_TAG) == "covenants" and owner == tenant_id
 
 
+def _run_and_failure(instance: dg.DagsterInstance, job_id: str) -> tuple[dg.DagsterRun | None, str | None]:
+    """The Dagster run and, for a failed one, why it failed (instance storage reads: run on a worker thread)."""
+    run = instance.get_run_by_id(job_id)
+    if run is None or RUN_STATUS.get(run.status) != "failed":
+        return run, None
+    return run, dlq.describe_failure(instance, run).message
+
+
 @router.get("/jobs/{job_id}", summary="A training job", responses=ERRORS)
-def get_job(
+async def get_job(
     db: Db,
     instance: Instance,
     caller: Caller,
     job_id: Annotated[uuid.UUID, Path(description="The Dagster run id of a training run.")],
 ) -> JobOut:
     """A covenants training run's status as seed 001's job status, with the model it registered."""
-    run = instance.get_run_by_id(str(job_id))
+    run, failure = await run_in_threadpool(_run_and_failure, instance, str(job_id))
     if run is None or not _visible(run, caller.tenant_id):
         raise not_found("job", str(job_id))
     status = RUN_STATUS.get(run.status, "queued")
     registry = tables.models  # analytics, not the mart: a finished run's result shows before dbt rebuilds
-    row = db.execute(
+    query = (
         sa.select(registry.c.result)
         .where(registry.c.run_id == run.run_id, registry.c.tenant_id.in_([caller.tenant_id, PUBLIC_TENANT]))
         .order_by(registry.c.trained_at.desc())
-    ).first()
-    error = None
-    if status == "failed":
-        error = dlq.describe_failure(instance, run).message
-    elif status == "finished" and row is None:
+    )
+    row = (await db.execute(query)).first()
+    error = failure
+    if status == "finished" and row is None:
         error = "the run trained no model (too little labelled data; see the breach_model materialization)"
     return JobOut(job_id=run.run_id, status=status, result=row.result if row else None, error=error)

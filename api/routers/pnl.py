@@ -1,7 +1,9 @@
-"""`/api/v1/portfolio/profitloss`: seed 003's PortfolioProfitLoss interface over marts.pnl_daily_figures.
+"""`/api/v1/portfolio/profitloss`: seed 003's PortfolioProfitLoss interface over marts.pnl_period_figures.
 
-Rows per figure with a column for every calendar month and quarter in [startDate, endDate] (clipped to
-the range) plus MTD and YTD as of endDate; totals sum figures and subtract offsetting figures.
+Rows per figure with a column for every calendar month and quarter overlapping [startDate, endDate], plus
+MTD and YTD, each as of endDate (`PERIOD_RULES`, the route's OpenAPI description, says what each column
+holds). dbt sums the figures and the totals (offsetting figures subtracted); the route selects the rows
+whose as-of span holds endDate and pivots them.
 The parameters are declared required (OpenAPI says so); a missing or malformed one is answered 400, as
 the interface asks, not FastAPI's 422 (`_SeedRoute`). A range longer than MAX_RANGE_DAYS is a 422: it is
 well-formed, but one response would hold centuries of columns.
@@ -11,8 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Coroutine
-from decimal import Decimal
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -21,9 +22,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, Db, requires
+from api.deps import Caller, Db, Reader, requires
 from api.errors import DESCRIPTIONS, ApiError, ErrorCode, ErrorDetail, error_responses
-from api.performance_tables import pnl_daily_figures
+from api.marts.performance import pnl_period_figures
 
 MAX_RANGE_DAYS = 3660
 """The longest reporting range one request may ask for: ten years of months and quarters."""
@@ -59,7 +60,7 @@ class RequestEcho(BaseModel):
 
 
 class ColumnOut(BaseModel):
-    """A reporting column: a calendar month or quarter (clipped to the range), MTD or YTD as of endDate."""
+    """A reporting column: a calendar month or quarter (up to endDate), MTD or YTD as of endDate."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -148,27 +149,80 @@ def _month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
 def reporting_columns(start: dt.date, end: dt.date) -> list[tuple[str, str, dt.date, dt.date]]:
-    """(id, type, first day, last day): months and quarters intersecting [start, end] clipped to it, then MTD, YTD."""
+    """(id, type, first day, last day): the calendar months, then quarters, overlapping [start, end], then MTD, YTD.
+
+    A month or quarter runs from its first day (even when `start` falls later in it) to its last day or
+    `end`, whichever is earlier; MTD and YTD run from the first day of `end`'s month / year to `end`.
+    """
     months: list[tuple[str, str, dt.date, dt.date]] = []
-    quarters: dict[str, tuple[str, str, dt.date, dt.date]] = {}
+    quarters: list[tuple[str, str, dt.date, dt.date]] = []
     cursor = start.replace(day=1)
     while cursor <= end:
         last = _month_end(cursor)
-        months.append((f"{cursor:%Y-%m}", "month", max(cursor, start), min(last, end)))
-        q = (cursor.month - 1) // 3 + 1
-        q_first = dt.date(cursor.year, 3 * q - 2, 1)
-        q_last = _month_end(dt.date(cursor.year, 3 * q, 1))
-        quarters.setdefault(
-            f"{cursor.year}-Q{q}", (f"{cursor.year}-Q{q}", "quarter", max(q_first, start), min(q_last, end))
-        )
+        months.append((f"{cursor:%Y-%m}", "month", cursor, min(last, end)))
         cursor = last + dt.timedelta(days=1)
-    return [
-        *months,
-        *quarters.values(),
-        ("MTD", "mtd", end.replace(day=1), end),
-        ("YTD", "ytd", dt.date(end.year, 1, 1), end),
-    ]
+    cursor = _quarter_start(start)
+    while cursor <= end:
+        last = _month_end(dt.date(cursor.year, cursor.month + 2, 1))
+        quarters.append((f"{cursor.year}-Q{(cursor.month + 2) // 3}", "quarter", cursor, min(last, end)))
+        cursor = last + dt.timedelta(days=1)
+    return [*months, *quarters, ("MTD", "mtd", end.replace(day=1), end), ("YTD", "ytd", dt.date(end.year, 1, 1), end)]
+
+
+async def _figures_as_of(
+    db: Reader, tenant_id: str, portfolio_id: str, start: dt.date, end: dt.date
+) -> Sequence[sa.Row[Any]]:
+    """The dbt-summed amount as of `end` of every line and period a column shows, figures by name, totals last.
+
+    Months and quarters ending on or after `start`, and the year holding `end`; for each, the as-of span
+    that holds `end` (a period that ended before `end` has its whole amount there).
+    """
+    t = pnl_period_figures
+    shown = sa.or_(
+        sa.and_(t.c.period_kind.in_(["month", "quarter"]), t.c.period_end >= start),
+        sa.and_(t.c.period_kind == "year", t.c.period_start == dt.date(end.year, 1, 1)),
+    )
+    stmt = (
+        sa.select(
+            t.c.line_kind,
+            t.c.figure,
+            t.c.is_offsetting,
+            t.c.period_kind,
+            t.c.period_label,
+            t.c.period_start,
+            t.c.amount,
+        )
+        .where(
+            t.c.tenant_id == tenant_id,
+            t.c.portfolio_id == portfolio_id,
+            t.c.as_of_from <= end,
+            sa.or_(t.c.as_of_to.is_(None), t.c.as_of_to >= end),
+            shown,
+        )
+        .order_by(t.c.line_kind, t.c.figure.collate("C"), t.c.is_offsetting)
+    )
+    return (await db.execute(stmt)).all()
+
+
+async def _has_facts(db: Reader, tenant_id: str, portfolio_id: str) -> bool:
+    """Whether any P&L fact of the portfolio was landed for the tenant."""
+    t = pnl_period_figures
+    stmt = sa.select(t.c.portfolio_id).where(t.c.tenant_id == tenant_id, t.c.portfolio_id == portfolio_id).limit(1)
+    return (await db.execute(stmt)).first() is not None
+
+
+def _column_ids(kind: str, label: str, period_start: dt.date, end: dt.date) -> tuple[str, ...]:
+    """The response columns a period row fills: its own month or quarter, MTD for endDate's month, YTD for the year."""
+    if kind == "year":
+        return ("YTD",)
+    if kind == "month" and period_start == end.replace(day=1):
+        return (label, "MTD")
+    return (label,)
 
 
 def _responses() -> dict[int | str, dict[str, Any]]:
@@ -182,8 +236,29 @@ def _responses() -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-@router.get("/profitloss", summary="Portfolio profit and loss (seed 003)", responses=_responses())
-def get_profit_loss(
+PERIOD_RULES = """Seed 003's PortfolioProfitLoss: a row per figure (its facts summed) and totals (figures summed,
+offsetting figures subtracted) in these columns:
+
+- **month** and **quarter**: every calendar month, then every calendar quarter, that overlaps
+  [startDate, endDate]. Each covers its calendar period from the period's first day, also when startDate
+  falls later in it, up to the period's last day or endDate, whichever is earlier (the column's own
+  startDate / endDate say which days it holds).
+- **MTD**: the first day of endDate's month to endDate. **YTD**: 1 January of endDate's year to endDate.
+
+endDate is the reporting date: no fact after it counts in any column. startDate only picks the first month
+and quarter shown; it never cuts a calendar period, so a range that starts mid-month shows that whole
+month, and its first quarter column is the whole quarter holding startDate (as YTD, too, starts before a
+startDate later in the year). Amounts are dbt's (`marts.pnl_period_figures`: every calendar period as of
+each day); this route only selects and pivots them. A figure with no fact in a column shows 0 there."""
+
+
+@router.get(
+    "/profitloss",
+    summary="Portfolio profit and loss (seed 003)",
+    description=PERIOD_RULES,
+    responses=_responses(),
+)
+async def get_profit_loss(
     request: Request,
     db: Db,
     caller: Caller,
@@ -191,7 +266,7 @@ def get_profit_loss(
     start_date: Annotated[str, Query(alias="startDate", max_length=10, description="First reporting day, YYYY-MM-DD.")],
     end_date: Annotated[str, Query(alias="endDate", max_length=10, description="Last reporting day, YYYY-MM-DD.")],
 ) -> ProfitLossOut:
-    """P&L rows per figure for every month and quarter in the range plus MTD and YTD relative to endDate."""
+    """P&L rows per figure for every month and quarter of the range, and MTD and YTD, all as of endDate."""
     if not portfolio_id.strip():
         raise _bad_request("portfolioId", "is required")
     start = _date("startDate", start_date)
@@ -205,38 +280,28 @@ def get_profit_loss(
     today = dt.datetime.now(dt.UTC).date()
     if end > today:
         raise ApiError(404, f"endDate {end} is in the future (today is {today}); no P&L exists for it yet")
-    t = pnl_daily_figures
-    owned = db.execute(
-        sa.select(sa.literal(1)).where(t.c.tenant_id == caller.tenant_id, t.c.portfolio_id == portfolio_id).limit(1)
-    ).first()
-    if owned is None:
+    found = await _figures_as_of(db, caller.tenant_id, portfolio_id, start, end)
+    if not found and not await _has_facts(db, caller.tenant_id, portfolio_id):
         raise ApiError(404, f"portfolio {portfolio_id!r} not found: no P&L facts were landed for it")
     columns = reporting_columns(start, end)
-    first = min(c[2] for c in columns)
-    facts = db.execute(
-        sa.select(t.c.figure, t.c.is_offsetting, t.c.fact_date, t.c.amount).where(
-            t.c.tenant_id == caller.tenant_id, t.c.portfolio_id == portfolio_id, t.c.fact_date.between(first, end)
-        )
-    ).all()
-    sums: dict[tuple[str, bool], dict[str, Decimal]] = {}
-    for figure, offsetting, day, amount in facts:
-        row = sums.setdefault((figure, offsetting), {c[0]: Decimal(0) for c in columns})
-        for column_id, _, lo, hi in columns:
-            if lo <= day <= hi:
-                row[column_id] += amount
-    totals = {c[0]: Decimal(0) for c in columns}
-    for (_, offsetting), values in sums.items():
-        for column_id, amount in values.items():
-            totals[column_id] += -amount if offsetting else amount
-    return ProfitLossOut(
-        request=RequestEcho(path=request.url.path, parameters=dict(request.query_params)),
-        portfolioId=portfolio_id,
-        startDate=start,
-        endDate=end,
-        columns=[ColumnOut(id=c[0], type=c[1], startDate=c[2], endDate=c[3]) for c in columns],
-        rows=[
-            FigureRowOut(figure=figure, isOffsetting=offsetting, values={k: float(v) for k, v in values.items()})
-            for (figure, offsetting), values in sorted(sums.items())
-        ],
-        totals={k: float(v) for k, v in totals.items()},
+    zeros = dict.fromkeys((c[0] for c in columns), 0)
+    rows: dict[tuple[str, bool], dict[str, Any]] = {}
+    totals = dict(zeros)
+    for line_kind, figure, offsetting, kind, label, period_start, amount in found:
+        values = totals if line_kind == "total" else rows.setdefault((figure, offsetting), dict(zeros))
+        for column_id in _column_ids(kind, label, period_start, end):
+            values[column_id] = amount
+    return ProfitLossOut.model_validate(
+        {
+            "request": {"path": request.url.path, "parameters": dict(request.query_params)},
+            "portfolioId": portfolio_id,
+            "startDate": start,
+            "endDate": end,
+            "columns": [{"id": c[0], "type": c[1], "startDate": c[2], "endDate": c[3]} for c in columns],
+            "rows": [
+                {"figure": figure, "isOffsetting": offsetting, "values": values}
+                for (figure, offsetting), values in rows.items()
+            ],
+            "totals": totals,
+        }
     )

@@ -1,7 +1,8 @@
 """CLO report reads (seed 000 Reports API, GET only): templates, a workbook's rendered reports, downloads.
 
 Reports are rendered by the `clo/workbook_reports` asset (per workbook partition, monthly schedule or on
-demand) and stored as bytea in analytics.clo_workbook_reports; this router lists and serves them.
+demand) and stored as bytea in analytics.clo_workbook_reports; this router lists and serves them through
+marts.clo_reports (a view over that table: a report is served as soon as it is rendered).
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from api.deps import AppRuntime, Caller, Db, requires_clo
+from api.deps import AppRuntime, Caller, Db, Reader, requires_clo
 from api.downloads import attachment
 from api.errors import error_responses, not_found
+from api.marts import clo as t
 from api.pagination import Page, PageQuery, keyset
 from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, require_landed_workbook
-from orchestration.reports import tables as t
 from orchestration.reports.config import load_templates
 
 router = APIRouter(tags=["clo reports"], dependencies=[requires_clo()])
@@ -112,43 +114,50 @@ class ReportOut(BaseModel):
 
 
 REPORT_COLUMNS = [c for c in t.reports.c if c.name != "content"]
+"""Everything of a report but its bytes (listings and details never read the file)."""
+REPORT_LIST = TypeAdapter(list[ReportOut])
 
 
-def _report(row: Any) -> ReportOut:
-    """A reports row (without content) as the response model, with its download link."""
-    return ReportOut(
-        id=row.report_id,
-        workbook_id=row.workbook_id,
-        template=row.template,
-        format=row.format,
-        file_name=row.file_name,
-        media_type=row.media_type,
-        size_bytes=row.size_bytes,
-        sha256=row.sha256,
-        report_date=row.report_date.isoformat() if row.report_date else None,
-        generated_at=row.generated_at,
-        sections=row.sections or {},
-        reconciliation_id=row.reconciliation_id,
-        links=ReportLinks(download=f"/api/v1/reports/{row.report_id}/download"),
-    )
+def _report(row: Any) -> dict[str, Any]:
+    """A marts.clo_reports row (without content) as the response fields, with its download link."""
+    return {
+        "id": row.report_id,
+        "workbook_id": row.workbook_id,
+        "template": row.template,
+        "format": row.format,
+        "file_name": row.file_name,
+        "media_type": row.media_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "report_date": row.report_date.isoformat() if row.report_date else None,
+        "generated_at": row.generated_at,
+        "sections": row.sections or {},
+        "reconciliation_id": row.reconciliation_id,
+        "links": {"download": f"/api/v1/reports/{row.report_id}/download"},
+    }
+
+
+def _templates() -> list[TemplateOut]:
+    """Every template in assets_config/reports/ (read from the files on each call: an edit shows at once)."""
+    return [TemplateOut(**tpl.as_dict()) for tpl in load_templates().values()]
 
 
 @router.get("/reports/templates", summary="List report templates", responses=error_responses(401, 403, 422, 429))
-def list_templates(page: PageQuery) -> Page[TemplateOut]:
+async def list_templates(page: PageQuery) -> Page[TemplateOut]:
     """Every template in assets_config/reports/, by id."""
-    items = [TemplateOut(**tpl.as_dict()) for tpl in load_templates().values()]
+    items = await run_in_threadpool(_templates)
     data, info = in_memory_page(items, page, key=lambda item: item.id, sort="id")
     return Page[TemplateOut](data=data, pagination=info)
 
 
 @router.get("/workbooks/{workbook_id}/reports", summary="List a workbook's reports", responses=ERRORS)
-def list_workbook_reports(
+async def list_workbook_reports(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, workbook_id: WorkbookId
 ) -> Page[ReportOut]:
     """The workbook's rendered reports (one per template and format), newest first by default."""
-    require_landed_workbook(db, caller.tenant_id, workbook_id)
+    await require_landed_workbook(db, caller.tenant_id, workbook_id)
     r = t.reports.c
-    data, info = keyset(
+    data, info = await keyset(
         db,
         runtime.counts,
         page,
@@ -162,24 +171,24 @@ def list_workbook_reports(
         count_key=("reports", caller.tenant_id, str(workbook_id)),
         build=_report,
     )
-    return Page[ReportOut](data=data, pagination=info)
+    return Page[ReportOut](data=REPORT_LIST.validate_python(data), pagination=info)
 
 
-def _require_report(db: Any, tenant_id: str, report_id: uuid.UUID, *columns: Any) -> Any:
+async def _require_report(db: Reader, tenant_id: str, report_id: uuid.UUID, *columns: Any) -> Any:
     """The given columns of the caller's report, or 404."""
     r = t.reports.c
-    row = db.execute(
-        sa.select(*columns).where(r.tenant_id == tenant_id, r.report_id == str(report_id)).limit(1)
-    ).first()
+    query = sa.select(*columns).where(r.tenant_id == tenant_id, r.report_id == str(report_id)).limit(1)
+    row = (await db.execute(query)).first()
     if row is None:
         raise not_found("report", str(report_id))
     return row
 
 
 @router.get("/reports/{report_id}", summary="Get report details", responses=ERRORS)
-def get_report(db: Db, caller: Caller, report_id: ReportId) -> ReportOut:
+async def get_report(db: Db, caller: Caller, report_id: ReportId) -> ReportOut:
     """One report of the caller's tenant."""
-    return _report(_require_report(db, caller.tenant_id, report_id, *REPORT_COLUMNS))
+    row = await _require_report(db, caller.tenant_id, report_id, *REPORT_COLUMNS)
+    return ReportOut.model_validate(_report(row))
 
 
 @router.get(
@@ -197,10 +206,10 @@ def get_report(db: Db, caller: Caller, report_id: ReportId) -> ReportOut:
         },
     },
 )
-def download_report(db: Db, caller: Caller, report_id: ReportId) -> Response:
+async def download_report(db: Db, caller: Caller, report_id: ReportId) -> Response:
     """The rendered file, with its sha256 in `ETag`."""
     r = t.reports.c
-    row = _require_report(db, caller.tenant_id, report_id, r.content, r.media_type, r.file_name, r.sha256)
+    row = await _require_report(db, caller.tenant_id, report_id, r.content, r.media_type, r.file_name, r.sha256)
     return Response(
         content=bytes(row.content),
         media_type=row.media_type,

@@ -12,14 +12,16 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Connection
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from api.deps import SEED_SCENARIOS, Caller, Db, requires_clo
+from api.deps import SEED_SCENARIOS, Caller, Db, Reader, requires_clo
 from api.errors import error_responses, not_found
+from api.marts.compliance import compliance_summary
+from api.marts.compliance import scenario_tests as st
+from api.marts.compliance import scenario_trades as tr
+from api.marts.compliance import scenario_versions as v
 from api.pagination import Page
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
-from orchestration.compliance import tables as ct
 
 router = APIRouter(tags=["clo scenarios"], dependencies=[requires_clo(*SEED_SCENARIOS)])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -228,158 +230,155 @@ class VersionOut(BaseModel):
     errors: list[ValidationIssueOut]
 
 
-def _versions(conn: Connection, tenant_id: str, scenario_id: str) -> list[Any]:
-    s = ct.scenarios
-    rows = conn.execute(
-        sa.select(s).where(s.c.tenant_id == tenant_id, s.c.scenario_id == scenario_id).order_by(s.c.version)
-    ).all()
+VERSION_COLUMNS: tuple[Any, ...] = tuple(
+    v.c[name]
+    for name in ("scenario_id", "partition_key", "workbook_id", "name", "description", "status", "version", "file_name",
+                 "errors", "change_count", "total_tests", "passed", "failed", "warning", "calculated_at", "landed_at")
+)  # fmt: skip
+SCENARIO_TEST_COLUMNS: tuple[Any, ...] = (
+    st.c.test_id.label("id"),
+    *(st.c[name] for name in ("name", "category", "direction", "unit", "base_status", "scenario_status")),
+    *(
+        sa.cast(st.c[name], sa.Float).label(name)
+        for name in ("base_value", "scenario_value", "trigger_level", "target_level", "cushion", "cushion_pct")
+    ),
+)
+TRADE_COLUMNS: tuple[Any, ...] = (
+    tr.c.trade_id.label("id"),
+    tr.c.order_index,
+    tr.c.change_type,
+    tr.c.target_cusip,
+    tr.c.change_data,
+    sa.cast(tr.c.par_delta, sa.Float).label("par_delta"),
+)
+SCENARIOS = TypeAdapter(list[ScenarioOut])
+TRADES = TypeAdapter(list[TradeOut])
+VERSIONS = TypeAdapter(list[VersionOut])
+
+
+def _summary(row: Any) -> dict[str, int] | None:
+    """A calculated version's counts of its scenario test list (None for a failed version)."""
+    if row.total_tests is None:
+        return None
+    return {"total_tests": row.total_tests, "passed": row.passed, "failed": row.failed, "warning": row.warning}
+
+
+def _scenario(row: Any) -> dict[str, Any]:
+    """A version row in `ScenarioOut`'s shape (plain data, validated once by the caller; extra keys ignored)."""
+    return row._asdict() | {"id": row.scenario_id, "summary": _summary(row), "created_at": row.landed_at}
+
+
+async def _versions(db: Reader, tenant_id: str, scenario_id: str) -> list[Any]:
+    """Every version of the scenario, oldest first; 404 when the tenant has none."""
+    stmt = sa.select(*VERSION_COLUMNS).where(v.c.tenant_id == tenant_id, v.c.scenario_id == scenario_id)
+    rows = (await db.execute(stmt.order_by(v.c.version))).all()
     if not rows:
         raise not_found("scenario", scenario_id)
-    return rows
+    return list(rows)
 
 
-def _latest(conn: Connection, tenant_id: str, scenario_id: str) -> Any:
-    return _versions(conn, tenant_id, scenario_id)[-1]
-
-
-def _change_count(row: Any) -> int:
-    return len((row.document or {}).get("changes") or []) if isinstance(row.document, dict) else 0
-
-
-def _scenario(row: Any) -> ScenarioOut:
-    return ScenarioOut(
-        id=row.scenario_id,
-        workbook_id=row.workbook_id,
-        name=row.name,
-        description=row.description,
-        status=row.status,
-        version=row.version,
-        file_name=row.file_name,
-        errors=[ValidationIssueOut(**e) for e in row.errors or []],
-        change_count=_change_count(row),
-        summary=(row.results or {}).get("summary"),
-        calculated_at=row.calculated_at,
-        created_at=row.landed_at,
+async def _latest(db: Reader, tenant_id: str, scenario_id: str, *extra: Any) -> Any:
+    """The scenario's latest version (`is_current`), with any extra columns; 404 when the tenant has none."""
+    stmt = sa.select(*VERSION_COLUMNS, *extra).where(
+        v.c.tenant_id == tenant_id, v.c.scenario_id == scenario_id, v.c.is_current
     )
+    row = (await db.execute(stmt)).first()
+    if row is None:
+        raise not_found("scenario", scenario_id)
+    return row
 
 
 def _calculated(row: Any) -> Any:
+    """The version if it was calculated (selected with its `comparison`), else 404."""
     if row.status != "calculated" or not row.comparison:
         raise not_found("calculated version of scenario", row.scenario_id)
     return row
 
 
 @router.get("/workbooks/{workbook_id}/scenarios", summary="List scenarios for workbook", responses=ERRORS)
-def list_workbook_scenarios(db: Db, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery) -> Page[ScenarioOut]:
+async def list_workbook_scenarios(
+    db: Db, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery
+) -> Page[ScenarioOut]:
     """The latest version of every scenario on this workbook, by name."""
-    s = ct.scenarios
-    rows = db.execute(
-        sa.select(s)
-        .where(s.c.tenant_id == caller.tenant_id, s.c.workbook_id == str(workbook_id))
-        .order_by(s.c.scenario_id, s.c.version)
+    rows = (
+        await db.execute(
+            sa.select(*VERSION_COLUMNS).where(
+                v.c.tenant_id == caller.tenant_id, v.c.workbook_id == str(workbook_id), v.c.is_latest_on_workbook
+            )
+        )
     ).all()
-    if not rows:
-        m = ct.compliance_metrics
-        exists = db.execute(
-            sa.select(m.c.workbook_id).where(m.c.tenant_id == caller.tenant_id, m.c.workbook_id == str(workbook_id))
-        ).first()
-        if exists is None:
-            raise not_found("workbook", str(workbook_id))
-    latest: dict[str, Any] = {}
-    for row in rows:
-        latest[row.scenario_id] = row
-    items = [_scenario(r) for r in latest.values()]
+    s = compliance_summary
+    known = sa.select(s.c.workbook_id).where(s.c.tenant_id == caller.tenant_id, s.c.workbook_id == str(workbook_id))
+    if not rows and (await db.execute(known)).first() is None:
+        raise not_found("workbook", str(workbook_id))
+    items = SCENARIOS.validate_python([_scenario(r) for r in rows])
     data, info = in_memory_page(items, page, key=lambda x: f"{x.name}\x00{x.id}", sort="name")
     return Page[ScenarioOut](data=data, pagination=info)
 
 
 @router.get("/scenarios/{scenario_id}", summary="Get scenario details", responses=ERRORS)
-def get_scenario(db: Db, caller: Caller, scenario_id: ScenarioId) -> ScenarioOut:
+async def get_scenario(db: Db, caller: Caller, scenario_id: ScenarioId) -> ScenarioOut:
     """The scenario's latest version (failed versions carry their validation errors)."""
-    return _scenario(_latest(db, caller.tenant_id, str(scenario_id)))
+    return ScenarioOut.model_validate(_scenario(await _latest(db, caller.tenant_id, str(scenario_id))))
 
 
 @router.get("/scenarios/{scenario_id}/compare", summary="Compare scenario to base", responses=ERRORS)
-def compare_scenario(db: Db, caller: Caller, scenario_id: ScenarioId) -> ComparisonOut:
+async def compare_scenario(db: Db, caller: Caller, scenario_id: ScenarioId) -> ComparisonOut:
     """Seed comparison of the latest calculated version: metrics with deltas, test counts, status changes."""
-    row = _calculated(_latest(db, caller.tenant_id, str(scenario_id)))
+    row = _calculated(await _latest(db, caller.tenant_id, str(scenario_id), v.c.comparison))
     body = row.comparison
-    return ComparisonOut(
-        scenario_id=row.scenario_id,
-        workbook_id=body["workbook_id"],
-        version=row.version,
-        calculated_at=body["calculated_at"],
-        comparison=ComparisonBody(**body["comparison"]),
+    return ComparisonOut.model_validate(
+        {
+            "scenario_id": row.scenario_id,
+            "workbook_id": body["workbook_id"],
+            "version": row.version,
+            "calculated_at": body["calculated_at"],
+            "comparison": body["comparison"],
+        }
     )
 
 
 @router.get("/scenarios/{scenario_id}/compliance", summary="Get compliance impact", responses=ERRORS)
-def scenario_compliance(db: Db, caller: Caller, scenario_id: ScenarioId) -> ScenarioComplianceOut:
+async def scenario_compliance(db: Db, caller: Caller, scenario_id: ScenarioId) -> ScenarioComplianceOut:
     """Every test under the scenario next to its base status and value."""
-    row = _calculated(_latest(db, caller.tenant_id, str(scenario_id)))
-    base = {t["id"]: t for t in row.results.get("base_tests", [])}
-    tests = [
-        ScenarioTestOut(
-            id=t["id"],
-            name=t["name"],
-            category=t["category"],
-            direction=t["direction"],
-            unit=t["unit"],
-            base_status=base.get(t["id"], {}).get("status"),
-            scenario_status=t["status"],
-            base_value=base.get(t["id"], {}).get("current_value"),
-            scenario_value=t["current_value"],
-            trigger_level=t["trigger_level"],
-            target_level=t["target_level"],
-            cushion=t["cushion"],
-            cushion_pct=t["cushion_pct"],
+    row = _calculated(await _latest(db, caller.tenant_id, str(scenario_id), v.c.comparison))
+    tests = (
+        await db.execute(
+            sa.select(*SCENARIO_TEST_COLUMNS)
+            .where(st.c.tenant_id == caller.tenant_id, st.c.partition_key == row.partition_key)
+            .order_by(st.c.sort_order)
         )
-        for t in row.results.get("tests", [])
-    ]
-    return ScenarioComplianceOut(
-        scenario_id=row.scenario_id, version=row.version, summary=row.results["summary"], tests=tests
+    ).all()
+    return ScenarioComplianceOut.model_validate(
+        {
+            "scenario_id": row.scenario_id,
+            "version": row.version,
+            "summary": _summary(row),
+            "tests": [t._asdict() for t in tests],
+        }
     )
 
 
 @router.get("/scenarios/{scenario_id}/trades", summary="List trades in scenario", responses=ERRORS)
-def scenario_trades(db: Db, caller: Caller, scenario_id: ScenarioId, page: AscPageQuery) -> Page[TradeOut]:
+async def scenario_trades(db: Db, caller: Caller, scenario_id: ScenarioId, page: AscPageQuery) -> Page[TradeOut]:
     """The changes of the latest version in execution order."""
-    row = _latest(db, caller.tenant_id, str(scenario_id))
-    c = ct.scenario_changes
-    trades = db.execute(
-        sa.select(c)
-        .where(c.c.tenant_id == caller.tenant_id, c.c.partition_key == row.partition_key)
-        .order_by(c.c.order_index)
-    ).all()
-    items = [
-        TradeOut(
-            id=f"{row.scenario_id}:{row.version}:{t.order_index}",
-            order_index=t.order_index,
-            change_type=t.change_type,
-            target_cusip=t.target_cusip,
-            change_data=t.change_data,
-            par_delta=float(t.par_delta),
+    row = await _latest(db, caller.tenant_id, str(scenario_id))
+    trades = (
+        await db.execute(
+            sa.select(*TRADE_COLUMNS)
+            .where(tr.c.tenant_id == caller.tenant_id, tr.c.partition_key == row.partition_key)
+            .order_by(tr.c.order_index)
         )
-        for t in trades
-    ]
+    ).all()
+    items = TRADES.validate_python([t._asdict() for t in trades])
     data, info = in_memory_page(items, page, key=lambda x: f"{x.order_index:06d}", sort="order_index")
     return Page[TradeOut](data=data, pagination=info)
 
 
 @router.get("/scenarios/{scenario_id}/versions", summary="Get version history", responses=ERRORS)
-def scenario_versions(db: Db, caller: Caller, scenario_id: ScenarioId, page: AscPageQuery) -> Page[VersionOut]:
+async def scenario_versions(db: Db, caller: Caller, scenario_id: ScenarioId, page: AscPageQuery) -> Page[VersionOut]:
     """Every version (landed file) of the scenario, oldest first."""
-    items = [
-        VersionOut(
-            version=r.version,
-            status=r.status,
-            file_name=r.file_name,
-            landed_at=r.landed_at,
-            calculated_at=r.calculated_at,
-            change_count=_change_count(r),
-            errors=[ValidationIssueOut(**e) for e in r.errors or []],
-        )
-        for r in _versions(db, caller.tenant_id, str(scenario_id))
-    ]
+    rows = await _versions(db, caller.tenant_id, str(scenario_id))
+    items = VERSIONS.validate_python([r._asdict() for r in rows])
     data, info = in_memory_page(items, page, key=lambda x: f"{x.version:06d}", sort="version")
     return Page[VersionOut](data=data, pagination=info)

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, TypeAdapter
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import ColumnElement, Select
 
 from api.deps import AppRuntime, Caller, Db, requires
 from api.domains import Domain
 from api.errors import error_responses, not_found
-from api.pagination import Cursor, Page, PageInfo, PageQuery, ValueKind, decode_cursor, encode_cursor, keyset_page
-from api.tables import uploads
+from api.marts.ops import uploads
+from api.pagination import (
+    Cursor,
+    Order,
+    Page,
+    PageInfo,
+    PageQuery,
+    ValueKind,
+    decode_cursor,
+    encode_cursor,
+    keyset_parameters,
+    keyset_template,
+)
 
 router = APIRouter(prefix="/uploads", tags=["uploads"], dependencies=[requires("read:uploads")])
 
@@ -65,14 +78,39 @@ class UploadOut(BaseModel):
     landed_at: dt.datetime
 
 
-COLUMNS = [uploads.c[name] for name in UploadOut.model_fields]
+NO_TAGS = sa.literal_column("'[]'::jsonb", JSONB)
+COLUMNS = [
+    sa.func.coalesce(uploads.c.tags, NO_TAGS).label("tags") if name == "tags" else uploads.c[name]
+    for name in UploadOut.model_fields
+]
 
 
 UPLOAD_LIST = TypeAdapter(list[UploadOut])
 
 
-def _upload_values(row: sa.Row[Any]) -> dict[str, Any]:
-    return {**row._mapping, "tags": row.tags or []}
+@functools.cache
+def _statements(
+    sort: str, order: Order, *, after: bool, domain: bool, status: bool, counted: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """The page statement (with a `total_count` column unless `counted`) and the count, built once per shape."""
+    sort_column, _ = SORT_COLUMNS[sort]
+    filters = [uploads.c.tenant_id == sa.bindparam("tenant", type_=sa.Text)]
+    if domain:
+        filters.append(uploads.c.domain == sa.bindparam("domain", type_=sa.Text))
+    if status:
+        filters.append(uploads.c.status == sa.bindparam("status", type_=sa.Text))
+    count = sa.select(sa.func.count()).select_from(uploads).where(*filters)
+    columns = [*COLUMNS, sort_column.label("sort_value")]
+    if not counted:
+        columns.append(count.scalar_subquery().label("total_count"))
+    page = keyset_template(
+        sa.select(*columns).where(*filters),
+        sort_column=sort_column,
+        id_column=uploads.c.upload_id,
+        order=order,
+        after=after,
+    )
+    return page, count
 
 
 @router.get(
@@ -80,7 +118,7 @@ def _upload_values(row: sa.Row[Any]) -> dict[str, Any]:
     summary="List uploads",
     responses=error_responses(401, 403, 422, 429, 503),
 )
-def list_uploads(
+async def list_uploads(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -90,38 +128,32 @@ def list_uploads(
     status: Annotated[UploadStatus | None, Query(description="Only accepted or only rejected files.")] = None,
 ) -> Page[UploadOut]:
     """The caller's uploads, newest first by default, with keyset cursor pagination."""
-    sort_column, kind = SORT_COLUMNS[sort]
+    _, kind = SORT_COLUMNS[sort]
     after = decode_cursor(page.cursor, sort=sort, order=page.order, kind=kind) if page.cursor else None
-    filters = [uploads.c.tenant_id == caller.tenant_id]
-    if domain is not None:
-        filters.append(uploads.c.domain == domain)
-    if status is not None:
-        filters.append(uploads.c.status == status)
-    count = sa.select(sa.func.count()).select_from(uploads).where(*filters)
     count_key = ("uploads", caller.tenant_id, domain, status)
     total_count = runtime.counts.get(count_key)
-    columns = [*COLUMNS, sort_column.label("sort_value")]
-    if total_count is None:
-        columns.append(count.scalar_subquery().label("total_count"))
-    stmt = keyset_page(
-        sa.select(*columns).where(*filters),
-        sort_column=sort_column,
-        id_column=uploads.c.upload_id,
-        order=page.order,
-        after=after,
-        limit=page.limit,
+    stmt, count = _statements(
+        sort,
+        page.order,
+        after=after is not None,
+        domain=domain is not None,
+        status=status is not None,
+        counted=total_count is not None,
     )
-    rows = db.execute(stmt).all()
+    parameters = {"tenant": caller.tenant_id, "domain": domain, "status": status}
+    result = await db.execute(stmt, parameters | keyset_parameters(after, page.limit))
+    keys = tuple(result.keys())
+    rows = result.all()
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     if total_count is None:
-        total_count = int(rows[0].total_count) if rows else int(db.execute(count).scalar_one())
+        total_count = int(rows[0].total_count) if rows else int((await db.execute(count, parameters)).scalar_one())
         runtime.counts.put(count_key, total_count)
     cursor = None
     if has_more:
         last = rows[-1]
         cursor = encode_cursor(Cursor(sort=sort, order=page.order, value=last.sort_value, id=last.upload_id))
-    data = UPLOAD_LIST.validate_python([_upload_values(row) for row in rows])
+    data = UPLOAD_LIST.validate_python([dict(zip(keys, row, strict=True)) for row in rows])
     return Page[UploadOut](data=data, pagination=PageInfo(cursor=cursor, has_more=has_more, total_count=total_count))
 
 
@@ -130,15 +162,16 @@ def list_uploads(
     summary="Get one upload",
     responses=error_responses(401, 403, 404, 422, 429, 503),
 )
-def get_upload(
+async def get_upload(
     db: Db,
     caller: Caller,
     upload_id: Annotated[str, Path(max_length=512, description="The upload's id, as listed.")],
 ) -> UploadOut:
     """One upload of the caller's tenant; another tenant's id is 404, exactly like an unknown one."""
-    row = db.execute(
+    result = await db.execute(
         sa.select(*COLUMNS).where(uploads.c.upload_id == upload_id, uploads.c.tenant_id == caller.tenant_id)
-    ).first()
+    )
+    row = result.first()
     if row is None:
         raise not_found("upload", upload_id)
-    return UploadOut.model_validate(_upload_values(row))
+    return UploadOut.model_validate(row._asdict())

@@ -92,10 +92,22 @@ def compliance_alert_sensor(context: dg.SensorEvaluationContext) -> dg.SensorRes
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
+ALERT_HISTORY = dg.AssetSpec(
+    ["ops", "alert_history"],
+    group_name="compliance",
+    description=(
+        "ops.alert_history: every alert firing and how each channel went, appended by compliance_alerts_job "
+        "(an op job, not an asset); the dbt alert marts read it."
+    ),
+    kinds={"postgres"},
+)
+"""The alert history as an external asset, so the dbt models that read it hang off a described, grouped node."""
+
+
 def defs() -> dg.Definitions:
     """Built in a function: a code location module may hold only one module-level Definitions."""
     return dg.Definitions(
-        assets=[*compliance_file_assets, *scenario_file_assets],
+        assets=[*compliance_file_assets, *scenario_file_assets, ALERT_HISTORY],
         jobs=[compliance_alerts_job],
         sensors=[compliance_alert_sensor],
     )

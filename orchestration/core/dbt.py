@@ -107,7 +107,10 @@ class CalcBridgeTranslator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    dagster_dbt_translator=CalcBridgeTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    # Duplicate source keys: a source table maps to the asset that writes it, even when one asset writes several.
+    dagster_dbt_translator=CalcBridgeTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+    ),
 )
 def dbt_models(  # noqa: ANN201 - generator of events
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -72,11 +73,22 @@ def test_rate_limit_per_caller(make_client: Callable[..., TestClient], tenants: 
     assert client.get("/api/v1/dlq/stats", headers={"X-API-Key": keys.b}).status_code == 200
 
 
+class _SyncReader:
+    """The Reader protocol over the test's synchronous engine (verification only needs `execute`)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    async def execute(self, statement: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(statement).freeze()()
+
+
 def test_key_cache_never_accepts_a_wrong_secret(platform: Any, tenants: Tenants) -> None:
     verifier = ApiKeyVerifier(ttl=60)
     key = create_api_key(platform.warehouse, tenants.a, "cache check")
     assert verifier.cached(key) is None
-    principal = verifier.verify(key, lambda: platform.warehouse)
+    principal = asyncio.run(verifier.verify(key, _SyncReader(platform.warehouse)))
     assert verifier.cached(key) == principal
     forged = key[: key.rindex("_") + 1] + "Z" * 43
     assert verifier.cached(forged) is None

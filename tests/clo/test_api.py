@@ -22,6 +22,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 API = "/api/v1"
+CLO_MARTS = ("staging.clo", "marts.clo", "+clo_compliance_summary", "+clo_holding_compliance")
+"""What the CLO routes read: the CLO marts, and the compliance views /metrics and /holdings add fields from."""
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def world(platform, tmp_path_factory):
     assert not lander.run(failed, raise_on_error=False).success
     other = lander.land(b, "b.xlsx", openpyxl_book({"Holdings": holdings_rows()}))
     assert lander.run(other).success
-    platform.run_dbt("build", "--select", "staging.clo", "marts.clo")
+    platform.run_dbt("build", "--select", *CLO_MARTS)
     client = TestClient(create_app(api_settings(), instance=platform.instance))
     client.__enter__()
     headers = {

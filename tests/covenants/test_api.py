@@ -164,3 +164,47 @@ def test_predictions_models_and_jobs(world):
     assert other["result"] is None
     assert_envelope(client.get(f"/api/v1/ml/jobs/{run_id}", headers=world["keys"]["b"]), 404, "RESOURCE_NOT_FOUND")
     assert_envelope(client.get("/api/v1/ml/models/active", headers=world["keys"]["b"]), 404, "RESOURCE_NOT_FOUND")
+
+
+def test_tolerance_band_boundaries_follow_the_headroom(world):
+    """Q1's headroom is 450 - 333 = 117 (a <= covenant): NEAR_BREACH with a band of 117, OK with 116; Q2's is
+    450 - 467 = -17, a breach under any band."""
+    client, key = world["client"], world["keys"]["a"]
+    url = f"/api/v1/evaluations/by-deal/{DEAL_ID}"
+
+    def statuses(band):
+        data = client.get(url, headers=key, params={"order": "asc", "tolerance_ratio_scaled": band}).json()["data"]
+        return [r["status"] for r in data]
+
+    assert statuses(117) == ["NEAR_BREACH", "BREACH"]
+    assert statuses(116) == ["OK", "BREACH"]
+    assert statuses(0) == ["OK", "BREACH"]
+    with world["platform"].warehouse.connect() as conn:
+        headroom = conn.execute(
+            sa.text(
+                "select headroom_scaled from marts.covenant_evaluations where tenant_id = :t and deal_id = :d"
+                " order by sort_key"
+            ),
+            {"t": world["tenants"][0], "d": DEAL_ID},
+        ).scalars()
+        assert [int(h) for h in headroom] == [117, -17]
+
+
+@pytest.mark.parametrize("band", [0, 25, 120])
+def test_every_recomputed_status_is_the_boundary_rule_on_the_served_values(world, band):
+    """Across the generated book (<= and >= covenants): worked from each served row, value against threshold."""
+    client, key = world["client"], world["keys"]["a"]
+    for deal in world["book"].deals[:6]:
+        url = f"/api/v1/evaluations/by-deal/{deal['id']['value']}"
+        stored = client.get(url, headers=key, params={"limit": 200}).json()["data"]
+        banded = client.get(url, headers=key, params={"limit": 200, "tolerance_ratio_scaled": band}).json()["data"]
+        assert [r["covenant_id"] for r in banded] == [r["covenant_id"] for r in stored]
+        for before, row in zip(stored, banded, strict=True):
+            value, threshold = row["calculated_value_scaled"], row["threshold_value_scaled"]
+            assert row["tolerance_ratio_scaled"] == band
+            if value is None:
+                assert row["status"] == before["status"] in ("MISSING_DATA", "ERROR")
+                continue
+            headroom = threshold - value if row["threshold_direction"] == "<=" else value - threshold
+            expected = "BREACH" if headroom < 0 else "NEAR_BREACH" if headroom <= band else "OK"
+            assert row["status"] == expected, row

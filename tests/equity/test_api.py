@@ -1,7 +1,8 @@
-"""The equity routes over computed tables: shapes, as-of days, filters, 404s, bad params, tenant isolation."""
+"""The equity routes over the equity marts: shapes, as-of days, filters, 404s, bad params, tenant isolation."""
 
 import datetime as dt
 import warnings
+from collections import Counter
 
 import pytest
 
@@ -33,6 +34,7 @@ def world(platform, lander):
     ):
         assert lander.positions(lander.land(tenant, "book.csv", book, sidecar)).success
     assert lander.daily(dt.date(2024, 6, 20), LAST).success
+    platform.run_dbt("build", "--select", "staging.equity", "marts.equity")
     app = create_app(api_settings(), instance=platform.instance)
     client = TestClient(app)
     client.__enter__()
@@ -92,6 +94,70 @@ def test_position_detail_tags_and_tag_list(world):
     all_tags = {t["name"]: t for t in _get(world, "/tags").json()["data"]}
     assert all_tags["momentum"]["color"] == "#FF5733"
     assert all_tags["momentum"]["position_count"] == 2
+
+
+# BOOK_A by hand: types LONG = AAPL, NVDA; SHORT = MSFT; LC = the AAPL call. Tags after tags.yaml's
+# tech → technology rename: momentum = AAPL, NVDA; technology = AAPL, MSFT; hedge = MSFT; options = the call.
+OPTION = "AAPL250117C00300000"
+BY_TYPE = {"LC": {OPTION}, "LONG": {"AAPL", "NVDA"}, "SHORT": {"MSFT"}}
+BY_TAG = {"hedge": {"MSFT"}, "momentum": {"AAPL", "NVDA"}, "options": {OPTION}, "technology": {"AAPL", "MSFT"}}
+
+
+def _assert_groups_sum_the_list(groups, positions, expected):
+    """Each served group holds the hand-expected tickers, and its count and sums are its members' from the list."""
+    assert [g["key"] for g in groups] == sorted(expected)
+    for group in groups:
+        members = [p for p in positions if p["position_id"] in group["position_ids"]]
+        assert group["position_ids"] == [p["position_id"] for p in members]  # in list order
+        assert {p["ticker"] for p in members} == expected[group["key"]]
+        assert group["count"] == len(members) == len(expected[group["key"]])
+        for figure in ("market_value", "exposure", "daily_pnl"):
+            assert group[figure] == pytest.approx(sum(p[figure] for p in members), abs=1e-9), figure
+
+
+def test_served_groups_and_tag_counts_agree_with_the_served_list(world):
+    positions = _get(world, "/positions").json()["data"]
+    assert {p["ticker"] for p in positions} == {"AAPL", "MSFT", "NVDA", OPTION}
+    for p in positions:  # exposure = quantity × price × multiplier (the call: 2 contracts × 100); value = |exposure|
+        assert p["exposure"] == pytest.approx(p["quantity"] * p["price"] * p["multiplier"])
+        assert p["market_value"] == pytest.approx(abs(p["exposure"]))
+    # cost basis by hand from BOOK_A: 100 × 150, −50 × 300, 20 × 100, 2 × 10 × 100
+    assert {p["ticker"]: p["cost_basis"] for p in positions} == {
+        "AAPL": 15000.0,
+        "MSFT": -15000.0,
+        "NVDA": 2000.0,
+        OPTION: 2000.0,
+    }
+    for group_by, expected in (("type", BY_TYPE), ("tag", BY_TAG)):
+        groups = _get(world, "/positions", groupBy=group_by).json()["groups"]
+        _assert_groups_sum_the_list(groups, positions, expected)
+    # filtered: momentum → AAPL (momentum, technology) and NVDA (momentum), grouped by their tags
+    momentum = _get(world, "/positions", groupBy="tag", tags="momentum").json()
+    _assert_groups_sum_the_list(
+        momentum["groups"], momentum["data"], {"momentum": {"AAPL", "NVDA"}, "technology": {"AAPL"}}
+    )
+    stocks = _get(world, "/positions", groupBy="tag", type="LONG,SHORT").json()
+    expected = {"hedge": {"MSFT"}, "momentum": {"AAPL", "NVDA"}, "technology": {"AAPL", "MSFT"}}
+    _assert_groups_sum_the_list(stocks["groups"], stocks["data"], expected)
+    # tag counts: by hand from BOOK_A, and as counted over the served list
+    tags = {t["name"]: t["position_count"] for t in _get(world, "/tags").json()["data"]}
+    assert tags == {tag: len(tickers) for tag, tickers in BY_TAG.items()}
+    assert tags == Counter(tag for p in positions for tag in p["tags"])
+    for p in positions:
+        served = _get(world, f"/positions/{p['position_id']}/tags").json()["data"]
+        assert {t["name"]: t["position_count"] for t in served} == {tag: tags[tag] for tag in p["tags"]}
+    # counts that summarise the same list: /portfolios, the overview, the Greeks' portfolio view
+    (portfolio,) = _get(world, "/portfolios").json()["data"]
+    overview = _get(world, "/portfolio").json()
+    assert portfolio["position_count"] == overview["position_count"] == len(positions) == 4
+    assert {k: v for k, v in overview["counts_by_type"].items() if v} == {k: len(v) for k, v in BY_TYPE.items()}
+    assert overview["counts_by_type"] == {
+        **dict.fromkeys(("LONG", "SHORT", "LC", "LP", "SC", "SP"), 0),
+        **Counter(p["position_type"] for p in positions),
+    }
+    greeks = _get(world, "/risk/greeks").json()
+    assert greeks["count"] == len(positions)
+    assert greeks["delta"] == pytest.approx(sum(p["greeks"]["delta"] for p in positions))
 
 
 def test_risk_routes(world):

@@ -1,10 +1,48 @@
-"""Small hand-built performance documents shared by the tests."""
+"""Small hand-built performance documents shared by the tests, and landing a file through the real sensor."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 from typing import Any
+
+import dagster as dg
+
+from orchestration.core.resources import LandingZoneResource, WarehouseResource
+from orchestration.definitions import defs
+from orchestration.ops.assets import landed_files_assets
+from orchestration.performance.assets import performance_file_assets, pnl_file_assets
+
+
+def land(
+    platform: Any,
+    zone: LandingZoneResource,
+    tenant: str,
+    domain: str,
+    name: str,
+    content: bytes,
+    raise_on_error: bool = True,
+) -> tuple[str, dg.ExecuteInProcessResult]:
+    """Drop a file in the landing zone, let the domain's sensor register it, and materialize its partition."""
+    path = zone.landing / tenant / domain / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    sensor = defs.resolve_sensor_def(f"{domain}_landing_sensor")
+    context = dg.build_sensor_context(
+        instance=platform.instance, resources={"warehouse": WarehouseResource(), "landing_zone": zone}
+    )
+    result = sensor(context)
+    (request,) = [r for r in result.run_requests if r.tags["calcbridge/file_name"] == name]
+    platform.instance.add_dynamic_partitions(f"{domain}_files", [request.partition_key])
+    assets = [landed_files_assets[domain], *(performance_file_assets if domain == "performance" else pnl_file_assets)]
+    outcome = dg.materialize(
+        assets,
+        partition_key=request.partition_key,
+        instance=platform.instance,
+        resources={"warehouse": WarehouseResource()},
+        raise_on_error=raise_on_error,
+    )
+    return request.partition_key, outcome
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -10,13 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from api.keys import create_api_key
-from orchestration.core.resources import LandingZoneResource, WarehouseResource
-from orchestration.definitions import defs
-from orchestration.ops.assets import landed_files_assets
+from orchestration.core.resources import LandingZoneResource
 from orchestration.performance import tables
-from orchestration.performance.assets import performance_file_assets, pnl_file_assets
 from tests.api.helpers import assert_envelope
-from tests.performance.helpers import dumps, two_day_attribution_doc
+from tests.performance.helpers import dumps, land, two_day_attribution_doc
 
 D = Decimal
 SUFFIX = uuid.uuid4().hex[:6]
@@ -35,28 +32,6 @@ PNL1,2024-02-20,interest_income,40.00,false
 """
 
 
-def _land(platform, zone, tenant, domain, name, content: bytes, raise_on_error=True):
-    path = zone.landing / tenant / domain / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    sensor = defs.resolve_sensor_def(f"{domain}_landing_sensor")
-    context = dg.build_sensor_context(
-        instance=platform.instance, resources={"warehouse": WarehouseResource(), "landing_zone": zone}
-    )
-    result = sensor(context)
-    (request,) = [r for r in result.run_requests if r.tags["calcbridge/file_name"] == name]
-    platform.instance.add_dynamic_partitions(f"{domain}_files", [request.partition_key])
-    assets = [landed_files_assets[domain], *(performance_file_assets if domain == "performance" else pnl_file_assets)]
-    outcome = dg.materialize(
-        assets,
-        partition_key=request.partition_key,
-        instance=platform.instance,
-        resources={"warehouse": WarehouseResource()},
-        raise_on_error=raise_on_error,
-    )
-    return request.partition_key, outcome
-
-
 @pytest.fixture(scope="module")
 def landed(platform, tmp_path_factory):
     """Two performance files (DECIMAL_STRICT and FLOAT64 with rounding) and a P&L file, built into the marts."""
@@ -68,9 +43,9 @@ def landed(platform, tmp_path_factory):
     floats["portfolio"]["id"] = "ATTR-F"
     floats["config"]["rounding"] = 6
     keys = {
-        "strict": _land(platform, zone, TENANT, "performance", "strict.json", dumps(strict).encode()),
-        "float": _land(platform, zone, TENANT, "performance", "float.json", dumps(floats).encode()),
-        "pnl": _land(platform, zone, TENANT, "pnl", "facts.csv", PNL_CSV.encode()),
+        "strict": land(platform, zone, TENANT, "performance", "strict.json", dumps(strict).encode()),
+        "float": land(platform, zone, TENANT, "performance", "float.json", dumps(floats).encode()),
+        "pnl": land(platform, zone, TENANT, "pnl", "facts.csv", PNL_CSV.encode()),
     }
     for _, outcome in keys.values():
         assert outcome.success
@@ -204,7 +179,7 @@ def test_a_bad_file_fails_its_partition_typed_without_retry(platform, landed):
     doc = two_day_attribution_doc()
     doc["portfolio"]["id"] = "BROKEN"
     doc["series"][1]["begin_mv"] = 999  # previous end_mv is 1008
-    key, outcome = _land(
+    key, outcome = land(
         platform, landed["zone"], TENANT, "performance", "broken.json", dumps(doc).encode(), raise_on_error=False
     )
     assert not outcome.success
@@ -239,19 +214,21 @@ def test_profit_and_loss_across_a_year_end(api):
     assert body["request"] == {"path": "/api/v1/portfolio/profitloss", "parameters": params}
     assert [c["id"] for c in body["columns"]] == ["2023-12", "2024-01", "2024-02", "2023-Q4", "2024-Q1", "MTD", "YTD"]
     quarter = next(c for c in body["columns"] if c["id"] == "2023-Q4")
-    assert (quarter["startDate"], quarter["endDate"]) == ("2023-12-01", "2023-12-31")  # clipped to the range
+    # A quarter column is the calendar quarter up to endDate: startDate (1 Dec) does not cut Q4 short.
+    assert (quarter["startDate"], quarter["endDate"]) == ("2023-10-01", "2023-12-31")
     rows = {(r["figure"], r["isOffsetting"]): r["values"] for r in body["rows"]}
-    # interest_income: Dec 50 (the 15 Nov fact is before startDate), Jan 70 + 5 = 75, Feb 0 (20 Feb is after
-    # endDate); Q4 50, Q1 75; MTD (1–10 Feb) 0; YTD (1 Jan–10 Feb) 75.
+    # interest_income: Dec 50, Jan 70 + 5 = 75, Feb (1–10 Feb) 0 (20 Feb is after endDate); Q4 is the whole
+    # quarter: 100 (15 Nov) + 50 = 150; Q1 (1 Jan–10 Feb) 75; MTD (1–10 Feb) 0; YTD (1 Jan–10 Feb) 75.
     assert rows[("interest_income", False)] == {
-        "2023-12": 50.0, "2024-01": 75.0, "2024-02": 0.0, "2023-Q4": 50.0, "2024-Q1": 75.0, "MTD": 0.0, "YTD": 75.0,
+        "2023-12": 50.0, "2024-01": 75.0, "2024-02": 0.0, "2023-Q4": 150.0, "2024-Q1": 75.0, "MTD": 0.0, "YTD": 75.0,
     }  # fmt: skip
     assert rows[("management_fees", True)]["2024-02"] == 12.5
     assert rows[("realized_gains", False)]["YTD"] == -20.0
-    # Totals subtract offsetting figures: Dec 50 − 30 = 20; Jan 75 − 20 = 55; Feb −12.5; Q4 20;
+    # Totals subtract offsetting figures: Dec 50 − 30 = 20; Jan 75 − 20 = 55; Feb −12.5; Q4 150 − 30 = 120;
     # Q1 75 − 20 − 12.5 = 42.5; MTD −12.5; YTD 42.5.
     assert body["totals"] == {
-        "2023-12": 20.0, "2024-01": 55.0, "2024-02": -12.5, "2023-Q4": 20.0, "2024-Q1": 42.5, "MTD": -12.5, "YTD": 42.5,
+        "2023-12": 20.0, "2024-01": 55.0, "2024-02": -12.5, "2023-Q4": 120.0, "2024-Q1": 42.5, "MTD": -12.5,
+        "YTD": 42.5,
     }  # fmt: skip
 
 
@@ -309,7 +286,7 @@ def test_profit_and_loss_future_end_date_and_other_tenant_are_404(api):
 
 def test_a_bad_pnl_file_fails_typed(platform, landed):
     bad = b"portfolio_id,date,figure,amount,is_offsetting\nPNL2,2024-01-05,interest_income,twelve,false\n"
-    _, outcome = _land(platform, landed["zone"], TENANT, "pnl", "bad.csv", bad, raise_on_error=False)
+    _, outcome = land(platform, landed["zone"], TENANT, "pnl", "bad.csv", bad, raise_on_error=False)
     assert not outcome.success
     (failure,) = [e for e in outcome.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert failure.step_failure_data.user_failure_data.metadata["error_code"].value == "PNL_INVALID_VALUE"

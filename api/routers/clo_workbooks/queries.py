@@ -7,15 +7,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
+from api.deps import Reader
+from api.marts import clo as t
 from api.pagination import PageInfo, PageParams, keyset
-from api.routers import clo_tables as t
 from api.routers.clo_common import date_key, number_key, text_key
 from api.runtime import Runtime
 
 T = TypeVar("T")
-SEVERITY_RANK = sa.case({"critical": 3, "warning": 2, "info": 1}, value=t.insights.c.severity, else_=0)
 
 
 def escape_like(text: str) -> str:
@@ -23,8 +22,8 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def workbooks_page(
-    db: Connection,
+async def workbooks_page(
+    db: Reader,
     runtime: Runtime,
     page: PageParams,
     tenant_id: str,
@@ -54,7 +53,7 @@ def workbooks_page(
         "status": (text_key(w.c.status), "text"),
         "data_quality_score": (number_key(w.c.data_quality_score), "number"),
     }[sort]
-    return keyset(
+    return await keyset(
         db,
         runtime.counts,
         page,
@@ -70,8 +69,8 @@ def workbooks_page(
     )
 
 
-def sheet_rows_page(
-    db: Connection,
+async def sheet_rows_page(
+    db: Reader,
     runtime: Runtime,
     page: PageParams,
     tenant_id: str,
@@ -82,12 +81,8 @@ def sheet_rows_page(
 ) -> tuple[list[T], PageInfo]:
     """One page of a sheet's non-empty rows by Excel row number."""
     s = t.sheet_rows
-    filters = [
-        s.c.tenant_id == tenant_id,
-        s.c.partition_key == partition_key,
-        s.c.sheet_name == name,
-    ]
-    return keyset(
+    filters = [s.c.tenant_id == tenant_id, s.c.partition_key == partition_key, s.c.sheet_name == name]
+    return await keyset(
         db,
         runtime.counts,
         page,
@@ -103,8 +98,8 @@ def sheet_rows_page(
     )
 
 
-def holdings_page(
-    db: Connection,
+async def holdings_page(
+    db: Reader,
     runtime: Runtime,
     page: PageParams,
     tenant_id: str,
@@ -141,7 +136,7 @@ def holdings_page(
         "spread": (number_key(h.c.spread), "number"),
         "maturity_date": (date_key(h.c.maturity_date), "text"),
     }[sort]
-    return keyset(
+    return await keyset(
         db,
         runtime.counts,
         page,
@@ -157,14 +152,15 @@ def holdings_page(
     )
 
 
-def quality(db: Connection, tenant_id: str, partition_key: str) -> Any:
-    """The workbook's marts data-quality row, or None."""
+async def quality(db: Reader, tenant_id: str, workbook_id: str) -> Any:
+    """The workbook's marts.clo_data_quality row, or None."""
     q = t.data_quality
-    return db.execute(sa.select(q).where(q.c.tenant_id == tenant_id, q.c.partition_key == partition_key)).first()
+    query = sa.select(q).where(q.c.tenant_id == tenant_id, q.c.workbook_id == workbook_id)
+    return (await db.execute(query)).first()
 
 
-def insight_rows(
-    db: Connection, tenant_id: str, workbook_id: str, *, type: str | None, severity: str | None
+async def insight_rows(
+    db: Reader, tenant_id: str, workbook_id: str, *, type: str | None, severity: str | None
 ) -> list[Any]:
     """A workbook's insights, optionally of one type and severity, most severe first."""
     i = t.insights
@@ -173,37 +169,37 @@ def insight_rows(
         filters.append(i.c.type == type)
     if severity is not None:
         filters.append(i.c.severity == severity)
-    return list(db.execute(sa.select(i).where(*filters).order_by(SEVERITY_RANK.desc(), i.c.type, i.c.insight_id)).all())
+    query = sa.select(i).where(*filters).order_by(i.c.severity_rank.desc(), i.c.type, i.c.insight_id)
+    return list((await db.execute(query)).all())
 
 
-def anomaly_rows(db: Connection, tenant_id: str, partition_key: str) -> list[Any]:
+async def anomaly_rows(db: Reader, tenant_id: str, workbook_id: str) -> list[Any]:
     """Every anomaly of a workbook, largest |z| first."""
     a = t.anomalies
-    return list(
-        db.execute(
-            sa.select(a)
-            .where(a.c.tenant_id == tenant_id, a.c.partition_key == partition_key)
-            .order_by(sa.func.abs(a.c.z_score).desc(), a.c.anomaly_id)
-        ).all()
+    query = (
+        sa.select(a)
+        .where(a.c.tenant_id == tenant_id, a.c.workbook_id == workbook_id)
+        .order_by(a.c.abs_z_score.desc(), a.c.anomaly_id)
     )
+    return list((await db.execute(query)).all())
 
 
-def anomalies_page(
-    db: Connection,
+async def anomalies_page(
+    db: Reader,
     runtime: Runtime,
     page: PageParams,
     tenant_id: str,
-    partition_key: str,
+    workbook_id: str,
     *,
     field: str | None,
     build: Callable[[Any], T],
 ) -> tuple[list[T], PageInfo]:
     """One page of a workbook's anomalies by |z| score, optionally of one numeric field."""
     a = t.anomalies
-    filters = [a.c.tenant_id == tenant_id, a.c.partition_key == partition_key]
+    filters = [a.c.tenant_id == tenant_id, a.c.workbook_id == workbook_id]
     if field is not None:
         filters.append(a.c.field == field)
-    return keyset(
+    return await keyset(
         db,
         runtime.counts,
         page,
@@ -211,21 +207,21 @@ def anomalies_page(
         filters=filters,
         count_from=a,
         sort="abs_z_score",
-        sort_expr=sa.func.abs(a.c.z_score),
+        sort_expr=a.c.abs_z_score,
         kind="number",
         id_expr=a.c.anomaly_id,
-        count_key=("clo_anomalies", tenant_id, partition_key, field),
+        count_key=("clo_anomalies", tenant_id, workbook_id, field),
         build=build,
     )
 
 
-def patterns_page(
-    db: Connection, runtime: Runtime, page: PageParams, tenant_id: str, workbook_id: str, *, build: Callable[[Any], T]
+async def patterns_page(
+    db: Reader, runtime: Runtime, page: PageParams, tenant_id: str, workbook_id: str, *, build: Callable[[Any], T]
 ) -> tuple[list[T], PageInfo]:
     """One page of a workbook's pattern insights by severity."""
     i = t.insights
     filters = [i.c.tenant_id == tenant_id, i.c.workbook_id == workbook_id, i.c.type == "pattern"]
-    return keyset(
+    return await keyset(
         db,
         runtime.counts,
         page,
@@ -233,7 +229,7 @@ def patterns_page(
         filters=filters,
         count_from=i,
         sort="severity",
-        sort_expr=SEVERITY_RANK,
+        sort_expr=i.c.severity_rank,
         kind="int",
         id_expr=i.c.insight_id,
         count_key=("clo_patterns", tenant_id, workbook_id),

@@ -9,24 +9,33 @@ Models in `schemas.py`, queries in `queries.py` of this package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import TypeAdapter
 
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
+from api.marts import clo as t
 from api.pagination import Page, PageQuery
-from api.routers.clo_common import AscPageQuery, InsightOut, WorkbookId, insight_out, iso, number, require_workbook
+from api.routers.clo_common import (
+    INSIGHT_LIST,
+    AscPageQuery,
+    InsightOut,
+    WorkbookId,
+    insight_fields,
+    iso,
+    number,
+    require_workbook,
+)
 from api.routers.clo_workbooks import queries as q
 from api.routers.clo_workbooks.schemas import (
     DIMENSION_DEFINITIONS,
     AnomalyOut,
     DataQualityOut,
-    ErrorInfo,
     HoldingOut,
     MetricsOut,
-    MetricsSummary,
-    QualitySummary,
     SheetOut,
     SheetRowOut,
     WorkbookInsightsOut,
@@ -34,7 +43,6 @@ from api.routers.clo_workbooks.schemas import (
 )
 from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
 from orchestration.clo.ids import sheet_id
-from orchestration.clo.quality import WEIGHTS
 
 router = APIRouter(tags=["clo workbooks"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -42,6 +50,13 @@ LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 HoldingSort = Literal[
     "row_index", "cusip", "issuer_name", "par_amount", "market_value", "price", "spread", "maturity_date"
 ]
+METRIC_COLUMNS = ("total_par", "total_mv", "ccc_par_pct", "defaulted_pct", "wa_spread", "wa_price")
+"""marts.clo_workbooks figures /metrics serves under their own names."""
+WORKBOOK_LIST = TypeAdapter(list[WorkbookOut])
+SHEET_LIST = TypeAdapter(list[SheetOut])
+SHEET_ROW_LIST = TypeAdapter(list[SheetRowOut])
+HOLDING_LIST = TypeAdapter(list[HoldingOut])
+ANOMALY_LIST = TypeAdapter(list[AnomalyOut])
 
 
 def _links(workbook_id: str) -> dict[str, str]:
@@ -59,121 +74,112 @@ def _links(workbook_id: str) -> dict[str, str]:
     }
 
 
-def _sheets(row: Any) -> list[SheetOut]:
-    """A workbook row's sheets with their stable ids."""
+_sheet_id = functools.lru_cache(maxsize=4096)(sheet_id)
+"""Sheet ids are uuid5 hashes: a holdings page names the same few sheets hundreds of times."""
+
+
+def _sheets(workbook_id: str, sheets: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A workbook's sheets (marts.clo_workbooks.sheets) with their stable ids."""
     return [
-        SheetOut(
-            id=sheet_id(row.workbook_id, s["name"]),
-            name=s["name"],
-            index=int(s.get("index", i)),
-            row_count=int(s["row_count"]),
-            column_count=int(s["column_count"]),
-            hidden=bool(s.get("hidden", False)),
-        )
-        for i, s in enumerate(row.sheets or [])
+        {
+            "id": _sheet_id(workbook_id, s["name"]),
+            "name": s["name"],
+            "index": s.get("index", i),
+            "row_count": s["row_count"],
+            "column_count": s["column_count"],
+            "hidden": s.get("hidden", False),
+        }
+        for i, s in enumerate(sheets or ())
     ]
 
 
-def _workbook(row: Any, detail: bool = False) -> WorkbookOut:
-    """A marts.clo_workbooks row in the seed's Workbook shape (processing stats on detail only)."""
-    return WorkbookOut(
-        id=row.workbook_id,
-        name=row.name,
-        file_name=row.file_name,
-        status=row.status,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        report_date=iso(row.report_date),
-        source=row.source,
-        mapping_profile_id=row.mapping_profile_id,
-        tags=list(row.tags or []),
-        metadata=dict(row.metadata or {}),
-        file_size=int(row.file_size),
-        checksum=row.sha256,
-        error=ErrorInfo(code=row.error_code, message=row.error_message) if row.error_code else None,
-        sheets=_sheets(row),
-        metrics=MetricsSummary(
-            total_par=number(row.total_par),
-            total_mv=number(row.total_mv),
-            holding_count=int(row.holding_count or 0),
-        ),
-        data_quality=QualitySummary(
-            score=number(row.data_quality_score),
-            issues=int(row.data_quality_issues or 0),
-            anomalies=int(row.anomaly_count or 0),
-        ),
-        processing_stats=dict(row.processing_stats or {}) if detail else None,
-        links=_links(row.workbook_id),
-    )
+def _workbook(row: Any, detail: bool = False) -> dict[str, Any]:
+    """A marts.clo_workbooks row as the fields of the seed's Workbook (processing stats on detail only)."""
+    return {
+        "id": row.workbook_id,
+        "name": row.name,
+        "file_name": row.file_name,
+        "status": row.status,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "report_date": iso(row.report_date),
+        "source": row.source,
+        "mapping_profile_id": row.mapping_profile_id,
+        "tags": row.tags or [],
+        "metadata": row.metadata or {},
+        "file_size": row.file_size,
+        "checksum": row.sha256,
+        "error": {"code": row.error_code, "message": row.error_message} if row.error_code else None,
+        "sheets": _sheets(row.workbook_id, row.sheets),
+        "metrics": {"total_par": row.total_par, "total_mv": row.total_mv, "holding_count": row.holding_count or 0},
+        "data_quality": {
+            "score": row.data_quality_score,
+            "issues": row.data_quality_issues or 0,
+            "anomalies": row.anomaly_count or 0,
+        },
+        "processing_stats": (row.processing_stats or {}) if detail else None,
+        "links": _links(row.workbook_id),
+    }
 
 
-def _holding(row: Any) -> HoldingOut:
-    """A marts.clo_holdings row in the seed's Holding shape (compliance fields added by the route)."""
-    return HoldingOut(
-        id=row.holding_id,
-        workbook_id=row.workbook_id,
-        sheet=row.sheet,
-        sheet_id=sheet_id(row.workbook_id, row.sheet),
-        row_index=row.row_index,
-        cusip=row.cusip,
-        isin=row.isin,
-        issuer_name=row.issuer_name,
-        par_amount=number(row.par_amount),
-        market_value=number(row.market_value),
-        price=number(row.price),
-        spread=number(row.spread),
-        coupon=number(row.coupon),
-        accrued_interest=number(row.accrued_interest),
-        rating_moodys=row.rating_moodys,
-        rating_sp=row.rating_sp,
-        rating_fitch=row.rating_fitch,
-        maturity_date=iso(row.maturity_date),
-        industry=row.industry,
-        country=row.country,
-        currency=row.currency,
-        is_defaulted=bool(row.is_defaulted),
-        asset_type=row.asset_type,
-        cusip_valid=row.cusip_valid,
-        isin_valid=row.isin_valid,
-        raw_data=dict(row.raw_data or {}),
-    )
+HOLDING_COLUMNS = tuple(c for c in HoldingOut.model_fields if c in t.holdings.c)
+"""The mart columns a Holding carries under its own name (the rest are renamed, derived or added)."""
 
 
-def _anomaly(row: Any) -> AnomalyOut:
-    """A marts anomaly row in the seed's anomaly shape."""
-    return AnomalyOut(
-        id=row.anomaly_id,
-        holding_id=row.holding_id,
-        field=row.field,
-        cusip=row.cusip,
-        issuer_name=row.issuer_name,
-        value=number(row.value) or 0.0,
-        mean=number(row.mean) or 0.0,
-        std=number(row.std) or 0.0,
-        expected_range=(number(row.expected_low) or 0.0, number(row.expected_high) or 0.0),
-        z_score=number(row.z_score) or 0.0,
-        threshold=number(row.threshold) or 0.0,
-        detection_method=row.detection_method,
-        severity=row.severity,
-    )
+def _holding(row: Any) -> dict[str, Any]:
+    """A marts.clo_holdings row as the fields of the seed's Holding (compliance fields added by the route)."""
+    fields = {c: getattr(row, c) for c in HOLDING_COLUMNS}
+    fields["id"] = row.holding_id
+    fields["sheet_id"] = _sheet_id(row.workbook_id, row.sheet)
+    fields["maturity_date"] = iso(row.maturity_date)
+    fields["is_defaulted"] = bool(row.is_defaulted)
+    fields["raw_data"] = row.raw_data or {}
+    return fields
+
+
+def _anomaly(row: Any) -> dict[str, Any]:
+    """A marts.clo_anomalies row as the fields of the seed's anomaly."""
+    return {
+        "id": row.anomaly_id,
+        "holding_id": row.holding_id,
+        "field": row.field,
+        "cusip": row.cusip,
+        "issuer_name": row.issuer_name,
+        "value": row.value,
+        "mean": row.mean,
+        "std": row.std,
+        "expected_range": (row.expected_low, row.expected_high),
+        "z_score": row.z_score,
+        "threshold": row.threshold,
+        "detection_method": row.detection_method,
+        "severity": row.severity,
+    }
+
+
+def _dimensions(row: Any) -> dict[str, float | None]:
+    """The five dimension scores of a marts.clo_data_quality row, in the order of their definitions."""
+    return {d: number(getattr(row, d)) for d in DIMENSION_DEFINITIONS}
 
 
 def _quality_out(row: Any) -> DataQualityOut:
-    """A data-quality row with its weights and dimension definitions."""
-    return DataQualityOut(
-        workbook_id=row.workbook_id,
-        overall_score=number(row.overall_score) or 0.0,
-        dimensions={d: number(getattr(row, d)) or 0.0 for d in WEIGHTS},
-        weights=dict(WEIGHTS),
-        issues=int(row.issues),
-        definitions=DIMENSION_DEFINITIONS,
-        details=dict(row.details or {}),
-        computed_at=row.computed_at,
+    """A marts.clo_data_quality row with the weights its score was computed with and the definitions."""
+    weights = row.weights or {}
+    return DataQualityOut.model_validate(
+        {
+            "workbook_id": row.workbook_id,
+            "overall_score": row.overall_score,
+            "dimensions": _dimensions(row),
+            "weights": {d: weights[d] for d in DIMENSION_DEFINITIONS if d in weights},
+            "issues": row.issues,
+            "definitions": DIMENSION_DEFINITIONS,
+            "details": row.details or {},
+            "computed_at": row.computed_at,
+        }
     )
 
 
 @router.get("/workbooks", summary="List workbooks", responses=LIST_ERRORS)
-def list_workbooks(
+async def list_workbooks(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -190,7 +196,7 @@ def list_workbooks(
     report_date_to: Annotated[dt.date | None, Query(description="Report date on or before (YYYY-MM-DD).")] = None,
 ) -> Page[WorkbookOut]:
     """The caller's workbooks, failed ones included, cursor-paginated."""
-    data, info = q.workbooks_page(
+    data, info = await q.workbooks_page(
         db,
         runtime,
         page,
@@ -202,23 +208,26 @@ def list_workbooks(
         report_date_to=report_date_to,
         build=_workbook,
     )
-    return Page[WorkbookOut](data=data, pagination=info)
+    return Page[WorkbookOut](data=WORKBOOK_LIST.validate_python(data), pagination=info)
 
 
 @router.get("/workbooks/{workbook_id}", summary="Get a workbook", responses=ERRORS)
-def get_workbook(db: Db, caller: Caller, workbook_id: WorkbookId) -> WorkbookOut:
+async def get_workbook(db: Db, caller: Caller, workbook_id: WorkbookId) -> WorkbookOut:
     """One workbook with sheets, metrics, data quality, processing stats and links."""
-    return _workbook(require_workbook(db, caller.tenant_id, workbook_id), detail=True)
+    row = await require_workbook(db, caller.tenant_id, workbook_id)
+    return WorkbookOut.model_validate(_workbook(row, detail=True))
 
 
 @router.get("/workbooks/{workbook_id}/sheets", summary="List a workbook's sheets", responses=ERRORS)
-def list_sheets(db: Db, caller: Caller, workbook_id: WorkbookId) -> list[SheetOut]:
+async def list_sheets(db: Db, caller: Caller, workbook_id: WorkbookId) -> list[SheetOut]:
     """Every sheet: name, row and column counts, hidden or not."""
-    return _sheets(require_workbook(db, caller.tenant_id, workbook_id))
+    w = t.workbooks.c
+    row = await require_workbook(db, caller.tenant_id, workbook_id, w.workbook_id, w.sheets)
+    return SHEET_LIST.validate_python(_sheets(row.workbook_id, row.sheets))
 
 
 @router.get("/workbooks/{workbook_id}/sheets/{name}/data", summary="Page through a sheet's rows", responses=ERRORS)
-def sheet_data(
+async def sheet_data(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -227,23 +236,24 @@ def sheet_data(
     name: Annotated[str, Path(max_length=255, description="Sheet name (case-sensitive).")],
 ) -> Page[SheetRowOut]:
     """Cell values of one sheet, one item per non-empty row, by Excel row number."""
-    workbook = require_workbook(db, caller.tenant_id, workbook_id)
-    if name not in {s["name"] for s in workbook.sheets or []}:
+    w = t.workbooks.c
+    workbook = await require_workbook(db, caller.tenant_id, workbook_id, w.partition_key, w.sheets)
+    if name not in {s["name"] for s in workbook.sheets or ()}:
         raise not_found("sheet", name)
-    data, info = q.sheet_rows_page(
+    data, info = await q.sheet_rows_page(
         db,
         runtime,
         page,
         caller.tenant_id,
         workbook.partition_key,
         name,
-        build=lambda row: SheetRowOut(row_index=row.row_index, cells=list(row.cells)),
+        build=lambda row: {"row_index": row.row_index, "cells": row.cells},
     )
-    return Page[SheetRowOut](data=data, pagination=info)
+    return Page[SheetRowOut](data=SHEET_ROW_LIST.validate_python(data), pagination=info)
 
 
 @router.get("/workbooks/{workbook_id}/holdings", summary="List a workbook's holdings", responses=ERRORS)
-def list_holdings(
+async def list_holdings(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -259,8 +269,8 @@ def list_holdings(
     is_defaulted: Annotated[bool | None, Query(description="Only defaulted (true) or performing (false).")] = None,
 ) -> Page[HoldingOut]:
     """Canonical holdings of one workbook, filtered and cursor-paginated."""
-    require_workbook(db, caller.tenant_id, workbook_id)
-    data, info = q.holdings_page(
+    await require_workbook(db, caller.tenant_id, workbook_id, t.workbooks.c.workbook_id)
+    data, info = await q.holdings_page(
         db,
         runtime,
         page,
@@ -274,41 +284,41 @@ def list_holdings(
         is_defaulted=is_defaulted,
         build=_holding,
     )
-    derived = holding_compliance_fields(db, caller.tenant_id, str(workbook_id), [h.id for h in data])
-    data = [h.model_copy(update=derived[h.id]) if h.id in derived else h for h in data]
-    return Page[HoldingOut](data=data, pagination=info)
+    derived = await holding_compliance_fields(db, caller.tenant_id, str(workbook_id), [h["id"] for h in data])
+    for holding in data:
+        holding.update(derived.get(holding["id"], ()))
+    return Page[HoldingOut](data=HOLDING_LIST.validate_python(data), pagination=info)
 
 
 @router.get("/workbooks/{workbook_id}/metrics", summary="Get a workbook's aggregated metrics", responses=ERRORS)
-def get_metrics(db: Db, caller: Caller, workbook_id: WorkbookId) -> MetricsOut:
+async def get_metrics(db: Db, caller: Caller, workbook_id: WorkbookId) -> MetricsOut:
     """Total par, total market value, holding count and averages, plus the latest compliance run's intermediates."""
-    row = require_workbook(db, caller.tenant_id, workbook_id)
-    return MetricsOut(
-        workbook_id=row.workbook_id,
-        report_date=iso(row.report_date),
-        total_par=number(row.total_par),
-        total_mv=number(row.total_mv),
-        holding_count=int(row.holding_count or 0),
-        ccc_par_pct=number(row.ccc_par_pct),
-        defaulted_pct=number(row.defaulted_pct),
-        wa_spread=number(row.wa_spread),
-        wa_price=number(row.wa_price),
-        compliance=compliance_metrics(db, caller.tenant_id, str(row.workbook_id)),
+    w = t.workbooks.c
+    columns = (w.workbook_id, w.report_date, w.holding_count, *(w[c] for c in METRIC_COLUMNS))
+    row = await require_workbook(db, caller.tenant_id, workbook_id, *columns)
+    return MetricsOut.model_validate(
+        {
+            "workbook_id": row.workbook_id,
+            "report_date": iso(row.report_date),
+            "holding_count": row.holding_count or 0,
+            **{c: getattr(row, c) for c in METRIC_COLUMNS},
+            "compliance": await compliance_metrics(db, caller.tenant_id, str(row.workbook_id)),
+        }
     )
 
 
 @router.get("/workbooks/{workbook_id}/data-quality", summary="Get a workbook's data quality", responses=ERRORS)
-def get_data_quality(db: Db, caller: Caller, workbook_id: WorkbookId) -> DataQualityOut:
+async def get_data_quality(db: Db, caller: Caller, workbook_id: WorkbookId) -> DataQualityOut:
     """The five dimensions, the overall 0-100 score, their definitions and the findings behind them."""
-    workbook = require_workbook(db, caller.tenant_id, workbook_id)
-    row = q.quality(db, caller.tenant_id, workbook.partition_key)
+    await require_workbook(db, caller.tenant_id, workbook_id, t.workbooks.c.workbook_id)
+    row = await q.quality(db, caller.tenant_id, str(workbook_id))
     if row is None:
         raise not_found("data quality of workbook", str(workbook_id))
     return _quality_out(row)
 
 
 @router.get("/workbooks/{workbook_id}/insights", summary="Get a workbook's insights", responses=ERRORS)
-def get_workbook_insights(
+async def get_workbook_insights(
     db: Db,
     caller: Caller,
     workbook_id: WorkbookId,
@@ -318,28 +328,28 @@ def get_workbook_insights(
     severity: Annotated[Literal["info", "warning", "critical"] | None, Query(description="Only this severity.")] = None,
 ) -> WorkbookInsightsOut:
     """Seed 000's Insights Response: data quality, insights (most severe first) and anomalies."""
-    workbook = require_workbook(db, caller.tenant_id, workbook_id)
-    rows = q.insight_rows(db, caller.tenant_id, str(workbook_id), type=type, severity=severity)
-    anomaly_rows = q.anomaly_rows(db, caller.tenant_id, workbook.partition_key)
-    quality = q.quality(db, caller.tenant_id, workbook.partition_key)
-    return WorkbookInsightsOut(
-        workbook_id=str(workbook_id),
-        generated_at=quality.computed_at if quality is not None else None,
-        data_quality=(
-            {
-                "overall_score": number(quality.overall_score),
-                "dimensions": {d: number(getattr(quality, d)) for d in WEIGHTS},
-            }
-            if quality is not None
-            else None
-        ),
-        insights=[insight_out(r) for r in rows],
-        anomalies=[_anomaly(r) for r in anomaly_rows],
+    wid = str(workbook_id)
+    await require_workbook(db, caller.tenant_id, wid, t.workbooks.c.workbook_id)
+    rows = await q.insight_rows(db, caller.tenant_id, wid, type=type, severity=severity)
+    anomaly_rows = await q.anomaly_rows(db, caller.tenant_id, wid)
+    quality = await q.quality(db, caller.tenant_id, wid)
+    return WorkbookInsightsOut.model_validate(
+        {
+            "workbook_id": wid,
+            "generated_at": quality.computed_at if quality is not None else None,
+            "data_quality": (
+                {"overall_score": number(quality.overall_score), "dimensions": _dimensions(quality)}
+                if quality is not None
+                else None
+            ),
+            "insights": [insight_fields(r) for r in rows],
+            "anomalies": [_anomaly(r) for r in anomaly_rows],
+        }
     )
 
 
 @router.get("/workbooks/{workbook_id}/anomalies", summary="List a workbook's anomalies", responses=ERRORS)
-def list_anomalies(
+async def list_anomalies(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -351,18 +361,18 @@ def list_anomalies(
     ] = None,
 ) -> Page[AnomalyOut]:
     """Z-score anomalies, largest |z| first by default, with the expected range."""
-    workbook = require_workbook(db, caller.tenant_id, workbook_id)
-    data, info = q.anomalies_page(
-        db, runtime, page, caller.tenant_id, workbook.partition_key, field=field, build=_anomaly
+    await require_workbook(db, caller.tenant_id, workbook_id, t.workbooks.c.workbook_id)
+    data, info = await q.anomalies_page(
+        db, runtime, page, caller.tenant_id, str(workbook_id), field=field, build=_anomaly
     )
-    return Page[AnomalyOut](data=data, pagination=info)
+    return Page[AnomalyOut](data=ANOMALY_LIST.validate_python(data), pagination=info)
 
 
 @router.get("/workbooks/{workbook_id}/patterns", summary="List a workbook's identified patterns", responses=ERRORS)
-def list_patterns(
+async def list_patterns(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, workbook_id: WorkbookId
 ) -> Page[InsightOut]:
     """Pattern insights (concentrations, CCC bucket, defaults, duplicates, identifier problems), most severe first."""
-    require_workbook(db, caller.tenant_id, workbook_id)
-    data, info = q.patterns_page(db, runtime, page, caller.tenant_id, str(workbook_id), build=insight_out)
-    return Page[InsightOut](data=data, pagination=info)
+    await require_workbook(db, caller.tenant_id, workbook_id, t.workbooks.c.workbook_id)
+    data, info = await q.patterns_page(db, runtime, page, caller.tenant_id, str(workbook_id), build=insight_fields)
+    return Page[InsightOut](data=INSIGHT_LIST.validate_python(data), pagination=info)

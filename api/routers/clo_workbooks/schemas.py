@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.routers import clo_tables as t
+from api.marts import clo as t
 from api.routers.clo_common import WORKBOOK_ID, InsightOut
-from orchestration.clo.quality import WEIGHTS
 
 HOLDING_ID = "7c9e6679-7425-5de4-944b-e07fc1f90ae7"
 DIMENSION_DEFINITIONS: dict[str, str] = {
@@ -301,7 +300,13 @@ class DataQualityOut(BaseModel):
                         "timeliness": 100.0,
                         "uniqueness": 96.0,
                     },
-                    "weights": dict(WEIGHTS),
+                    "weights": {
+                        "completeness": 0.25,
+                        "accuracy": 0.25,
+                        "consistency": 0.2,
+                        "timeliness": 0.1,
+                        "uniqueness": 0.2,
+                    },
                     "issues": 3,
                     "definitions": DIMENSION_DEFINITIONS,
                     "details": {"uniqueness": {"duplicate_rows": 1}},
@@ -314,7 +319,9 @@ class DataQualityOut(BaseModel):
     workbook_id: str
     overall_score: float
     dimensions: dict[str, float]
-    weights: dict[str, float]
+    weights: dict[str, float] = Field(
+        description="Weights of the overall score as the scorer recorded them ({} for a workbook without holdings)."
+    )
     issues: int
     definitions: dict[str, str]
     details: dict[str, Any]

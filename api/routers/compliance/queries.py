@@ -1,109 +1,207 @@
-"""Warehouse reads of the compliance routes (tenant-scoped), and the two the CLO workbook routes use."""
+"""Warehouse reads of the compliance routes (tenant-scoped, over the marts) and two the CLO workbook routes use.
+
+A workbook's compliance routes serve the *current* run of its report date (`clo_compliance_summary.is_current`:
+the deal's latest run for that date), so a re-run for the same date replaces the earlier run everywhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Row
 
+from api.deps import Reader
 from api.errors import not_found
-from api.routers.clo_common import number
-from orchestration.compliance import tables as ct
+from api.marts.compliance import compliance_summary as s
+from api.marts.compliance import compliance_tests as t
+from api.marts.compliance import holding_compliance as hc
+from api.pagination import Cursor, PageInfo, PageParams, decode_cursor, encode_cursor, invalid_cursor
+
+F = sa.Float
+
+TEST_COLUMNS: tuple[Any, ...] = (
+    t.c.test_id.label("id"),
+    t.c.name,
+    t.c.category,
+    t.c.direction,
+    t.c.unit,
+    t.c.status,
+    sa.cast(t.c.current_value, F).label("current_value"),
+    sa.cast(t.c.trigger_level, F).label("trigger_level"),
+    sa.cast(t.c.target_level, F).label("target_level"),
+    sa.cast(t.c.cushion, F).label("cushion"),
+    sa.cast(t.c.cushion_pct, F).label("cushion_pct"),
+    t.c.trend,
+    t.c.history,
+)
+"""A test in `ComplianceTestOut`'s shape (floats, as the API serves them), history newest first."""
+
+TREND_COLUMNS: tuple[Any, ...] = (
+    t.c.test_id.label("id"),
+    t.c.name,
+    t.c.direction,
+    t.c.trend,
+    sa.cast(t.c.trigger_level, F).label("trigger_level"),
+    t.c.trend_values.label("values"),
+)
+
+RUN_COLUMNS: tuple[Any, ...] = (
+    s.c.tenant_id,
+    s.c.partition_key,
+    s.c.workbook_id,
+    s.c.deal_id,
+    s.c.report_date,
+    s.c.executed_at,
+    s.c.total_tests,
+    s.c.passed,
+    s.c.failed,
+    s.c.warning,
+)
 
 
-def latest_run(conn: Connection, tenant_id: str, workbook_id: str) -> Any | None:
-    """The workbook's latest compliance metrics row (tenant-scoped), or None."""
-    m = ct.compliance_metrics
-    return conn.execute(
-        sa.select(m)
-        .where(m.c.tenant_id == tenant_id, m.c.workbook_id == workbook_id)
-        .order_by(m.c.executed_at.desc())
-        .limit(1)
+def summary_of(run: Any) -> dict[str, int]:
+    """The run's status counts in the seed's summary shape."""
+    return {"total_tests": run.total_tests, "passed": run.passed, "failed": run.failed, "warning": run.warning}
+
+
+async def current_run(db: Reader, tenant_id: str, workbook_id: str, *extra: Any) -> Row[Any] | None:
+    """The current run of the workbook's report date (its own run unless a later one replaced it), or None.
+
+    Two statements: the workbook's deal and date first, so the second filters the view by constants that reach
+    the warehouse indexes (a join would evaluate the counts of every run of the tenant).
+    """
+    own = (
+        await db.execute(
+            sa.select(s.c.deal_id, s.c.report_date).where(s.c.tenant_id == tenant_id, s.c.workbook_id == workbook_id)
+        )
     ).first()
+    if own is None:
+        return None
+    stmt = sa.select(*RUN_COLUMNS, *extra).where(
+        s.c.tenant_id == tenant_id, s.c.deal_id == own.deal_id, s.c.report_date == own.report_date, s.c.is_current
+    )
+    return (await db.execute(stmt)).first()
 
 
-def require_run(conn: Connection, tenant_id: str, workbook_id: str) -> Any:
-    """The latest run, or the 404 every compliance route answers for a workbook without results."""
-    run = latest_run(conn, tenant_id, workbook_id)
+async def require_run(db: Reader, tenant_id: str, workbook_id: str, *extra: Any) -> Row[Any]:
+    """The current run, or the 404 every compliance route answers for a workbook without results.
+
+    `extra` adds columns of the current run's summary row (e.g. `CURRENT_METRICS`).
+    """
+    run = await current_run(db, tenant_id, workbook_id, *extra)
     if run is None:
         raise not_found("compliance results of workbook", workbook_id)
     return run
 
 
-def deal_history(conn: Connection, tenant_id: str, deal_id: str, up_to: dt.date) -> list[Any]:
-    """Every result row of the deal up to a report date (latest run per report date), oldest first."""
-    r = ct.compliance_results
-    rows = conn.execute(
-        sa.select(r)
-        .where(r.c.tenant_id == tenant_id, r.c.deal_id == deal_id, r.c.report_date <= up_to)
-        .order_by(r.c.report_date, r.c.executed_at)
-    ).all()
-    latest: dict[tuple[dt.date, str], Any] = {}
-    for row in rows:
-        latest[(row.report_date, row.test_id)] = row  # later executions of the same date win
-    return sorted(latest.values(), key=lambda x: (x.report_date, x.sort_order))
+CURRENT_METRICS = s.c.metrics
+"""The current run's intermediates: an extra column for `require_run` (the test detail route)."""
 
 
-def test_rows(conn: Connection, run: Any) -> list[Any]:
-    """A run's test rows in profile order."""
-    r = ct.compliance_results
-    return conn.execute(
-        sa.select(r)
-        .where(r.c.tenant_id == run.tenant_id, r.c.partition_key == run.partition_key)
-        .order_by(r.c.sort_order)
-    ).all()
+async def result_rows(db: Reader, run: Any, columns: Sequence[Any], test_id: str | None = None) -> list[Row[Any]]:
+    """The run's test rows (all, or one test) in profile order, with the given mart columns."""
+    stmt = sa.select(*columns).where(
+        t.c.tenant_id == run.tenant_id, t.c.deal_id == run.deal_id, t.c.partition_key == run.partition_key
+    )
+    if test_id is not None:
+        stmt = stmt.where(t.c.test_id == test_id)
+    return list((await db.execute(stmt.order_by(t.c.sort_order))).all())
 
 
-def current_results(conn: Connection, tenant_id: str, workbook_id: str) -> tuple[Any, list[Any], list[Any]]:
-    """The latest run, its test rows, and the deal's history with this workbook's rows for its own date."""
-    run = require_run(conn, tenant_id, workbook_id)
-    rows = test_rows(conn, run)
-    history = list(deal_history(conn, tenant_id, run.deal_id, run.report_date))
-    # this workbook's own rows replace any other run on the same report date
-    history = [h for h in history if h.report_date != run.report_date] + rows
-    return run, rows, history
+async def history_page(db: Reader, run: Any, page: PageParams) -> tuple[list[Row[Any]], PageInfo]:
+    """One page of the deal's current runs up to the run's date, by report date, and its page info.
+
+    Cursors keep the shape the in-memory pager issued (sort `report_date`, value and id the ISO date).
+    """
+    scope = (
+        s.c.tenant_id == run.tenant_id,
+        s.c.deal_id == run.deal_id,
+        s.c.is_current,
+        s.c.report_date <= run.report_date,
+    )
+    stmt = sa.select(
+        sa.func.to_char(s.c.report_date, "YYYY-MM-DD").label("report_date"),
+        s.c.workbook_id,
+        s.c.executed_at,
+        s.c.total_tests,
+        s.c.passed,
+        s.c.failed,
+        s.c.warning,
+        s.c.test_points.label("tests"),
+    ).where(*scope)
+    if page.cursor:
+        after = decode_cursor(page.cursor, sort="report_date", order=page.order, kind="text")
+        try:
+            after_date = dt.date.fromisoformat(after.id)
+        except ValueError:
+            raise invalid_cursor("cursor value is invalid: not a date") from None
+        stmt = stmt.where(s.c.report_date > after_date if page.order == "asc" else s.c.report_date < after_date)
+    direction = sa.asc if page.order == "asc" else sa.desc
+    rows = list((await db.execute(stmt.order_by(direction(s.c.report_date)).limit(page.limit + 1))).all())
+    total = int((await db.execute(sa.select(sa.func.count()).select_from(s).where(*scope))).scalar_one())
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    cursor = None
+    if has_more:
+        last = rows[-1].report_date
+        cursor = encode_cursor(Cursor(sort="report_date", order=page.order, value=last, id=last))
+    return rows, PageInfo(cursor=cursor, has_more=has_more, total_count=total)
 
 
-def compliance_metrics(conn: Connection, tenant_id: str, workbook_id: str) -> dict[str, Any] | None:
-    """For /workbooks/{id}/metrics: summary, deal and every intermediate of the latest run, or None."""
-    run = latest_run(conn, tenant_id, workbook_id)
+async def compliance_metrics(db: Reader, tenant_id: str, workbook_id: str) -> dict[str, Any] | None:
+    """For /workbooks/{id}/metrics: summary, deal and every intermediate of the workbook's own run, or None.
+
+    The workbook's own run (not the current run of its date): these intermediates describe its own holdings.
+    """
+    run = (
+        await db.execute(
+            sa.select(
+                s.c.executed_at,
+                s.c.report_date,
+                s.c.deal_id,
+                s.c.total_tests,
+                s.c.passed,
+                s.c.failed,
+                s.c.warning,
+                s.c.metrics,
+                s.c.deal,
+            ).where(s.c.tenant_id == tenant_id, s.c.workbook_id == workbook_id)
+        )
+    ).first()
     if run is None:
         return None
     return {
         "executed_at": run.executed_at.isoformat(),
         "report_date": run.report_date.isoformat(),
         "deal_id": run.deal_id,
-        "summary": run.summary,
+        "summary": summary_of(run),
         "metrics": run.metrics,
         "deal": run.deal,
     }
 
 
-def holding_compliance_fields(
-    conn: Connection, tenant_id: str, workbook_id: str, holding_ids: Iterable[str] | None = None
+HOLDING_FIELDS = ("effective_rating", "rating_source", "rating_factor", "in_ccc_bucket", "years_to_maturity")
+
+
+async def holding_compliance_fields(
+    db: Reader, tenant_id: str, workbook_id: str, holding_ids: Iterable[str] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """For the holdings routes: holding_id → the compliance fields of the workbook's latest run.
+    """For the holdings routes: holding_id → the compliance fields of the workbook's own run.
 
     Fields: effective_rating, rating_source, rating_factor, in_ccc_bucket, years_to_maturity; optionally only
     the given holdings.
     """
-    run = latest_run(conn, tenant_id, workbook_id)
-    if run is None:
-        return {}
-    h = ct.holding_compliance
-    query = sa.select(h).where(h.c.tenant_id == tenant_id, h.c.partition_key == run.partition_key)
+    stmt = sa.select(
+        hc.c.holding_id,
+        hc.c.effective_rating,
+        hc.c.rating_source,
+        sa.cast(hc.c.rating_factor, F).label("rating_factor"),
+        hc.c.in_ccc_bucket,
+        sa.cast(hc.c.years_to_maturity, F).label("years_to_maturity"),
+    ).where(hc.c.tenant_id == tenant_id, hc.c.workbook_id == workbook_id)
     if holding_ids is not None:
-        query = query.where(h.c.holding_id.in_(list(holding_ids)))
-    return {
-        row.holding_id: {
-            "effective_rating": row.effective_rating,
-            "rating_source": row.rating_source,
-            "rating_factor": number(row.rating_factor),
-            "in_ccc_bucket": row.in_ccc_bucket,
-            "years_to_maturity": number(row.years_to_maturity),
-        }
-        for row in conn.execute(query)
-    }
+        stmt = stmt.where(hc.c.holding_id.in_(list(holding_ids)))
+    return {row[0]: dict(zip(HOLDING_FIELDS, row[1:], strict=True)) for row in (await db.execute(stmt)).all()}

@@ -1,229 +1,300 @@
-"""Warehouse reads of the equity routes: tenant-scoped portfolios, positions, Greeks, factors, risk and prices."""
+"""Warehouse reads of the equity routes, all over `marts.equity_*` views and all tenant-scoped.
+
+A day-scoped read takes the latest computed trading day on or before `as_of` (the latest one when omitted) in
+the same statement as its rows where it can, and answers 404 when no day was computed yet.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.sql import ColumnElement
 
+from api.deps import Reader, records
 from api.errors import not_found
-from orchestration.equity import tables as t
+from api.marts import equity as m
+
+GroupBy = Literal["type", "tag"]
+TagMode = Literal["any", "all"]
+View = Literal["portfolio", "longs", "shorts"]
+
+GROUP_COLUMNS = (
+    m.position_groups.c.group_key.label("key"),
+    m.position_groups.c.position_count.label("count"),
+    m.position_groups.c.market_value,
+    m.position_groups.c.exposure,
+    m.position_groups.c.daily_pnl,
+    m.position_groups.c.position_ids,
+)
 
 
-def current_portfolios(db: Connection, tenant_id: str) -> list[Any]:
-    """The tenant's portfolios, the current (latest effective, then latest landed) file of each, by id."""
-    p = t.portfolios
-    ranked = (
-        sa.select(
-            p,
-            sa.func.row_number()
-            .over(partition_by=p.c.portfolio_id, order_by=(p.c.effective_from.desc(), p.c.landed_at.desc()))
-            .label("rank"),
-        )
-        .where(p.c.tenant_id == tenant_id)
-        .subquery()
+def scope(table: sa.Table, tenant_id: str, portfolio_id: str) -> list[ColumnElement[bool]]:
+    """The tenant and portfolio filters of a portfolio-scoped mart."""
+    return [table.c.tenant_id == tenant_id, table.c.portfolio_id == portfolio_id]
+
+
+def _on_or_before(table: sa.Table, as_of: dt.date | None) -> list[ColumnElement[bool]]:
+    """The `as_of` bound of a day-scoped read (none when omitted)."""
+    return [] if as_of is None else [table.c.as_of_date <= as_of]
+
+
+def _no_day(portfolio_id: str) -> Exception:
+    """The 404 of a portfolio with nothing computed on or before the asked day."""
+    return not_found("computed trading day for portfolio", portfolio_id)
+
+
+async def portfolio_rows(db: Reader, tenant_id: str) -> Sequence[sa.Row[Any]]:
+    """The tenant's portfolios (current file of each, position count, latest snapshot day), by id."""
+    p = m.portfolios
+    columns = [p.c[name] for name in ("portfolio_id", "name", "base_currency", "position_count", "effective_from")]
+    query = sa.select(*columns, p.c.as_of_date).where(p.c.tenant_id == tenant_id).order_by(p.c.portfolio_id)
+    return (await db.execute(query)).all()
+
+
+async def require_portfolio(db: Reader, tenant_id: str, portfolio_id: str | None) -> str:
+    """The requested portfolio (404 if not the tenant's) or the tenant's first one by id (404 if none)."""
+    p = m.portfolios
+    query = sa.select(p.c.portfolio_id).where(p.c.tenant_id == tenant_id)
+    if portfolio_id is not None:
+        query = query.where(p.c.portfolio_id == portfolio_id)
+    found = (await db.execute(query.order_by(p.c.portfolio_id).limit(1))).scalar()
+    if found is None:
+        raise not_found("portfolio", portfolio_id or "(any)")
+    return str(found)
+
+
+async def snapshot_row(
+    db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None, columns: Sequence[ColumnElement[Any]]
+) -> sa.Row[Any]:
+    """The portfolio's snapshot on its latest computed day on or before `as_of` (404 when none)."""
+    d = m.portfolio_daily
+    query = (
+        sa.select(*columns)
+        .where(*scope(d, tenant_id, portfolio_id), *_on_or_before(d, as_of))
+        .order_by(d.c.as_of_date.desc())
+        .limit(1)
     )
-    return list(db.execute(sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.portfolio_id)).all())
+    row = (await db.execute(query)).first()
+    if row is None:
+        raise _no_day(portfolio_id)
+    return row
 
 
-def require_portfolio(db: Connection, tenant_id: str, portfolio_id: str | None) -> str:
-    """The requested portfolio (404 if not the tenant's) or the tenant's first one."""
-    ids = [row.portfolio_id for row in current_portfolios(db, tenant_id)]
-    if portfolio_id is None:
-        if not ids:
-            raise not_found("portfolio", "(any)")
-        return ids[0]
-    if portfolio_id not in ids:
-        raise not_found("portfolio", portfolio_id)
-    return portfolio_id
+async def snapshot_rows(
+    db: Reader,
+    tenant_id: str,
+    portfolio_id: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    columns: Sequence[ColumnElement[Any]],
+) -> Sequence[sa.Row[Any]]:
+    """The portfolio's snapshots in [start, end] (either bound optional), oldest first."""
+    d = m.portfolio_daily
+    query = sa.select(*columns).where(*scope(d, tenant_id, portfolio_id))
+    if start:
+        query = query.where(d.c.as_of_date >= start)
+    if end:
+        query = query.where(d.c.as_of_date <= end)
+    return (await db.execute(query.order_by(d.c.as_of_date))).all()
 
 
-def as_of_day(db: Connection, table: sa.Table, tenant_id: str, portfolio_id: str, as_of: dt.date | None) -> dt.date:
-    """The latest computed trading day on or before `as_of` (404 when nothing was computed yet)."""
-    query = sa.select(sa.func.max(table.c.as_of_date)).where(
-        table.c.tenant_id == tenant_id, table.c.portfolio_id == portfolio_id
-    )
-    if as_of is not None:
-        query = query.where(table.c.as_of_date <= as_of)
-    day = db.execute(query).scalar_one_or_none()
+async def position_day(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None) -> dt.date:
+    """The portfolio's latest valued trading day on or before `as_of` (404 when none)."""
+    p = m.position_daily
+    query = sa.select(sa.func.max(p.c.as_of_date)).where(*scope(p, tenant_id, portfolio_id), *_on_or_before(p, as_of))
+    day: dt.date | None = (await db.execute(query)).scalar()
     if day is None:
-        raise not_found("computed trading day for portfolio", portfolio_id)
+        raise _no_day(portfolio_id)
     return day
 
 
-def latest_snapshot_days(db: Connection, tenant_id: str) -> dict[str, dt.date]:
-    """Each of the tenant's portfolios' latest snapshot day, by portfolio id."""
-    s = t.portfolio_snapshots
-    return dict(
-        db.execute(
-            sa.select(s.c.portfolio_id, sa.func.max(s.c.as_of_date))
-            .where(s.c.tenant_id == tenant_id)
-            .group_by(s.c.portfolio_id)
-        ).all()
+def _position_filters(
+    table: sa.Table, types: Sequence[str], tags: Sequence[str], tag_mode: TagMode
+) -> list[ColumnElement[bool]]:
+    """Position type in `types` (when given) and tags matching any or all of `tags` (when given)."""
+    filters: list[ColumnElement[bool]] = []
+    if types:
+        filters.append(table.c.position_type.in_(list(types)))
+    if tags:
+        wanted = sa.literal(list(tags), ARRAY(sa.Text))
+        filters.append(table.c.tags.has_all(wanted) if tag_mode == "all" else table.c.tags.has_any(wanted))
+    return filters
+
+
+async def position_rows(
+    db: Reader,
+    tenant_id: str,
+    portfolio_id: str,
+    day: dt.date,
+    columns: Sequence[ColumnElement[Any]],
+    types: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    tag_mode: TagMode = "any",
+) -> Sequence[sa.Row[Any]]:
+    """The portfolio's positions on one trading day, filtered by type and tags, by ticker then id."""
+    p = m.position_daily
+    query = (
+        sa.select(*columns)
+        .where(*scope(p, tenant_id, portfolio_id), p.c.as_of_date == day, *_position_filters(p, types, tags, tag_mode))
+        .order_by(p.c.ticker, p.c.position_id)
     )
+    return (await db.execute(query)).all()
 
 
-def snapshot_on(db: Connection, tenant_id: str, portfolio_id: str, day: dt.date) -> Any:
-    """The portfolio's snapshot row on one trading day."""
-    s = t.portfolio_snapshots
-    return db.execute(
-        sa.select(s).where(s.c.tenant_id == tenant_id, s.c.portfolio_id == portfolio_id, s.c.as_of_date == day)
-    ).one()
+async def position_groups(
+    db: Reader,
+    tenant_id: str,
+    portfolio_id: str,
+    day: dt.date,
+    group_by: GroupBy,
+    types: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    tag_mode: TagMode = "any",
+) -> Sequence[sa.Row[Any]]:
+    """The day's groups (`key`, `count`, sums, `position_ids`) by group key, over the filtered positions.
 
-
-def snapshots_between(
-    db: Connection, tenant_id: str, portfolio_id: str, start: dt.date | None, end: dt.date | None
-) -> list[Any]:
-    """The portfolio's snapshot rows in [start, end] (either bound optional), oldest first."""
-    s = t.portfolio_snapshots
-    query = sa.select(s).where(s.c.tenant_id == tenant_id, s.c.portfolio_id == portfolio_id)
-    if start:
-        query = query.where(s.c.as_of_date >= start)
-    if end:
-        query = query.where(s.c.as_of_date <= end)
-    return list(db.execute(query.order_by(s.c.as_of_date)).all())
-
-
-def position_rows(db: Connection, tenant_id: str, portfolio_id: str, day: dt.date) -> list[Any]:
-    """The portfolio's position valuations on one trading day with their Greeks (if any), by ticker."""
-    v, g = t.position_valuations, t.position_greeks
+    Unfiltered, they are `marts.equity_position_groups` as dbt summed them. A type or tag filter narrows the
+    positions first, so those groups are summed here, over the same group membership
+    (`marts.equity_position_group_members`) and with the same sums: no mart can hold every filter's groups.
+    """
+    if not types and not tags:
+        g = m.position_groups
+        query = sa.select(*GROUP_COLUMNS).where(
+            *scope(g, tenant_id, portfolio_id), g.c.as_of_date == day, g.c.group_by == group_by
+        )
+        return (await db.execute(query.order_by(g.c.group_key.collate("C")))).all()
+    x = m.position_group_members
     query = (
         sa.select(
-            v,
-            g.c.source.label("g_source"),
-            g.c.position_delta,
-            g.c.position_gamma,
-            g.c.position_theta,
-            g.c.position_vega,
-            g.c.position_rho,
-            g.c.delta_adjusted_exposure,
+            x.c.group_key.label("key"),
+            sa.func.count().label("count"),
+            sa.func.sum(x.c.market_value).label("market_value"),
+            sa.func.sum(x.c.exposure).label("exposure"),
+            sa.func.sum(x.c.daily_pnl).label("daily_pnl"),
+            sa.func.array_agg(aggregate_order_by(x.c.position_id, x.c.ticker, x.c.position_id)).label("position_ids"),
         )
-        .select_from(
-            v.outerjoin(
-                g,
-                sa.and_(
-                    g.c.tenant_id == v.c.tenant_id,
-                    g.c.partition_key == v.c.partition_key,
-                    g.c.position_id == v.c.position_id,
-                ),
-            )
+        .where(
+            *scope(x, tenant_id, portfolio_id),
+            x.c.as_of_date == day,
+            x.c.group_by == group_by,
+            *_position_filters(x, types, tags, tag_mode),
         )
-        .where(v.c.tenant_id == tenant_id, v.c.portfolio_id == portfolio_id, v.c.as_of_date == day)
-        .order_by(v.c.ticker, v.c.position_id)
+        .group_by(x.c.group_key)
+        .order_by(x.c.group_key.collate("C"))
     )
-    return list(db.execute(query).all())
+    return (await db.execute(query)).all()
 
 
-def require_position(db: Connection, tenant_id: str, position_id: str) -> Any:
-    """The position's portfolio and latest valued day (`portfolio_id`, `day`), or a 404."""
-    v = t.position_valuations
-    row = db.execute(
-        sa.select(v.c.portfolio_id, sa.func.max(v.c.as_of_date).label("day"))
-        .where(v.c.tenant_id == tenant_id, v.c.position_id == position_id)
-        .group_by(v.c.portfolio_id)
-    ).first()
+async def position_row(
+    db: Reader, tenant_id: str, position_id: str, portfolio_id: str | None, columns: Sequence[ColumnElement[Any]]
+) -> sa.Row[Any]:
+    """The position on its latest valued day, in `portfolio_id` or else the first portfolio (by id) holding it."""
+    p = m.position_daily
+    query = sa.select(*columns).where(p.c.tenant_id == tenant_id, p.c.position_id == position_id)
+    if portfolio_id is not None:
+        query = query.where(p.c.portfolio_id == portfolio_id)
+    row = (await db.execute(query.order_by(p.c.portfolio_id, p.c.as_of_date.desc()).limit(1))).first()
     if row is None:
         raise not_found("position", position_id)
     return row
 
 
-def current_tag_counts(db: Connection, tenant_id: str) -> dict[str, int]:
-    """How many positions of the tenant's current portfolio files carry each tag."""
-    p = t.positions
-    keys = [r.partition_key for r in current_portfolios(db, tenant_id)]
-    counts: dict[str, int] = defaultdict(int)
-    for (tag_list,) in db.execute(sa.select(p.c.tags).where(p.c.tenant_id == tenant_id, p.c.partition_key.in_(keys))):
-        for tag in tag_list:
-            counts[tag] += 1
-    return counts
+async def tag_count_rows(db: Reader, tenant_id: str, tags: Sequence[str] | None = None) -> Sequence[sa.Row[Any]]:
+    """`tag`, `position_count` of the tenant's current positions (only `tags` when given), by tag."""
+    t = m.tag_counts
+    query = sa.select(t.c.tag, t.c.position_count).where(t.c.tenant_id == tenant_id)
+    if tags is not None:
+        query = query.where(t.c.tag.in_(list(tags)))
+    return (await db.execute(query.order_by(t.c.tag.collate("C")))).all()
 
 
-def greeks_totals(
-    db: Connection, tenant_id: str, portfolio_id: str, day: dt.date, view: Literal["portfolio", "longs", "shorts"]
-) -> Any:
-    """Count, Σ position Greeks, Σ delta-adjusted exposure (`dae`) and mock count (`mock`) over the view."""
-    g = t.position_greeks
-    dae = sa.func.coalesce(g.c.delta_adjusted_exposure, 0.0)
-    filters = [g.c.tenant_id == tenant_id, g.c.portfolio_id == portfolio_id, g.c.as_of_date == day]
-    if view == "longs":
-        filters.append(dae >= 0)
-    elif view == "shorts":
-        filters.append(dae < 0)
-    return db.execute(
+async def greeks_row(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None, view: View) -> sa.Row[Any]:
+    """The view's Greeks totals on the latest day with Greeks on or before `as_of` (404 when none)."""
+    g = m.greeks_by_view
+    columns = [g.c[name] for name in ("as_of_date", "delta", "gamma", "theta", "vega", "rho")]
+    query = (
         sa.select(
-            sa.func.count().label("count"),
-            *(
-                sa.func.coalesce(sa.func.sum(g.c[f"position_{x}"]), 0.0).label(x)
-                for x in ("delta", "gamma", "theta", "vega", "rho")
-            ),
-            sa.func.coalesce(sa.func.sum(dae), 0.0).label("dae"),
-            sa.func.count().filter(g.c.source == "mock").label("mock"),
-        ).where(*filters)
-    ).one()
-
-
-def portfolio_factor_rows(db: Connection, tenant_id: str, portfolio_id: str, day: dt.date) -> list[Any]:
-    """The portfolio's factor exposure rows on one trading day."""
-    f = t.portfolio_factors
-    return list(
-        db.execute(
-            sa.select(f).where(f.c.tenant_id == tenant_id, f.c.portfolio_id == portfolio_id, f.c.as_of_date == day)
-        ).all()
-    )
-
-
-def factor_beta_rows(db: Connection, tenant_id: str, portfolio_id: str, day: dt.date) -> list[Any]:
-    """The portfolio's position-by-factor beta rows on one trading day, by ticker then factor."""
-    b = t.factor_betas
-    return list(
-        db.execute(
-            sa.select(b)
-            .where(b.c.tenant_id == tenant_id, b.c.portfolio_id == portfolio_id, b.c.as_of_date == day)
-            .order_by(b.c.ticker, b.c.factor)
-        ).all()
-    )
-
-
-def factor_diagnostic_rows(db: Connection, day: dt.date) -> list[Any]:
-    """The market-wide factor ETF diagnostics (VIF, correlations) on one trading day."""
-    d = t.factor_diagnostics
-    return list(db.execute(sa.select(d).where(d.c.tenant_id == t.MARKET_TENANT, d.c.as_of_date == day)).all())
-
-
-def risk_metrics_row(db: Connection, tenant_id: str, portfolio_id: str, day: dt.date) -> Any:
-    """The portfolio's risk metrics row on one trading day."""
-    r = t.risk_metrics
-    return db.execute(
-        sa.select(r).where(r.c.tenant_id == tenant_id, r.c.portfolio_id == portfolio_id, r.c.as_of_date == day)
-    ).one()
-
-
-def holds_ticker(db: Connection, tenant_id: str, symbol: str) -> bool:
-    """Whether any positions file of the tenant holds the symbol (as ticker or underlying)."""
-    p = t.positions
-    held = db.execute(
-        sa.select(sa.literal(1))
-        .where(p.c.tenant_id == tenant_id, sa.or_(p.c.ticker == symbol, p.c.underlying == symbol))
+            *columns,
+            g.c.position_count.label("count"),
+            g.c.delta_adjusted_exposure,
+            g.c.mock_positions,
+        )
+        .where(*scope(g, tenant_id, portfolio_id), g.c.view_name == view, *_on_or_before(g, as_of))
+        .order_by(g.c.as_of_date.desc())
         .limit(1)
-    ).first()
-    return held is not None
+    )
+    row = (await db.execute(query)).first()
+    if row is None:
+        raise _no_day(portfolio_id)
+    return row
 
 
-def price_rows(db: Connection, symbol: str, start: dt.date | None, end: dt.date | None) -> list[Any]:
+async def factor_day(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None) -> dt.date:
+    """The portfolio's latest day with factor exposures on or before `as_of` (404 when none)."""
+    f = m.factor_exposures
+    query = sa.select(sa.func.max(f.c.as_of_date)).where(*scope(f, tenant_id, portfolio_id), *_on_or_before(f, as_of))
+    day: dt.date | None = (await db.execute(query)).scalar()
+    if day is None:
+        raise _no_day(portfolio_id)
+    return day
+
+
+async def day_rows(
+    db: Reader,
+    table: sa.Table,
+    day: dt.date,
+    columns: Sequence[ColumnElement[Any]],
+    filters: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[ColumnElement[Any]] = (),
+) -> list[dict[str, Any]]:
+    """The rows (as dicts) of a day-scoped mart on one trading day, with more filters, in `order_by` order."""
+    query = sa.select(*columns).where(table.c.as_of_date == day, *filters).order_by(*order_by)
+    return records(await db.execute(query))
+
+
+async def risk_metrics_row(
+    db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None, columns: Sequence[ColumnElement[Any]]
+) -> sa.Row[Any]:
+    """The portfolio's risk metrics on the latest day on or before `as_of` (404 when none)."""
+    r = m.risk_metrics
+    query = (
+        sa.select(*columns)
+        .where(*scope(r, tenant_id, portfolio_id), *_on_or_before(r, as_of))
+        .order_by(r.c.as_of_date.desc())
+        .limit(1)
+    )
+    row = (await db.execute(query)).first()
+    if row is None:
+        raise _no_day(portfolio_id)
+    return row
+
+
+async def holds_symbol(db: Reader, tenant_id: str, symbol: str) -> bool:
+    """Whether any positions file of the tenant holds the symbol (as ticker or underlying)."""
+    h = m.held_symbols
+    query = sa.select(h.c.symbol).where(h.c.tenant_id == tenant_id, h.c.symbol == symbol).limit(1)
+    return (await db.execute(query)).first() is not None
+
+
+async def price_rows(
+    db: Reader, symbol: str, start: dt.date | None, end: dt.date | None, columns: Sequence[ColumnElement[Any]]
+) -> Sequence[sa.Row[Any]]:
     """End-of-day bars of one ticker in [start, end] (either bound optional), oldest first."""
-    m = t.market_prices
-    query = sa.select(m).where(m.c.ticker == symbol)
+    p = m.market_prices
+    query = sa.select(*columns).where(p.c.ticker == symbol)
     if start:
-        query = query.where(m.c.price_date >= start)
+        query = query.where(p.c.as_of_date >= start)
     if end:
-        query = query.where(m.c.price_date <= end)
-    return list(db.execute(query.order_by(m.c.price_date)).all())
+        query = query.where(p.c.as_of_date <= end)
+    return (await db.execute(query.order_by(p.c.as_of_date))).all()
 
 
-def backfill_rows(db: Connection, tenant_id: str) -> list[Any]:
+async def backfill_rows(db: Reader, tenant_id: str, columns: Sequence[ColumnElement[Any]]) -> Sequence[sa.Row[Any]]:
     """The tenant's historical backfill progress rows, newest first."""
-    b = t.backfill_progress
-    return list(db.execute(sa.select(b).where(b.c.tenant_id == tenant_id).order_by(b.c.created_at.desc())).all())
+    b = m.backfill_progress
+    query = sa.select(*columns).where(b.c.tenant_id == tenant_id).order_by(b.c.created_at.desc())
+    return (await db.execute(query)).all()

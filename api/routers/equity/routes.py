@@ -3,19 +3,21 @@
 Every figure carries `as_of_date`, the trading day it was computed for (by default the portfolio's latest
 materialized session; `as_of` picks another). Rows are the caller's tenant's only; another tenant's portfolio
 or position is a 404. Market data is served for tickers the tenant holds and the factor ETFs.
+Every read is over `marts.equity_*` (dbt views, so always current; sums and counts are summed there).
 Models in `schemas.py` and `risk_schemas.py`, warehouse reads in `queries.py` of this package.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Caller, Db, requires
 from api.errors import ApiError, ErrorCode, ErrorDetail, error_responses, not_found
+from api.marts import equity as m
 from api.routers.equity import queries as q
 from api.routers.equity.risk_schemas import (
     BackfillList,
@@ -31,22 +33,17 @@ from api.routers.equity.risk_schemas import (
 )
 from api.routers.equity.schemas import (
     PORTFOLIO,
-    EquityPortfolioOut,
     OverviewOut,
     PortfolioList,
-    PositionGreeksOut,
-    PositionGroupOut,
     PositionOut,
     PositionsOut,
     SnapshotList,
     SnapshotOut,
     TagList,
-    TagOut,
 )
-from orchestration.equity import tables as t
-from orchestration.equity.config import load_settings, load_tag_settings
+from orchestration.equity.config import TagSettings, load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
-from orchestration.equity.tags import matches, tag_color
+from orchestration.equity.tags import tag_color
 
 router = APIRouter(tags=["equity"], dependencies=[requires("read:equity")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -59,25 +56,60 @@ PortfolioParam = Annotated[
         examples=[PORTFOLIO],
     ),
 ]
+PositionPortfolioParam = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Portfolio to read the position in (404 when it does not hold it); omitted = the first of "
+        "the tenant's portfolios (by id) that holds it.",
+        examples=[PORTFOLIO],
+    ),
+]
 AsOfParam = Annotated[dt.date | None, Query(description="Trading day (YYYY-MM-DD); omitted = the latest computed.")]
 PositionId = Annotated[str, Path(max_length=100, description="Position id (from /positions).")]
 
+GREEKS = ("source", "delta", "gamma", "theta", "vega", "rho", "delta_adjusted_exposure")
+POSITION_COLUMNS = [
+    *(m.position_daily.c[name] for name in PositionOut.model_fields if name != "greeks"),
+    *(m.position_daily.c[f"greeks_{name}"] for name in GREEKS),
+]
+SNAPSHOT_COLUMNS = [m.portfolio_daily.c[name] for name in SnapshotOut.model_fields]
+OVERVIEW_COLUMNS = [
+    m.portfolio_daily.c[name]
+    for name in (
+        "as_of_date",
+        "total_market_value",
+        *("long_exposure", "short_exposure", "gross_exposure", "net_exposure"),
+        *("daily_pnl", "mtd_pnl", "ytd_pnl", "unrealized_pnl"),
+        *("position_count", "counts_by_type"),
+    )
+]
 
-def _position(row: Any) -> PositionOut:
-    """A position row (with its joined Greeks, if any) as the response model."""
-    greeks = None
-    if row.g_source is not None:
-        greeks = PositionGreeksOut(
-            source=row.g_source,
-            delta=row.position_delta,
-            gamma=row.position_gamma,
-            theta=row.position_theta,
-            vega=row.position_vega,
-            rho=row.position_rho,
-            delta_adjusted_exposure=row.delta_adjusted_exposure,
-        )
-    fields = {name: getattr(row, name) for name in PositionOut.model_fields if name != "greeks"}
-    return PositionOut(**fields, greeks=greeks)
+
+@cache
+def _tag_settings() -> TagSettings:
+    """tags.yaml, read once per process (colours are display configuration, not warehouse data)."""
+    return load_tag_settings()
+
+
+@cache
+def _factor_rank() -> dict[str, int]:
+    """Each factor's place in factors.yaml (read once per process): the order factors are listed in."""
+    return {factor.name: rank for rank, factor in enumerate(settings().factors)}
+
+
+def _by_factor(row: Any) -> int:
+    """Sort key: the row's factor's place in factors.yaml (unknown factors last)."""
+    rank = _factor_rank()
+    return rank.get(row["factor"], len(rank))
+
+
+def _position(row: Any) -> dict[str, Any]:
+    """A position row as the response's plain dict, its greeks_* columns nested (None when none computed)."""
+    values = row._asdict()
+    greeks = {name: values.pop(f"greeks_{name}") for name in GREEKS}
+    values["greeks"] = greeks if greeks["source"] is not None else None
+    return values
 
 
 def _split(value: str | None) -> list[str]:
@@ -91,55 +123,28 @@ def _bad_param(field: str, message: str) -> ApiError:
     return ApiError(422, message, code=ErrorCode.VALIDATION_ERROR, details=[detail])
 
 
-def _none(value: Any) -> Any:
-    """The value, with a float NaN as None."""
-    return None if isinstance(value, float) and value != value else value
-
-
 @router.get("/portfolios", summary="List portfolios", responses=ERRORS)
-def list_portfolios(db: Db, caller: Caller) -> PortfolioList:
+async def list_portfolios(db: Db, caller: Caller) -> PortfolioList:
     """The tenant's portfolios (current positions file of each) and their latest computed trading day."""
-    latest = q.latest_snapshot_days(db, caller.tenant_id)
-    return PortfolioList(
-        data=[
-            EquityPortfolioOut(
-                portfolio_id=r.portfolio_id,
-                name=r.name,
-                base_currency=r.base_currency,
-                position_count=r.position_count,
-                effective_from=r.effective_from,
-                as_of_date=latest.get(r.portfolio_id),
-            )
-            for r in q.current_portfolios(db, caller.tenant_id)
-        ]
-    )
+    rows = await q.portfolio_rows(db, caller.tenant_id)
+    return PortfolioList.model_validate({"data": [row._asdict() for row in rows]})
 
 
 @router.get("/portfolio", summary="Portfolio overview (seed 004)", responses=ERRORS)
-def portfolio_overview(
+async def portfolio_overview(
     db: Db, caller: Caller, portfolio_id: PortfolioParam = None, as_of: AsOfParam = None
 ) -> OverviewOut:
     """Total value, long/short/gross/net exposure, daily/MTD/YTD P&L and counts by type on one trading day."""
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    day = q.as_of_day(db, t.portfolio_snapshots, caller.tenant_id, portfolio, as_of)
-    row = q.snapshot_on(db, caller.tenant_id, portfolio, day)
-    return OverviewOut(
-        portfolio_id=portfolio,
-        as_of_date=day,
-        total_value=row.total_market_value,
-        long_exposure=row.long_exposure,
-        short_exposure=row.short_exposure,
-        gross_exposure=row.gross_exposure,
-        net_exposure=row.net_exposure,
-        pnl={"daily": row.daily_pnl, "mtd": row.mtd_pnl, "ytd": row.ytd_pnl},
-        unrealized_pnl=row.unrealized_pnl,
-        position_count=row.position_count,
-        counts_by_type=row.counts_by_type,
-    )
+    portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
+    row = await q.snapshot_row(db, caller.tenant_id, portfolio, as_of, OVERVIEW_COLUMNS)
+    values = row._asdict()
+    pnl = {"daily": values.pop("daily_pnl"), "mtd": values.pop("mtd_pnl"), "ytd": values.pop("ytd_pnl")}
+    total_value = values.pop("total_market_value")
+    return OverviewOut.model_validate({**values, "portfolio_id": portfolio, "total_value": total_value, "pnl": pnl})
 
 
 @router.get("/portfolio/snapshots", summary="Daily portfolio snapshots", responses=ERRORS)
-def portfolio_snapshots(
+async def portfolio_snapshots(
     db: Db,
     caller: Caller,
     portfolio_id: PortfolioParam = None,
@@ -149,16 +154,13 @@ def portfolio_snapshots(
     """One snapshot per trading day in [start, end] (oldest first; retention 365 days by default)."""
     if start and end and start > end:
         raise _bad_param("start", "start must be on or before end")
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    rows = q.snapshots_between(db, caller.tenant_id, portfolio, start, end)
-    return SnapshotList(
-        portfolio_id=portfolio,
-        data=[SnapshotOut(**{k: getattr(r, k) for k in SnapshotOut.model_fields}) for r in rows],
-    )
+    portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
+    rows = await q.snapshot_rows(db, caller.tenant_id, portfolio, start, end, SNAPSHOT_COLUMNS)
+    return SnapshotList.model_validate({"portfolio_id": portfolio, "data": [row._asdict() for row in rows]})
 
 
 @router.get("/positions", summary="List positions (seed 004)", responses=ERRORS)
-def list_positions(
+async def list_positions(
     db: Db,
     caller: Caller,
     portfolio_id: PortfolioParam = None,
@@ -174,69 +176,78 @@ def list_positions(
         str | None, Query(alias="type", max_length=100, description="Position types, e.g. LONG,LC.")
     ] = None,
 ) -> PositionsOut:
-    """Positions with market value, exposure, P&L, Greeks and tags on one trading day."""
+    """Positions with market value, exposure, P&L, Greeks and tags on one trading day.
+
+    Groups (`groupBy`) cover the filtered positions: by type, or by tag (a position in each of its tags,
+    `(untagged)` when it has none), with the count and Σ market value, exposure and daily P&L of their members.
+    """
     wanted_types = _split(types)
     bad = [x for x in wanted_types if x not in POSITION_TYPES]
     if bad:
         raise _bad_param("type", f"unknown position type(s) {bad}; expected some of {list(POSITION_TYPES)}")
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    day = q.as_of_day(db, t.position_valuations, caller.tenant_id, portfolio, as_of)
     wanted_tags = [x.lower() for x in _split(tags)]
-    positions = [
-        _position(r)
-        for r in q.position_rows(db, caller.tenant_id, portfolio, day)
-        if (not wanted_types or r.position_type in wanted_types) and matches(r.tags, wanted_tags, tag_mode)
-    ]
+    portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
+    day = await q.position_day(db, caller.tenant_id, portfolio, as_of)
+    filters: dict[str, Any] = {"types": wanted_types, "tags": wanted_tags, "tag_mode": tag_mode}
+    rows = await q.position_rows(db, caller.tenant_id, portfolio, day, POSITION_COLUMNS, **filters)
     groups = None
     if group_by:
-        buckets: dict[str, list[PositionOut]] = defaultdict(list)
-        for p in positions:
-            for key in [p.position_type] if group_by == "type" else (p.tags or ["(untagged)"]):
-                buckets[key].append(p)
-        groups = [
-            PositionGroupOut(
-                key=k,
-                count=len(v),
-                market_value=sum(p.market_value for p in v),
-                exposure=sum(p.exposure for p in v),
-                daily_pnl=sum(p.daily_pnl for p in v),
-                position_ids=[p.position_id for p in v],
-            )
-            for k, v in sorted(buckets.items())
-        ]
-    return PositionsOut(portfolio_id=portfolio, as_of_date=day, count=len(positions), data=positions, groups=groups)
+        group_rows = await q.position_groups(db, caller.tenant_id, portfolio, day, group_by, **filters)
+        groups = [row._asdict() for row in group_rows]
+    data = [_position(row) for row in rows]
+    return PositionsOut.model_validate(
+        {"portfolio_id": portfolio, "as_of_date": day, "count": len(data), "data": data, "groups": groups}
+    )
 
 
 @router.get("/positions/{position_id}", summary="Get a position", responses=ERRORS)
-def get_position(db: Db, caller: Caller, position_id: PositionId) -> PositionOut:
-    """The position on its latest computed trading day."""
-    found = q.require_position(db, caller.tenant_id, position_id)
-    rows = q.position_rows(db, caller.tenant_id, found.portfolio_id, found.day)
-    return _position(next(r for r in rows if r.position_id == position_id))
+async def get_position(
+    db: Db, caller: Caller, position_id: PositionId, portfolio_id: PositionPortfolioParam = None
+) -> PositionOut:
+    """The position on its latest computed trading day (in `portfolio_id`, else its first portfolio by id)."""
+    row = await q.position_row(db, caller.tenant_id, position_id, portfolio_id, POSITION_COLUMNS)
+    return PositionOut.model_validate(_position(row))
 
 
 @router.get("/positions/{position_id}/tags", summary="A position's tags", responses=ERRORS)
-def get_position_tags(db: Db, caller: Caller, position_id: PositionId) -> TagList:
-    """Tags of the position with their colours."""
-    found = q.require_position(db, caller.tenant_id, position_id)
-    rows = q.position_rows(db, caller.tenant_id, found.portfolio_id, found.day)
-    row = next(r for r in rows if r.position_id == position_id)
-    tag_settings = load_tag_settings()
-    return TagList(data=[TagOut(name=x, color=tag_color(x, tag_settings), position_count=1) for x in row.tags])
+async def get_position_tags(
+    db: Db, caller: Caller, position_id: PositionId, portfolio_id: PositionPortfolioParam = None
+) -> TagList:
+    """Tags of the position (as /positions/{id} serves it) with their colours and counts.
+
+    A tag's `position_count` is the one /tags serves: how many of the tenant's current positions carry it
+    (0 for a tag no current position carries).
+    """
+    row = await q.position_row(db, caller.tenant_id, position_id, portfolio_id, [m.position_daily.c.tags])
+    rows = await q.tag_count_rows(db, caller.tenant_id, row.tags) if row.tags else []
+    counts = {r.tag: r.position_count for r in rows}
+    colours = _tag_settings()
+    return TagList.model_validate(
+        {
+            "data": [
+                {"name": tag, "color": tag_color(tag, colours), "position_count": counts.get(tag, 0)}
+                for tag in row.tags
+            ]
+        }
+    )
 
 
 @router.get("/tags", summary="List tags", responses=ERRORS)
-def list_tags(db: Db, caller: Caller) -> TagList:
+async def list_tags(db: Db, caller: Caller) -> TagList:
     """Every tag on the tenant's current positions (latest file of each portfolio), with colour and count."""
-    counts = q.current_tag_counts(db, caller.tenant_id)
-    tag_settings = load_tag_settings()
-    return TagList(
-        data=[TagOut(name=k, color=tag_color(k, tag_settings), position_count=v) for k, v in sorted(counts.items())]
+    rows = await q.tag_count_rows(db, caller.tenant_id)
+    colours = _tag_settings()
+    return TagList.model_validate(
+        {
+            "data": [
+                {"name": r.tag, "color": tag_color(r.tag, colours), "position_count": r.position_count} for r in rows
+            ]
+        }
     )
 
 
 @router.get("/risk/greeks", summary="Aggregated Greeks by view", responses=ERRORS)
-def risk_greeks(
+async def risk_greeks(
     db: Db,
     caller: Caller,
     portfolio_id: PortfolioParam = None,
@@ -244,62 +255,57 @@ def risk_greeks(
     view: Annotated[Literal["portfolio", "longs", "shorts"], Query(description="Which positions.")] = "portfolio",
 ) -> GreeksOut:
     """Σ position Greeks and delta-adjusted exposure over the view's positions."""
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    day = q.as_of_day(db, t.position_greeks, caller.tenant_id, portfolio, as_of)
-    row = q.greeks_totals(db, caller.tenant_id, portfolio, day, view)
-    return GreeksOut(
-        portfolio_id=portfolio,
-        as_of_date=day,
-        view=view,
-        count=row.count,
-        delta=row.delta,
-        gamma=row.gamma,
-        theta=row.theta,
-        vega=row.vega,
-        rho=row.rho,
-        delta_adjusted_exposure=row.dae,
-        mock_positions=row.mock,
-    )
+    portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
+    row = await q.greeks_row(db, caller.tenant_id, portfolio, as_of, view)
+    return GreeksOut.model_validate({**row._asdict(), "portfolio_id": portfolio, "view": view})
 
 
 @router.get("/risk/factors", summary="Factor exposures with diagnostics", responses=ERRORS)
-def risk_factors(db: Db, caller: Caller, portfolio_id: PortfolioParam = None, as_of: AsOfParam = None) -> FactorsOut:
+async def risk_factors(
+    db: Db, caller: Caller, portfolio_id: PortfolioParam = None, as_of: AsOfParam = None
+) -> FactorsOut:
     """Portfolio and position betas per factor, the factor correlation matrix and VIFs, on one trading day."""
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    day = q.as_of_day(db, t.portfolio_factors, caller.tenant_id, portfolio, as_of)
-    factors = q.portfolio_factor_rows(db, caller.tenant_id, portfolio, day)
-    betas = q.factor_beta_rows(db, caller.tenant_id, portfolio, day)
-    diagnostics = q.factor_diagnostic_rows(db, day)
-    order = {x.name: i for i, x in enumerate(load_settings().factors)}
-    return FactorsOut(
-        portfolio_id=portfolio,
-        as_of_date=day,
-        window_days=load_settings().beta_window,
-        factors=sorted(
-            (FactorOut(**{k: _none(getattr(r, k)) for k in FactorOut.model_fields}) for r in factors),
-            key=lambda x: order.get(x.factor, len(order)),
-        ),
-        positions=[PositionBetaOut(**{k: _none(getattr(r, k)) for k in PositionBetaOut.model_fields}) for r in betas],
-        diagnostics=sorted(
-            (DiagnosticOut(**{k: _none(getattr(r, k)) for k in DiagnosticOut.model_fields}) for r in diagnostics),
-            key=lambda x: order.get(x.factor, len(order)),
-        ),
+    tenant = caller.tenant_id
+    portfolio = await q.require_portfolio(db, tenant, portfolio_id)
+    day = await q.factor_day(db, tenant, portfolio, as_of)
+    exposures, betas, diagnostics = m.factor_exposures, m.factor_betas, m.factor_diagnostics
+    factors = await q.day_rows(
+        db, exposures, day, [exposures.c[k] for k in FactorOut.model_fields], q.scope(exposures, tenant, portfolio)
+    )
+    positions = await q.day_rows(
+        db,
+        betas,
+        day,
+        [betas.c[k] for k in PositionBetaOut.model_fields],
+        q.scope(betas, tenant, portfolio),
+        order_by=[betas.c.ticker, betas.c.factor],
+    )
+    matrix = await q.day_rows(db, diagnostics, day, [diagnostics.c[k] for k in DiagnosticOut.model_fields])
+    return FactorsOut.model_validate(
+        {
+            "portfolio_id": portfolio,
+            "as_of_date": day,
+            "window_days": settings().beta_window,
+            "factors": sorted(factors, key=_by_factor),
+            "positions": positions,
+            "diagnostics": sorted(matrix, key=_by_factor),
+        }
     )
 
 
 @router.get("/risk/metrics", summary="Portfolio risk metrics", responses=ERRORS)
-def risk_metrics(
+async def risk_metrics(
     db: Db, caller: Caller, portfolio_id: PortfolioParam = None, as_of: AsOfParam = None
 ) -> RiskMetricsOut:
     """Beta to SPY, volatility, Sharpe, max drawdown and 1-day 95% VaR (parametric, historical, factor)."""
-    portfolio = q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    day = q.as_of_day(db, t.risk_metrics, caller.tenant_id, portfolio, as_of)
-    row = q.risk_metrics_row(db, caller.tenant_id, portfolio, day)
-    return RiskMetricsOut(**{k: _none(getattr(row, k)) for k in RiskMetricsOut.model_fields})
+    portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
+    columns = [m.risk_metrics.c[name] for name in RiskMetricsOut.model_fields]
+    row = await q.risk_metrics_row(db, caller.tenant_id, portfolio, as_of, columns)
+    return RiskMetricsOut.model_validate(row._asdict())
 
 
 @router.get("/market-data/prices", summary="End-of-day prices of a ticker", responses=ERRORS)
-def market_prices(
+async def market_prices(
     db: Db,
     caller: Caller,
     ticker: Annotated[
@@ -312,29 +318,16 @@ def market_prices(
     if start and end and start > end:
         raise _bad_param("start", "start must be on or before end")
     symbol = ticker.strip().upper()
-    if not q.holds_ticker(db, caller.tenant_id, symbol) and symbol not in load_settings().etfs:
+    if symbol not in settings().etfs and not await q.holds_symbol(db, caller.tenant_id, symbol):
         raise not_found("ticker", symbol)
-    rows = q.price_rows(db, symbol, start, end)
-    return PriceList(
-        ticker=symbol,
-        data=[
-            PriceOut(
-                ticker=r.ticker,
-                as_of_date=r.price_date,
-                open=r.open,
-                high=r.high,
-                low=r.low,
-                close=r.close,
-                volume=r.volume,
-                source=r.source,
-            )
-            for r in rows
-        ],
-    )
+    columns = [m.market_prices.c[name] for name in PriceOut.model_fields]
+    rows = await q.price_rows(db, symbol, start, end, columns)
+    return PriceList.model_validate({"ticker": symbol, "data": [row._asdict() for row in rows]})
 
 
 @router.get("/market-data/backfill-progress", summary="Historical backfill progress", responses=ERRORS)
-def backfill_progress(db: Db, caller: Caller) -> BackfillList:
+async def backfill_progress(db: Db, caller: Caller) -> BackfillList:
     """The tenant's backfills (seed 004's historical_backfill_progress), newest first."""
-    rows = q.backfill_rows(db, caller.tenant_id)
-    return BackfillList(data=[BackfillOut(**{k: getattr(r, k) for k in BackfillOut.model_fields}) for r in rows])
+    columns = [m.backfill_progress.c[name] for name in BackfillOut.model_fields]
+    rows = await q.backfill_rows(db, caller.tenant_id, columns)
+    return BackfillList.model_validate({"data": [row._asdict() for row in rows]})

@@ -30,31 +30,17 @@ from api.routers.performance.queries import (
 from api.routers.performance.schemas import (
     AnnualizationBasis,
     BrinsonModel,
-    DailyData,
     DailyEnvelope,
     DailyReturnOut,
-    Diagnostics,
     Formatter,
     Linking,
-    Meta,
     MetricBasis,
-    PerformancePortfolioOut,
-    PeriodReturnOut,
     PortfoliosEnvelope,
-    ReturnsData,
     ReturnsEnvelope,
     Value,
     Weighting,
 )
-from api.routers.performance.schemas_linked import (
-    AttributionData,
-    AttributionEnvelope,
-    ContributionData,
-    ContributionEnvelope,
-    ContributionLineOut,
-    EffectsOut,
-    GroupEffectsOut,
-)
+from api.routers.performance.schemas_linked import AttributionEnvelope, ContributionEnvelope
 
 router = APIRouter(prefix="/performance", tags=["performance"], dependencies=[requires("read:performance")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -93,11 +79,11 @@ def _period(portfolio: sa.RowMapping, requested: str | None) -> str:
     return name
 
 
-def _meta(request: Request, portfolio: sa.RowMapping, selection: dict[str, Any]) -> Meta:
+def _meta(request: Request, portfolio: sa.RowMapping, selection: dict[str, Any]) -> dict[str, Any]:
     """The portfolio's config with the effective selection over it."""
     config = dict(portfolio["config"] or {})
     config.update(selection)
-    return Meta(request_id=request_id_of(request), as_of=portfolio["as_of"], config=config)
+    return {"request_id": request_id_of(request), "as_of": portfolio["as_of"], "config": config}
 
 
 def _residuals(portfolio: sa.RowMapping, fmt: Formatter) -> dict[str, Value]:
@@ -135,40 +121,53 @@ def _effects(fmt: Formatter, row: Any, total_column: str) -> dict[str, Value]:
 
 # ---- routes ----------------------------------------------------------------------------------------
 
+PORTFOLIO_FIELDS = (
+    "portfolio_id",
+    "base_currency",
+    "precision_mode",
+    "inception_date",
+    "as_of",
+    "first_date",
+    "last_date",
+    "daily_rows",
+    "position_count",
+    "file_name",
+    "landed_at",
+)
+DAILY_VALUES = [name for name in DailyReturnOut.model_fields if name != "date"]
+PERIOD_VALUES = ("years", "annualized_return", "modified_dietz", "benchmark_return")
+PERIOD_FIELDS = ("period_type", "start_date", "end_date", "requested_start_date", "daily_rows", "calendar_days")
+PERIOD_FLAGS = ("is_annualized", "is_shorter_than_one_year")
+
 
 @router.get("/portfolios", summary="List portfolios", responses=LIST_ERRORS)
-def list_portfolios(request: Request, db: Db, caller: Caller) -> PortfoliosEnvelope:
+async def list_portfolios(request: Request, db: Db, caller: Caller) -> PortfoliosEnvelope:
     """Every portfolio of the caller's tenant with materialized performance results."""
-    rows = portfolio_rows(db, caller.tenant_id)
+    rows = await portfolio_rows(db, caller.tenant_id)
     data = [
-        PerformancePortfolioOut(
-            portfolio_id=r["portfolio_id"],
-            base_currency=r["base_currency"],
-            precision_mode=r["precision_mode"],
-            inception_date=r["inception_date"],
-            as_of=r["as_of"],
-            first_date=r["first_date"],
-            last_date=r["last_date"],
-            daily_rows=r["daily_rows"],
-            position_count=r["position_count"],
-            position_group_keys=r["position_group_keys"] or [],
-            benchmark_group_keys=r["benchmark_group_keys"] or [],
-            periods=r["period_names"] or [],
-            file_name=r["file_name"],
-            landed_at=r["landed_at"],
-        )
+        {
+            **{name: r[name] for name in PORTFOLIO_FIELDS},
+            "position_group_keys": r["position_group_keys"] or [],
+            "benchmark_group_keys": r["benchmark_group_keys"] or [],
+            "periods": r["period_names"] or [],
+        }
         for r in rows
     ]
-    as_of = max((r["as_of"] for r in rows), default=None)
-    return PortfoliosEnvelope(
-        data=data,
-        meta=Meta(request_id=request_id_of(request), as_of=as_of, config={}),
-        diagnostics=Diagnostics(notes=[], counts={"portfolios": len(data)}, residuals={}),
+    return PortfoliosEnvelope.model_validate(
+        {
+            "data": data,
+            "meta": {
+                "request_id": request_id_of(request),
+                "as_of": rows[0]["tenant_as_of"] if rows else None,
+                "config": {},
+            },
+            "diagnostics": {"notes": [], "counts": {"portfolios": len(data)}, "residuals": {}},
+        }
     )
 
 
 @router.get("/{portfolio_id}/returns", summary="Period returns", responses=ERRORS)
-def get_returns(
+async def get_returns(
     request: Request,
     db: Db,
     caller: Caller,
@@ -180,58 +179,52 @@ def get_returns(
     ] = None,
 ) -> ReturnsEnvelope:
     """TWR per period (all periods when `period` is omitted), annualized per convention 6."""
-    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = await load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     basis = basis or config.get("metric_basis", "NET")
     ann = annualization or (config.get("annualization") or {}).get("basis", "ACT_365")
     period_name = _period(portfolio, period) if period is not None else None
-    rows = period_return_rows(db, portfolio, basis, ann, period_name)
-    order = {name: i for i, name in enumerate(portfolio["period_names"] or [])}
-    rows = sorted(rows, key=lambda r: order.get(r["period_name"], len(order)))
-    notes = list(portfolio["notes"] or [])
-    for r in rows:
-        if r["is_annualized"] and r["is_shorter_than_one_year"]:
-            notes.append(f"annualized_shorter_than_one_year: {r['period_name']}")
-        elif r["is_shorter_than_one_year"] and not r["is_annualized"]:
-            notes.append(f"not_annualized_shorter_than_one_year: {r['period_name']}")
+    rows = await period_return_rows(db, portfolio, basis, ann, period_name)
+    notes = [*(portfolio["notes"] or []), *(r["annualization_note"] for r in rows if r["annualization_note"])]
     periods = [
-        PeriodReturnOut(
-            period=r["period_name"],
-            period_type=r["period_type"],
-            start_date=r["start_date"],
-            end_date=r["end_date"],
-            requested_start_date=r["requested_start_date"],
-            clipped_to_inception=r["is_clipped_to_inception"],
-            daily_rows=r["daily_rows"],
-            calendar_days=r["calendar_days"],
-            twr=fmt(r["twr"]),
-            twr_bp=fmt.bp(r["twr"]),
-            years=fmt(r["years"]),
-            annualized_return=fmt(r["annualized_return"]),
-            is_annualized=r["is_annualized"],
-            is_shorter_than_one_year=r["is_shorter_than_one_year"],
-            modified_dietz=fmt(r["modified_dietz"]),
-            benchmark_return=fmt(r["benchmark_return"]),
-        )
+        {
+            "period": r["period_name"],
+            **{name: r[name] for name in PERIOD_FIELDS + PERIOD_FLAGS},
+            "clipped_to_inception": r["is_clipped_to_inception"],
+            "twr": fmt(r["twr"]),
+            "twr_bp": fmt.bp(r["twr"]),
+            **{name: fmt(r[name]) for name in PERIOD_VALUES},
+        }
         for r in rows
     ]
     selection = {"metric_basis": basis, "annualization": {**(config.get("annualization") or {}), "basis": ann}}
     if period is not None:
         selection["period"] = period
-    return ReturnsEnvelope(
-        data=ReturnsData(portfolio_id=portfolio_id, metric_basis=basis, annualization_basis=ann, periods=periods),
-        meta=_meta(request, portfolio, selection),
-        diagnostics=Diagnostics(
-            notes=notes,
-            counts={"periods": len(periods), "rows": portfolio["daily_rows"], "positions": portfolio["position_count"]},
-            residuals=_residuals(portfolio, fmt),
-        ),
+    return ReturnsEnvelope.model_validate(
+        {
+            "data": {
+                "portfolio_id": portfolio_id,
+                "metric_basis": basis,
+                "annualization_basis": ann,
+                "periods": periods,
+            },
+            "meta": _meta(request, portfolio, selection),
+            "diagnostics": {
+                "notes": notes,
+                "counts": {
+                    "periods": len(periods),
+                    "rows": portfolio["daily_rows"],
+                    "positions": portfolio["position_count"],
+                },
+                "residuals": _residuals(portfolio, fmt),
+            },
+        }
     )
 
 
 @router.get("/{portfolio_id}/daily", summary="Daily returns", responses=ERRORS)
-def get_daily(
+async def get_daily(
     request: Request,
     db: Db,
     caller: Caller,
@@ -240,22 +233,25 @@ def get_daily(
     end: Annotated[dt.date | None, Query(description="Last day (inclusive).")] = None,
 ) -> DailyEnvelope:
     """The daily series with NET and GROSS returns (convention 2), benchmark B_t and ITD cumulative returns."""
-    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = await load_portfolio(db, caller.tenant_id, portfolio_id)
     fmt = _formatter(portfolio)
-    rows = daily_rows(db, portfolio, start, end)
-    values = [name for name in DailyReturnOut.model_fields if name != "date"]
-    data = [DailyReturnOut(date=r["date"], **{name: fmt(r[name]) for name in values}) for r in rows]
-    return DailyEnvelope(
-        data=DailyData(portfolio_id=portfolio_id, rows=data),
-        meta=_meta(request, portfolio, {"start": start and start.isoformat(), "end": end and end.isoformat()}),
-        diagnostics=Diagnostics(
-            notes=list(portfolio["notes"] or []), counts={"rows": len(data)}, residuals=_residuals(portfolio, fmt)
-        ),
+    rows = await daily_rows(db, portfolio, start, end)
+    data = [{"date": r["date"], **{name: fmt(r[name]) for name in DAILY_VALUES}} for r in rows]
+    return DailyEnvelope.model_validate(
+        {
+            "data": {"portfolio_id": portfolio_id, "rows": data},
+            "meta": _meta(request, portfolio, {"start": start and start.isoformat(), "end": end and end.isoformat()}),
+            "diagnostics": {
+                "notes": list(portfolio["notes"] or []),
+                "counts": {"rows": len(data)},
+                "residuals": _residuals(portfolio, fmt),
+            },
+        }
     )
 
 
 @router.get("/{portfolio_id}/contribution", summary="Contribution by position or group", responses=ERRORS)
-def get_contribution(
+async def get_contribution(
     request: Request,
     db: Db,
     caller: Caller,
@@ -269,7 +265,7 @@ def get_contribution(
     ] = None,
 ) -> ContributionEnvelope:
     """Linked contribution lines per position, or summed per group of the given keys (in the order given)."""
-    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = await load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     name = _period(portfolio, period)
@@ -280,53 +276,57 @@ def get_contribution(
     pick = {"period_name": name, "metric_basis": basis, "weighting": weighting, "linking": linking}
     if keys:
         lines = [
-            ContributionLineOut(
-                line=r["line"], contribution=fmt(r["contribution"]), contribution_bp=fmt.bp(r["contribution"])
-            )
-            for r in grouped_contributions(db, portfolio, keys, **pick)
+            {"line": r["line"], "contribution": fmt(r["contribution"]), "contribution_bp": fmt.bp(r["contribution"])}
+            for r in await grouped_contributions(db, portfolio, keys, **pick)
         ]
     else:
         lines = [
-            ContributionLineOut(
-                line=r["position_id"],
-                name=r["position_name"],
-                group_keys=r["group_keys"] or {},
-                contribution=fmt(r["contribution"]),
-                contribution_bp=fmt.bp(r["contribution"]),
-            )
-            for r in position_contributions(db, portfolio, **pick)
+            {
+                "line": r["position_id"],
+                "name": r["position_name"],
+                "group_keys": r["group_keys"] or {},
+                "contribution": fmt(r["contribution"]),
+                "contribution_bp": fmt.bp(r["contribution"]),
+            }
+            for r in await position_contributions(db, portfolio, **pick)
         ]
-    total = totals_row(db, "contribution", portfolio, **pick)
-    period_info = period_row(db, portfolio, name)
+    total = await totals_row(db, "contribution", portfolio, **pick)
+    period_info = await period_row(db, portfolio, name)
     residuals = _linking_residuals(total, linking, fmt)
     selection = {"period": name, "metric_basis": basis, "weighting": weighting, "linking": linking, "group_by": keys}
-    return ContributionEnvelope(
-        data=ContributionData(
-            portfolio_id=portfolio_id,
-            period=name,
-            start_date=period_info["start_date"],
-            end_date=period_info["end_date"],
-            metric_basis=basis,
-            weighting=weighting,
-            linking=linking,
-            group_by=keys,
-            portfolio_return=fmt(total["portfolio_return"]),
-            portfolio_return_bp=fmt.bp(total["portfolio_return"]),
-            lines_total=fmt(total["lines_total"]),
-            lines_total_bp=fmt.bp(total["lines_total"]),
-            lines=lines,
-        ),
-        meta=_meta(request, portfolio, selection),
-        diagnostics=Diagnostics(
-            notes=[LINKING_NOTES[linking], *(portfolio["notes"] or [])],
-            counts={"rows": period_info["daily_rows"], "positions": portfolio["position_count"], "lines": len(lines)},
-            residuals={**residuals, **_residuals(portfolio, fmt)},
-        ),
+    return ContributionEnvelope.model_validate(
+        {
+            "data": {
+                "portfolio_id": portfolio_id,
+                "period": name,
+                "start_date": period_info["start_date"],
+                "end_date": period_info["end_date"],
+                "metric_basis": basis,
+                "weighting": weighting,
+                "linking": linking,
+                "group_by": keys,
+                "portfolio_return": fmt(total["portfolio_return"]),
+                "portfolio_return_bp": fmt.bp(total["portfolio_return"]),
+                "lines_total": fmt(total["lines_total"]),
+                "lines_total_bp": fmt.bp(total["lines_total"]),
+                "lines": lines,
+            },
+            "meta": _meta(request, portfolio, selection),
+            "diagnostics": {
+                "notes": [LINKING_NOTES[linking], *(portfolio["notes"] or [])],
+                "counts": {
+                    "rows": period_info["daily_rows"],
+                    "positions": portfolio["position_count"],
+                    "lines": len(lines),
+                },
+                "residuals": {**residuals, **_residuals(portfolio, fmt)},
+            },
+        }
     )
 
 
 @router.get("/{portfolio_id}/attribution", summary="Brinson attribution", responses=ERRORS)
-def get_attribution(
+async def get_attribution(
     request: Request,
     db: Db,
     caller: Caller,
@@ -339,7 +339,7 @@ def get_attribution(
     ] = None,
 ) -> AttributionEnvelope:
     """Allocation, selection and interaction per group for one group key, linked over the period (GROSS basis)."""
-    portfolio = load_portfolio(db, caller.tenant_id, portfolio_id)
+    portfolio = await load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
     name = _period(portfolio, period)
@@ -351,32 +351,34 @@ def get_attribution(
     if len(keys) != 1:
         raise ApiError(422, "attribution groups by one benchmark group key at a time (convention 9)")
     key = keys[0]
-    rows = attribution_rows(db, portfolio, name, key, model, linking)
-    total = totals_row(db, "attribution", portfolio, period_name=name, group_key=key, model=model, linking=linking)
-    period_info = period_row(db, portfolio, name)
-    residuals = _linking_residuals(total, linking, fmt)
+    rows = await attribution_rows(db, portfolio, name, key, model, linking)
+    pick = {"period_name": name, "group_key": key, "model": model, "linking": linking}
+    total = await totals_row(db, "attribution", portfolio, **pick)
+    period_info = await period_row(db, portfolio, name)
     notes = [LINKING_NOTES[linking], *(n for n in (portfolio["notes"] or []) if not n.startswith("positions_"))]
     selection = {"period": name, "model": model, "linking": linking, "group_by": key, "metric_basis": "GROSS"}
-    return AttributionEnvelope(
-        data=AttributionData(
-            portfolio_id=portfolio_id,
-            period=name,
-            start_date=period_info["start_date"],
-            end_date=period_info["end_date"],
-            model=model,
-            linking=linking,
-            group_by=key,
-            portfolio_return=fmt(total["portfolio_return"]),
-            benchmark_return=fmt(total["benchmark_return"]),
-            active_return=fmt(total["active_return"]),
-            active_return_bp=fmt.bp(total["active_return"]),
-            groups=[GroupEffectsOut(group=r["group_value"], **_effects(fmt, r, "total")) for r in rows],
-            totals=EffectsOut(**_effects(fmt, total, "total_effects")),
-        ),
-        meta=_meta(request, portfolio, selection),
-        diagnostics=Diagnostics(
-            notes=notes,
-            counts={"rows": period_info["daily_rows"], "groups": len(rows)},
-            residuals=residuals,
-        ),
+    return AttributionEnvelope.model_validate(
+        {
+            "data": {
+                "portfolio_id": portfolio_id,
+                "period": name,
+                "start_date": period_info["start_date"],
+                "end_date": period_info["end_date"],
+                "model": model,
+                "linking": linking,
+                "group_by": key,
+                "portfolio_return": fmt(total["portfolio_return"]),
+                "benchmark_return": fmt(total["benchmark_return"]),
+                "active_return": fmt(total["active_return"]),
+                "active_return_bp": fmt.bp(total["active_return"]),
+                "groups": [{"group": r["group_value"], **_effects(fmt, r, "total")} for r in rows],
+                "totals": _effects(fmt, total, "total_effects"),
+            },
+            "meta": _meta(request, portfolio, selection),
+            "diagnostics": {
+                "notes": notes,
+                "counts": {"rows": period_info["daily_rows"], "groups": len(rows)},
+                "residuals": _linking_residuals(total, linking, fmt),
+            },
+        }
     )

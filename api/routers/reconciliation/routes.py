@@ -1,30 +1,32 @@
 """CLO reconciliation reads (seed 000 Reconciliation API, GET only): runs, variances with history, exports, config.
 
-Runs and variances come from the analytics tables the reconciliation assets write; a variance's status is the
-latest event of its append-only history (resolutions arrive as landed files, never through this API).
-Models in `schemas.py`, queries in `queries.py` of this package.
+Runs, variances and histories come from the reconciliation marts, views that dbt builds over the analytics
+tables: a run's counts and each variance's current status (the latest event of its append-only history;
+resolutions arrive as landed files, never through this API) are current without a rebuild. Models in
+`schemas.py`, queries in `queries.py` of this package.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import TypeAdapter
+from sqlalchemy.engine import Row
 
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.downloads import attachment
 from api.errors import error_responses
 from api.pagination import Page, PageQuery
-from api.routers.clo_common import WorkbookId, number, require_landed_workbook
+from api.routers.clo_common import WorkbookId, iso, number, require_landed_workbook
 from api.routers.reconciliation.queries import (
-    current_review,
-    first_variances,
-    report_frame,
     require_reconciliation,
     require_variance,
+    run_variances,
     unmatched_positions,
     variance_events,
     variances_page,
@@ -34,20 +36,14 @@ from api.routers.reconciliation.schemas import (
     DETAIL_UNMATCHED,
     DETAIL_VARIANCES,
     AutoRulesOut,
-    EventOut,
     ReconciliationDetailOut,
     ReconciliationOut,
     ReconciliationSummaryOut,
-    ReconLinks,
-    ResolutionOut,
     ToleranceOut,
-    UnmatchedOut,
     VarianceDetailOut,
     VarianceOut,
 )
 from orchestration.reconciliation import config
-from orchestration.reconciliation.config import NUMERIC_FIELDS
-from orchestration.reconciliation.engine import CATEGORIES, STATUSES
 from orchestration.reports.render import MEDIA_TYPES, variances_csv, variances_xlsx
 
 router = APIRouter(tags=["clo reconciliation"], dependencies=[requires_clo()])
@@ -59,136 +55,149 @@ CategoryFilter = Literal[
     "par", "price", "rating", "identity", "accrued",
     "par_variance", "price_variance", "rating_variance", "identity_variance", "accrued_variance",
 ]  # fmt: skip
+SUMMARY_FIELDS = tuple(ReconciliationSummaryOut.model_fields)
+RECONCILIATION_PAGE = TypeAdapter(Page[ReconciliationOut])
+VARIANCE_PAGE = TypeAdapter(Page[VarianceOut])
 
 
-def _iso(value: dt.date | None) -> str | None:
-    """A date as ISO text, None kept."""
-    return value.isoformat() if value is not None else None
+def _summary(row: Row[Any]) -> dict[str, int]:
+    """The run's counts as of now, as `marts.reconciliation_summaries` computes them."""
+    values = row._mapping
+    return {name: values[name] for name in SUMMARY_FIELDS}
 
 
-def _summary(raw: dict[str, Any], current: dict[str, Any]) -> ReconciliationSummaryOut:
-    """The stored summary as counts (missing ones 0), its review counts as of now (`queries.current_review`)."""
-    merged = {**raw, "requires_review": current["requires_review"], "reviewed": current["reviewed"]}
-    return ReconciliationSummaryOut(**{k: int(merged.get(k, 0)) for k in ReconciliationSummaryOut.model_fields})
-
-
-def _recon(row: Any, current: dict[str, Any]) -> ReconciliationOut:
-    """A reconciliations row as the response model, with its links and current review counts."""
+def _recon(row: Row[Any]) -> dict[str, Any]:
+    """A `reconciliation_summaries` row as ReconciliationOut's fields, with its links."""
     base = f"/api/v1/reconciliations/{row.reconciliation_id}"
-    return ReconciliationOut(
-        id=row.reconciliation_id,
-        workbook_id=row.workbook_id,
-        source_type=row.source_type,
-        source_file=row.statement_file_name,
-        report_date=_iso(row.report_date),
-        executed_at=row.executed_at,
-        status=row.status,
-        tolerance_profile=row.tolerance_profile,
-        summary=_summary(row.summary or {}, current),
-        links=ReconLinks(variances=f"{base}/variances", report=f"{base}/report"),
-    )
+    return {
+        "id": row.reconciliation_id,
+        "workbook_id": row.workbook_id,
+        "source_type": row.source_type,
+        "source_file": row.statement_file_name,
+        "report_date": iso(row.report_date),
+        "executed_at": row.executed_at,
+        "status": row.status,
+        "tolerance_profile": row.tolerance_profile,
+        "summary": _summary(row),
+        "links": {"variances": f"{base}/variances", "report": f"{base}/report"},
+    }
 
 
-def _value(field: str, text: str | None) -> float | str | None:
-    """A stored value as a number for numeric fields (text kept if it does not parse), else text."""
-    if text is None or field not in NUMERIC_FIELDS:
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        return text
+def _value(parsed: Any, text: str | None) -> float | str | None:
+    """A compared value: the number the mart parsed (par, price, accrued), else the text as stored."""
+    return text if parsed is None else float(parsed)
 
 
-def _variance(row: Any) -> VarianceOut:
-    """A current-variance row as the response model (resolution null while open)."""
+def _variance(row: Row[Any]) -> dict[str, Any]:
+    """A `reconciliation_variances` row as VarianceOut's fields (resolution null while open)."""
     resolution = None
     if row.status != "open":
-        resolution = ResolutionOut(
-            resolution_type=row.resolution_type,
-            explanation=row.explanation,
-            action=row.action,
-            resolved_by=row.resolved_by,
-            resolved_at=row.resolved_at,
-            rule_id=row.rule_id,
-        )
-    return VarianceOut(
-        id=row.variance_id,
-        reconciliation_id=row.reconciliation_id,
-        position_key=row.position_key,
-        cusip=row.cusip,
-        isin=row.isin,
-        issuer=row.issuer_name,
-        category=f"{row.category}_variance",
-        field=row.field,
-        internal_value=_value(row.field, row.internal_value),
-        external_value=_value(row.field, row.external_value),
-        difference=number(row.difference),
-        difference_pct=number(row.difference_pct),
-        within_tolerance=row.within_tolerance,
-        status=row.status,
-        resolution=resolution,
-    )
+        resolution = {
+            "resolution_type": row.resolution_type,
+            "explanation": row.explanation,
+            "action": row.action,
+            "resolved_by": row.resolved_by,
+            "resolved_at": row.resolved_at,
+            "rule_id": row.rule_id,
+        }
+    return {
+        "id": row.variance_id,
+        "reconciliation_id": row.reconciliation_id,
+        "position_key": row.position_key,
+        "cusip": row.cusip,
+        "isin": row.isin,
+        "issuer": row.issuer_name,
+        "category": f"{row.category}_variance",
+        "field": row.field,
+        "internal_value": _value(row.internal_number, row.internal_value),
+        "external_value": _value(row.external_number, row.external_value),
+        "difference": number(row.difference),
+        "difference_pct": number(row.difference_pct),
+        "within_tolerance": row.within_tolerance,
+        "status": row.status,
+        "resolution": resolution,
+    }
 
 
-def _unmatched(row: Any) -> UnmatchedOut:
-    """An unmatched position with the par of the side it was found on."""
-    internal = row.match_status == "unmatched_internal"
-    return UnmatchedOut(
-        position_key=row.position_key,
-        side="internal" if internal else "external",
-        cusip=row.cusip,
-        isin=row.isin,
-        issuer=row.issuer_name,
-        par_amount=number(row.internal_par if internal else row.external_par),
-    )
+def _unmatched(row: Row[Any]) -> dict[str, Any]:
+    """An unmatched position with the side it was found on and its par there."""
+    return {
+        "position_key": row.position_key,
+        "side": row.unmatched_side,
+        "cusip": row.cusip,
+        "isin": row.isin,
+        "issuer": row.issuer_name,
+        "par_amount": number(row.unmatched_par),
+    }
+
+
+def _render_report(fmt: str, run: Row[Any], variances: list[Row[Any]]) -> bytes:
+    """The export's bytes (blocking: pandas and the CSV/XLSX writers; call it in a worker thread).
+
+    The export's `auto_rule_id` is the rule of the variance's latest event, else the rule that auto-resolved it.
+    """
+    frame = pd.DataFrame([{**row._mapping, "auto_rule_id": row.rule_id} for row in variances])
+    for column in ("difference", "difference_pct"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    if fmt == "csv":
+        return variances_csv(frame)
+    return variances_xlsx({**run._mapping, "summary": _summary(run)}, frame)
 
 
 @router.get("/workbooks/{workbook_id}/reconciliations", summary="List a workbook's reconciliations", responses=ERRORS)
-def list_workbook_reconciliations(
+async def list_workbook_reconciliations(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, workbook_id: WorkbookId
 ) -> Page[ReconciliationOut]:
     """Every reconciliation of the workbook (trustee, Geneva, Bloomberg), newest first by default."""
-    require_landed_workbook(db, caller.tenant_id, workbook_id)
-    rows, info = workbook_reconciliations_page(db, runtime, page, caller.tenant_id, workbook_id)
-    current = current_review(db, caller.tenant_id, [row.reconciliation_id for row in rows])
-    return Page[ReconciliationOut](data=[_recon(row, current[row.reconciliation_id]) for row in rows], pagination=info)
+    await require_landed_workbook(db, caller.tenant_id, workbook_id)
+    rows, info = await workbook_reconciliations_page(db, runtime, page, caller.tenant_id, workbook_id)
+    return RECONCILIATION_PAGE.validate_python({"data": [_recon(row) for row in rows], "pagination": info})
 
 
-@router.get("/reconciliation/tolerance", summary="Get tolerance settings", responses=error_responses(401, 403, 429))
-def get_tolerance() -> ToleranceOut:
-    """Every tolerance profile; a statement's sidecar picks one with `tolerance_profile`."""
+def _tolerance() -> ToleranceOut:
     return ToleranceOut(default_profile="default", profiles=[p.as_dict() for p in config.load_profiles().values()])
 
 
-@router.get("/reconciliation/auto-rules", summary="Get auto-resolution rules", responses=error_responses(401, 403, 429))
-def get_auto_rules() -> AutoRulesOut:
-    """The auto-resolution rules, in the order they are tried."""
+def _auto_rules() -> AutoRulesOut:
     return AutoRulesOut(rules=[r.as_dict() for r in config.load_rules()])
 
 
+@router.get("/reconciliation/tolerance", summary="Get tolerance settings", responses=error_responses(401, 403, 429))
+async def get_tolerance() -> ToleranceOut:
+    """Every tolerance profile; a statement's sidecar picks one with `tolerance_profile`."""
+    return await run_in_threadpool(_tolerance)
+
+
+@router.get("/reconciliation/auto-rules", summary="Get auto-resolution rules", responses=error_responses(401, 403, 429))
+async def get_auto_rules() -> AutoRulesOut:
+    """The auto-resolution rules, in the order they are tried."""
+    return await run_in_threadpool(_auto_rules)
+
+
 @router.get("/reconciliations/{reconciliation_id}", summary="Get reconciliation details", responses=ERRORS)
-def get_reconciliation(db: Db, caller: Caller, reconciliation_id: ReconId) -> ReconciliationDetailOut:
+async def get_reconciliation(db: Db, caller: Caller, reconciliation_id: ReconId) -> ReconciliationDetailOut:
     """A run with its summary, unmatched positions on each side and its first variances (current status)."""
-    row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    unmatched = unmatched_positions(db, caller.tenant_id, row.reconciliation_id, DETAIL_UNMATCHED + 1)
-    variances, count = first_variances(db, caller.tenant_id, row.reconciliation_id, DETAIL_VARIANCES)
-    summary = row.summary or {}
-    current = current_review(db, caller.tenant_id, [row.reconciliation_id])[row.reconciliation_id]
-    return ReconciliationDetailOut(
-        **_recon(row, current).model_dump(),
-        matching_fields=list(row.matching_fields),
-        comparison_fields=list(row.comparison_fields),
-        variances_by_category={c: int((summary.get("variances_by_category") or {}).get(c, 0)) for c in CATEGORIES},
-        variances_by_status={s: int(current["variances_by_status"].get(s, 0)) for s in STATUSES},
-        unmatched=[_unmatched(u) for u in unmatched[:DETAIL_UNMATCHED]],
-        unmatched_truncated=len(unmatched) > DETAIL_UNMATCHED,
-        variances=[_variance(v_) for v_ in variances],
-        variance_count=count,
+    row = await require_reconciliation(db, caller.tenant_id, reconciliation_id)
+    unmatched = await unmatched_positions(db, caller.tenant_id, row.reconciliation_id, DETAIL_UNMATCHED + 1)
+    variances = await run_variances(db, caller.tenant_id, row.reconciliation_id, DETAIL_VARIANCES)
+    return ReconciliationDetailOut.model_validate(
+        {
+            **_recon(row),
+            "matching_fields": row.matching_fields,
+            "comparison_fields": row.comparison_fields,
+            "variances_by_category": row.variances_by_category,
+            "variances_by_status": row.variances_by_status,
+            "unmatched": [_unmatched(u) for u in unmatched[:DETAIL_UNMATCHED]],
+            "unmatched_truncated": len(unmatched) > DETAIL_UNMATCHED,
+            "variances": [_variance(v) for v in variances],
+            "variance_count": row.variances,
+        }
     )
 
 
 @router.get("/reconciliations/{reconciliation_id}/variances", summary="Get all variances", responses=ERRORS)
-def list_variances(
+async def list_variances(
     db: Db,
     runtime: AppRuntime,
     caller: Caller,
@@ -199,11 +208,12 @@ def list_variances(
     within_tolerance: Annotated[bool | None, Query()] = None,
 ) -> Page[VarianceOut]:
     """A run's variances with their current status, filtered and cursor-paginated by position."""
-    row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    rows, info = variances_page(
-        db, runtime, page, caller.tenant_id, row.reconciliation_id, category, status, within_tolerance
+    run = await require_reconciliation(db, caller.tenant_id, reconciliation_id)
+    base_category = category.removesuffix("_variance") if category is not None else None
+    rows, info = await variances_page(
+        db, runtime, page, caller.tenant_id, run.reconciliation_id, (base_category, status, within_tolerance)
     )
-    return Page[VarianceOut](data=[_variance(v_) for v_ in rows], pagination=info)
+    return VARIANCE_PAGE.validate_python({"data": [_variance(v) for v in rows], "pagination": info})
 
 
 @router.get(
@@ -211,24 +221,14 @@ def list_variances(
     summary="Get a variance with its history",
     responses=ERRORS,
 )
-def get_variance(db: Db, caller: Caller, reconciliation_id: ReconId, variance_id: VarianceId) -> VarianceDetailOut:
+async def get_variance(
+    db: Db, caller: Caller, reconciliation_id: ReconId, variance_id: VarianceId
+) -> VarianceDetailOut:
     """One variance, its current status and every event of its history (opened, auto-rule, resolutions)."""
-    row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    found = require_variance(db, caller.tenant_id, row.reconciliation_id, variance_id)
-    history = [
-        EventOut(
-            status=ev.status,
-            resolution_type=ev.resolution_type,
-            explanation=ev.explanation,
-            action=ev.action,
-            resolved_by=ev.resolved_by,
-            rule_id=ev.rule_id,
-            source=ev.source,
-            recorded_at=ev.recorded_at,
-        )
-        for ev in variance_events(db, caller.tenant_id, variance_id)
-    ]
-    return VarianceDetailOut(**_variance(found).model_dump(), history=history)
+    run = await require_reconciliation(db, caller.tenant_id, reconciliation_id)
+    found = await require_variance(db, caller.tenant_id, run.reconciliation_id, variance_id)
+    history = await variance_events(db, caller.tenant_id, variance_id)
+    return VarianceDetailOut.model_validate({**_variance(found), "history": [event._asdict() for event in history]})
 
 
 @router.get(
@@ -243,25 +243,18 @@ def get_variance(db: Db, caller: Caller, reconciliation_id: ReconId, variance_id
         },
     },
 )
-def get_reconciliation_report(
+async def get_reconciliation_report(
     db: Db,
     caller: Caller,
     reconciliation_id: ReconId,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv (default) or xlsx.")] = "csv",
 ) -> Response:
     """Every variance of the run with its current status; text cells are escaped against formula injection."""
-    row = require_reconciliation(db, caller.tenant_id, reconciliation_id)
-    frame = report_frame(db, caller.tenant_id, row.reconciliation_id)
-    name = f"reconciliation_{row.reconciliation_id}.{format}"
-    if format == "csv":
-        body = variances_csv(frame)
-    else:
-        current = current_review(db, caller.tenant_id, [row.reconciliation_id])[row.reconciliation_id]
-        recon = dict(row._mapping)
-        recon["summary"] = {**(row.summary or {}), **current}
-        body = variances_xlsx(recon, frame)
+    run = await require_reconciliation(db, caller.tenant_id, reconciliation_id)
+    variances = await run_variances(db, caller.tenant_id, run.reconciliation_id, None)
+    body = await run_in_threadpool(_render_report, format, run, variances)
     return Response(
         content=body,
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": attachment(name)},
+        headers={"Content-Disposition": attachment(f"reconciliation_{run.reconciliation_id}.{format}")},
     )

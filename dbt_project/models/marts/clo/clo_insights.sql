@@ -16,6 +16,9 @@ final as (
         insights.insight_id,
         insights.type,
         insights.severity,
+        -- Most severe first: the order /workbooks/{id}/insights and /patterns list them in.
+        case insights.severity when 'critical' then 3 when 'warning' then 2 when 'info' then 1 else 0 end
+            as severity_rank,
         insights.title,
         insights.description,
         insights.affected_positions,

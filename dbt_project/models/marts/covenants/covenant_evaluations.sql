@@ -1,4 +1,4 @@
--- The latest evaluation of every covenant and period, per tenant (served by /evaluations).
+-- The latest evaluation of every covenant and period, per tenant, with its headroom (served by /evaluations).
 with evaluations as (
     select * from {{ ref('stg_covenant_evaluations') }}
 ),
@@ -22,6 +22,13 @@ final as (
         evaluations.threshold_value_scaled,
         evaluations.threshold_direction,
         evaluations.tolerance_scaled,
+        -- How far the value is on the safe side of its threshold (negative: breached); null without a value.
+        -- The status under any NEAR_BREACH band b: BREACH below 0, NEAR_BREACH up to b, OK above
+        -- (orchestration.covenants.evaluation.covenant_status).
+        case evaluations.threshold_direction
+            when '<=' then evaluations.threshold_value_scaled::numeric - evaluations.calculated_value_scaled
+            when '>=' then evaluations.calculated_value_scaled::numeric - evaluations.threshold_value_scaled
+        end as headroom_scaled,
         evaluations.status,
         evaluations.reason,
         evaluations.formula,

@@ -1,4 +1,6 @@
--- The positions each portfolio holds now (rows of its latest effective file).
+-- The positions each portfolio holds now (rows of its latest effective file). A view: always current.
+{{ config(materialized='view') }}
+
 with positions as (
     select * from {{ ref('stg_equity_positions') }}
 ),

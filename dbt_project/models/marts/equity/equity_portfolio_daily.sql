@@ -1,4 +1,7 @@
 -- One row per portfolio per trading day with its daily and cumulative return (P&L / previous gross value).
+-- A view: a re-run daily partition shows at once.
+{{ config(materialized='view') }}
+
 with snapshots as (
     select * from {{ ref('stg_equity_portfolio_snapshots') }}
 ),

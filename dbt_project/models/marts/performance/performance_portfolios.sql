@@ -1,6 +1,8 @@
--- The portfolios the API serves: the latest performance file per tenant and portfolio.
+-- The portfolios the API serves: the latest performance file per tenant and portfolio, with the
+-- latest as_of among the tenant's portfolios (the as_of of the portfolio list).
 with portfolios as (
     select * from {{ ref('stg_performance_portfolios') }}
+    where is_current
 ),
 
 final as (
@@ -24,9 +26,9 @@ final as (
         period_names,
         config,
         notes,
-        residuals
+        residuals,
+        max(as_of) over (partition by tenant_id) as tenant_as_of
     from portfolios
-    where is_current
 )
 
 select * from final

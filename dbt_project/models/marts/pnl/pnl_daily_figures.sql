@@ -1,6 +1,6 @@
 -- One row per tenant, portfolio, figure, offsetting flag and day: the day's amount (facts of one file
--- summed; when several files carry the same key and day, the latest landed file wins) with running
--- month-to-date and year-to-date amounts as of that day.
+-- summed; when several files carry the same key and day, the latest landed file wins). The periods of
+-- /portfolio/profitloss are summed from it in pnl_period_figures.
 with facts as (
     select * from {{ ref('stg_pnl_facts') }}
 ),
@@ -41,19 +41,8 @@ final as (
         figure,
         is_offsetting,
         fact_date,
-        date_trunc('month', fact_date)::date as month_start,
-        date_trunc('quarter', fact_date)::date as quarter_start,
-        date_trunc('year', fact_date)::date as year_start,
         partition_key,
-        amount,
-        sum(amount) over (
-            partition by tenant_id, portfolio_id, figure, is_offsetting, date_trunc('month', fact_date)
-            order by fact_date
-        ) as mtd_amount,
-        sum(amount) over (
-            partition by tenant_id, portfolio_id, figure, is_offsetting, date_trunc('year', fact_date)
-            order by fact_date
-        ) as ytd_amount
+        amount
     from latest
 )
 

@@ -1,4 +1,7 @@
--- One row per compliance run of a workbook with its headline intermediates pulled out of the JSON.
+{{ config(materialized='ephemeral') }}
+-- One row per compliance run (one per workbook) with its headline intermediates pulled out of the JSON.
+-- is_current marks the current run of each report date: the deal's latest run for that date (a re-run for the
+-- same date, e.g. a corrected workbook, replaces the earlier one). Same order as stg_clo_compliance_results.
 with source as (
     select * from {{ source('compliance_analytics', 'clo_compliance_metrics') }}
 ),
@@ -11,10 +14,6 @@ final as (
         workbook_id,
         report_date,
         deal_id,
-        (summary ->> 'total_tests')::int as total_tests,
-        (summary ->> 'passed')::int as passed,
-        (summary ->> 'warning')::int as warning,
-        (summary ->> 'failed')::int as failed,
         (metrics ->> 'total_par')::numeric as total_par,
         (metrics ->> 'performing_par')::numeric as performing_par,
         (metrics ->> 'collateral_principal_amount')::numeric as collateral_principal_amount,
@@ -26,9 +25,11 @@ final as (
         (metrics ->> 'wal_years')::numeric as wal_years,
         (metrics ->> 'diversity_score')::numeric as diversity_score,
         metrics,
+        deal,
         executed_at,
-        row_number() over (partition by tenant_id, workbook_id order by executed_at desc, partition_key desc) = 1
-            as is_current
+        row_number() over (
+            partition by tenant_id, deal_id, report_date order by executed_at desc, partition_key desc
+        ) = 1 as is_current
     from source
 )
 

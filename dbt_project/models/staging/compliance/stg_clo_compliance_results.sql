@@ -1,4 +1,6 @@
--- One row per test per compliance run; is_current marks the latest run of each (tenant, workbook, test).
+{{ config(materialized='ephemeral') }}
+-- One row per test per compliance run. is_current marks the rows of each report date's current run: the deal's
+-- latest run for that date (ordered as stg_clo_compliance_metrics.is_current), so a re-run replaces a whole run.
 with source as (
     select * from {{ source('compliance_analytics', 'clo_compliance_results') }}
 ),
@@ -25,9 +27,9 @@ final as (
         cushion_pct,
         trend,
         executed_at,
-        row_number() over (
-            partition by tenant_id, workbook_id, test_id order by executed_at desc, partition_key desc
-        ) = 1 as is_current
+        partition_key = first_value(partition_key) over (
+            partition by tenant_id, deal_id, report_date order by executed_at desc, partition_key desc
+        ) as is_current
     from source
 )
 

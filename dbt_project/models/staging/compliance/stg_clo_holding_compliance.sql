@@ -1,3 +1,4 @@
+{{ config(materialized='ephemeral') }}
 -- Per-holding compliance fields, one row per holding per compliance run.
 with source as (
     select * from {{ source('compliance_analytics', 'clo_holding_compliance') }}

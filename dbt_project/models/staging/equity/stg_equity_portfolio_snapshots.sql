@@ -14,11 +14,15 @@ final as (
         short_exposure,
         gross_exposure,
         net_exposure,
+        cost_basis,
         daily_pnl,
         mtd_pnl,
         ytd_pnl,
         unrealized_pnl,
         position_count,
+        counts_by_type,
+        greeks,
+        factor_betas,
         risk_metrics
     from snapshots
 )

@@ -1,17 +1,10 @@
--- One row per position per landed file; is_current marks the portfolio's latest effective file.
+-- One row per position per landed file; is_current marks rows of the portfolio's latest effective file.
 with positions as (
     select * from {{ source('equity_raw', 'equity_positions') }}
 ),
 
 portfolios as (
-    select
-        tenant_id,
-        partition_key,
-        portfolio_id,
-        row_number() over (
-            partition by tenant_id, portfolio_id order by effective_from desc, landed_at desc
-        ) = 1 as is_current
-    from {{ source('equity_raw', 'equity_portfolios') }}
+    select * from {{ ref('stg_equity_portfolios') }}
 ),
 
 final as (

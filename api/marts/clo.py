@@ -1,6 +1,6 @@
 """The API's view of the CLO marts (dbt owns their DDL; these describe the columns for SQLAlchemy Core).
 
-Anomalies, data quality and sheet rows are read from the tables the Python assets write (no mart adds value).
+Sheet rows, landed workbooks and reports are views (always current, nothing copied); the rest are tables.
 """
 
 from __future__ import annotations
@@ -8,9 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestration.clo.tables import anomalies, data_quality, sheet_rows
-
-metadata = sa.MetaData()
+from api.marts._metadata import metadata
 
 CCC_PAR_PCT_DESCRIPTION = (
     "CCC par as a percent of total par: holdings whose effective rating (Moody's, else S&P, else Fitch, else "
@@ -106,6 +104,7 @@ insights = sa.Table(
     sa.Column("insight_id", sa.Text, nullable=False),
     sa.Column("type", sa.Text, nullable=False),
     sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("severity_rank", sa.Integer, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("affected_positions", JSONB),
@@ -140,4 +139,128 @@ diagnostics = sa.Table(
     schema="marts",
 )
 
-__all__ = ["anomalies", "data_quality", "diagnostics", "holdings", "insights", "sheet_rows", "workbooks"]
+data_quality = sa.Table(
+    "clo_data_quality",
+    metadata,
+    sa.Column("workbook_key", sa.Text, primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("overall_score", sa.Numeric, nullable=False),
+    sa.Column("completeness", sa.Numeric, nullable=False),
+    sa.Column("accuracy", sa.Numeric, nullable=False),
+    sa.Column("consistency", sa.Numeric, nullable=False),
+    sa.Column("timeliness", sa.Numeric, nullable=False),
+    sa.Column("uniqueness", sa.Numeric, nullable=False),
+    sa.Column("issues", sa.Integer, nullable=False),
+    sa.Column("weights", JSONB, nullable=False),
+    sa.Column("details", JSONB, nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    schema="marts",
+)
+
+anomalies = sa.Table(
+    "clo_anomalies",
+    metadata,
+    sa.Column("anomaly_key", sa.Text, primary_key=True),
+    sa.Column("workbook_key", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("anomaly_id", sa.Text, nullable=False),
+    sa.Column("holding_id", sa.Text, nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("cusip", sa.Text),
+    sa.Column("issuer_name", sa.Text),
+    sa.Column("value", sa.Numeric, nullable=False),
+    sa.Column("mean", sa.Numeric, nullable=False),
+    sa.Column("std", sa.Numeric, nullable=False),
+    sa.Column("z_score", sa.Numeric, nullable=False),
+    sa.Column("abs_z_score", sa.Float, nullable=False),
+    sa.Column("expected_low", sa.Numeric, nullable=False),
+    sa.Column("expected_high", sa.Numeric, nullable=False),
+    sa.Column("threshold", sa.Numeric, nullable=False),
+    sa.Column("detection_method", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    schema="marts",
+)
+
+correlations = sa.Table(
+    "clo_holding_correlations",
+    metadata,
+    sa.Column("correlation_key", sa.Text, primary_key=True),
+    sa.Column("workbook_key", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("report_date", sa.Date),
+    sa.Column("is_latest", sa.Boolean, nullable=False),
+    sa.Column("pair_index", sa.Integer, nullable=False),
+    sa.Column("field_a", sa.Text, nullable=False),
+    sa.Column("field_b", sa.Text, nullable=False),
+    sa.Column("pearson_r", sa.Numeric),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    schema="marts",
+)
+
+sheet_rows = sa.Table(
+    "clo_sheet_rows",
+    metadata,
+    sa.Column("workbook_key", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("partition_key", sa.Text, primary_key=True),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("sheet_name", sa.Text, primary_key=True),
+    sa.Column("row_index", sa.Integer, primary_key=True),
+    sa.Column("cells", JSONB, nullable=False),
+    schema="marts",
+)
+
+landed_workbooks = sa.Table(
+    "clo_landed_workbooks",
+    metadata,
+    sa.Column("workbook_key", sa.Text, primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("report_date", sa.Date),
+    sa.Column("landed_at", sa.DateTime(timezone=True), nullable=False),
+    schema="marts",
+)
+
+reports = sa.Table(
+    "clo_reports",
+    metadata,
+    sa.Column("report_key", sa.Text, primary_key=True),
+    sa.Column("workbook_key", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("report_id", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("template", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("sections", JSONB, nullable=False),
+    sa.Column("reconciliation_id", sa.Text),
+    sa.Column("report_date", sa.Date),
+    sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
+    schema="marts",
+)
+
+__all__ = [
+    "anomalies",
+    "correlations",
+    "data_quality",
+    "diagnostics",
+    "holdings",
+    "insights",
+    "landed_workbooks",
+    "reports",
+    "sheet_rows",
+    "workbooks",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-metadata = sa.MetaData()
+from api.marts._metadata import metadata
 
 deals = sa.Table(
     "covenant_deals",
@@ -66,6 +66,7 @@ evaluations = sa.Table(
     sa.Column("threshold_value_scaled", sa.BigInteger, nullable=False),
     sa.Column("threshold_direction", sa.Text, nullable=False),
     sa.Column("tolerance_scaled", sa.BigInteger, nullable=False),
+    sa.Column("headroom_scaled", sa.Numeric),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("formula", sa.Text, nullable=False),

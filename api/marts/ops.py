@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-metadata = sa.MetaData()
+from api.marts._metadata import metadata
 
 uploads = sa.Table(
     "uploads",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-metadata = sa.MetaData()
+from api.marts._metadata import metadata
 
 
 def _common() -> list[sa.Column]:
@@ -37,6 +37,7 @@ performance_portfolios = sa.Table(
     sa.Column("config", JSONB),
     sa.Column("notes", JSONB),
     sa.Column("residuals", JSONB),
+    sa.Column("tenant_as_of", sa.Date),
     schema="marts",
 )
 
@@ -86,6 +87,8 @@ performance_period_returns = sa.Table(
     sa.Column("is_annualized", sa.Boolean),
     sa.Column("modified_dietz", sa.Numeric),
     sa.Column("benchmark_return", sa.Numeric),
+    sa.Column("period_order", sa.Integer),
+    sa.Column("annualization_note", sa.Text),
     schema="marts",
 )
 
@@ -100,6 +103,22 @@ performance_contributions = sa.Table(
     sa.Column("position_id", sa.Text),
     sa.Column("position_name", sa.Text),
     sa.Column("group_keys", JSONB),
+    sa.Column("contribution", sa.Numeric),
+    schema="marts",
+)
+
+performance_contribution_groups = sa.Table(
+    "performance_contribution_groups",
+    metadata,
+    *_common(),
+    sa.Column("period_name", sa.Text),
+    sa.Column("metric_basis", sa.Text),
+    sa.Column("weighting", sa.Text),
+    sa.Column("linking", sa.Text),
+    sa.Column("key_set", ARRAY(sa.Text)),
+    sa.Column("is_fee_line", sa.Boolean),
+    sa.Column("group_values", JSONB),
+    sa.Column("line_count", sa.Integer),
     sa.Column("contribution", sa.Numeric),
     schema="marts",
 )
@@ -158,14 +177,20 @@ performance_attribution_totals = sa.Table(
     schema="marts",
 )
 
-pnl_daily_figures = sa.Table(
-    "pnl_daily_figures",
+pnl_period_figures = sa.Table(
+    "pnl_period_figures",
     metadata,
     sa.Column("tenant_id", sa.Text),
     sa.Column("portfolio_id", sa.Text),
+    sa.Column("line_kind", sa.Text),
     sa.Column("figure", sa.Text),
     sa.Column("is_offsetting", sa.Boolean),
-    sa.Column("fact_date", sa.Date),
+    sa.Column("period_kind", sa.Text),
+    sa.Column("period_label", sa.Text),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("as_of_from", sa.Date),
+    sa.Column("as_of_to", sa.Date),
     sa.Column("amount", sa.Numeric),
     schema="marts",
 )

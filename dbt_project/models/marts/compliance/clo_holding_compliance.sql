@@ -1,0 +1,19 @@
+{{ config(materialized='view') }}
+-- Per-holding compliance fields of each workbook's compliance run, joined into the CLO holdings routes.
+-- A view: the fields of a new run are served as soon as it is written.
+with holdings as (
+    select * from {{ ref('stg_clo_holding_compliance') }}
+)
+
+select
+    holding_compliance_key,
+    tenant_id,
+    partition_key,
+    workbook_id,
+    holding_id,
+    effective_rating,
+    rating_source,
+    rating_factor,
+    in_ccc_bucket,
+    years_to_maturity
+from holdings
