@@ -58,6 +58,7 @@ class Result:
     errors: int = 0
     server_cpu: float = 0.0
     postgres_cpu: float = 0.0
+    body_bytes: int = 0
 
     @property
     def rps(self) -> float:
@@ -347,7 +348,7 @@ async def load(
 
 
 HEADER = (
-    f"{'scenario':<26} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+    f"{'scenario':<26} {'clients':>7} {'KB':>6} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
     f"{'api us/req':>10} {'pg us/req':>9} {'ratio':>6} {'errors':>6}"
 )
 
@@ -360,7 +361,8 @@ def table(title: str, results: list[Result]) -> None:
         base = baselines.get(r.clients)
         ratio = r.rps / base.rps if base and base.rps else float("nan")
         print(
-            f"{r.name:<26} {r.clients:>7} {r.rps:>8,.0f} {r.percentile_ms(50):>7.2f} {r.percentile_ms(95):>7.2f} "
+            f"{r.name:<26} {r.clients:>7} {r.body_bytes / 1024:>6.1f} {r.rps:>8,.0f} {r.percentile_ms(50):>7.2f} "
+            f"{r.percentile_ms(95):>7.2f} "
             f"{r.percentile_ms(99):>7.2f} {r.cpu_us(r.server_cpu):>10,.0f} {r.cpu_us(r.postgres_cpu):>9,.0f} "
             f"{ratio:>6.2f} {r.errors:>6}"
         )
@@ -397,13 +399,16 @@ def measure(
     with servers(args.servers, env) as started:
         urls = [url for _, url in started]
         pids = [process.pid for process, _ in started]
-        for route in scenarios:
+        sizes: dict[str, int] = {}
+        for route in [BASELINE, *scenarios]:
             answer = httpx.get(urls[0] + route.path, headers=headers, timeout=30)
             if answer.status_code != 200:
                 raise RuntimeError(f"{route.path} answered {answer.status_code}: {answer.text[:500]}")
+            sizes[route.path] = len(answer.content)
         for count in clients:
             for route in [BASELINE, *scenarios]:
                 results.append(asyncio.run(load(urls, route, count, args.seconds, headers, pids)))
+                results[-1].body_bytes = sizes[route.path]
                 print(f"  {route.label} x{count}: {results[-1].rps:,.0f} req/s", flush=True)
     return results
 

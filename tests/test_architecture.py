@@ -32,7 +32,16 @@ def test_the_import_contracts_hold():
         [str(linter), "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, check=False
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "3 kept, 0 broken" in result.stdout
+    contracts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    assert len(contracts) == 4
+    assert f"{len(contracts)} kept, 0 broken" in result.stdout
+
+
+def test_the_api_contract_forbids_every_domain_table_module():
+    """Every domain's `tables` module is forbidden to the API (a new domain must be added to the contract)."""
+    forbidden = set(_contract("api-reads-marts")["forbidden_modules"])
+    domains = {p.parent.name for p in (PROJECT_ROOT / "orchestration").glob("*/tables.py") if p.parent.name != "core"}
+    assert {f"orchestration.{d}.tables" for d in domains} <= forbidden
 
 
 def test_the_pure_module_contract_names_every_pure_module():

@@ -122,13 +122,13 @@ def _workbook(row: Any, detail: bool = False) -> dict[str, Any]:
     }
 
 
-HOLDING_COLUMNS = tuple(c for c in HoldingOut.model_fields if c in t.holdings.c)
-"""The mart columns a Holding carries under its own name (the rest are renamed, derived or added)."""
-
-
 def _holding(row: Any) -> dict[str, Any]:
-    """A marts.clo_holdings row as the fields of the seed's Holding (compliance fields added by the route)."""
-    fields = {c: getattr(row, c) for c in HOLDING_COLUMNS}
+    """A marts.clo_holdings row as the fields of the seed's Holding (compliance fields added by the route).
+
+    The row's own dict (columns the model does not declare are ignored by its validation): a page of 200
+    holdings would otherwise cost 5,000 attribute lookups.
+    """
+    fields = dict(zip(row._fields, row, strict=True))
     fields["id"] = row.holding_id
     fields["sheet_id"] = _sheet_id(row.workbook_id, row.sheet)
     fields["maturity_date"] = iso(row.maturity_date)

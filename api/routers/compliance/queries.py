@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 
 from api.deps import Reader
@@ -202,6 +203,10 @@ async def holding_compliance_fields(
         hc.c.in_ccc_bucket,
         sa.cast(hc.c.years_to_maturity, F).label("years_to_maturity"),
     ).where(hc.c.tenant_id == tenant_id, hc.c.workbook_id == workbook_id)
+    parameters: dict[str, Any] = {}
     if holding_ids is not None:
-        stmt = stmt.where(hc.c.holding_id.in_(list(holding_ids)))
-    return {row[0]: dict(zip(HOLDING_FIELDS, row[1:], strict=True)) for row in (await db.execute(stmt)).all()}
+        # One array parameter, not an IN list of up to 200: the statement compiles once and stays prepared.
+        stmt = stmt.where(hc.c.holding_id == sa.any_(sa.bindparam("holding_ids", type_=ARRAY(sa.Text))))
+        parameters["holding_ids"] = list(holding_ids)
+    rows = (await db.execute(stmt, parameters)).all()
+    return {row[0]: dict(zip(HOLDING_FIELDS, row[1:], strict=True)) for row in rows}
