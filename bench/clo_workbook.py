@@ -4,10 +4,13 @@ Run: `.venv/bin/python bench/clo_workbook.py [--rows 60000] [--repeat 3]`. Gener
 xlsxwriter, starts an embedded Postgres in a temporary folder (as the tests do), migrates it, then times in
 fresh subprocesses (so each peak RSS is its own):
   1. baseline: a plain openpyxl read of every cell (read_only, values_only), the usual way to read a workbook;
-  2. CalcBridge: `read_workbook` (calamine, formula scan) + `extract_holdings` (sheet/header detection,
-     profile mapping, normalisation, check digits) + `orchestration.core.warehouse.replace_partition` into
-     analytics.clo_holdings (column-wise COPY, committed; the one write path every asset uses) — i.e.
-     landing bytes → committed `mapped_holdings`.
+  2. CalcBridge: what the `clo_workbook` asset does for a partition after reading the archived bytes:
+     `pipeline.process` (calamine read and formula scan, sheet/header detection, profile mapping,
+     normalisation, check digits, sheet rows, diagnostics, data quality, anomalies, insights) and
+     `replace_partitions` of all seven tables it writes (workbooks, sheet rows, holdings, mapping diagnostics,
+     data quality, anomalies, insights) in one committed transaction. Excluded: landing and archiving the
+     file, the pandera checks and Dagster's own bookkeeping.
+  The openpyxl baseline reads every cell and nothing else: it does far less.
 Target (issue 3): parse + map + load ≤ 1.5 s (seed 000: 10 MB upload P50 3 s).
 """
 
@@ -108,37 +111,64 @@ def _openpyxl_read(path: str, queue: Any) -> None:
 
 
 def _calcbridge(path: str, url: str, queue: Any) -> None:
+    import hashlib
+
     import sqlalchemy as sa
 
-    from orchestration.clo import tables
-    from orchestration.clo.ids import workbook_id
-    from orchestration.clo.mapping import extract_holdings
-    from orchestration.clo.reader import read_workbook
-    from orchestration.core.warehouse import replace_partition
+    from orchestration.clo import pipeline, tables
+    from orchestration.clo.config import get_clo_settings
+    from orchestration.core.landing_log import LandedRecord
+    from orchestration.core.warehouse import replace_partitions
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         conn.execute(sa.text("select 1"))
     data = Path(path).read_bytes()
+    settings = get_clo_settings()
+    record = LandedRecord(
+        tenant_id="bench",
+        domain="clo",
+        file_name="bench.xlsx",
+        relative_path="bench/clo/bench.xlsx",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        partition_key="bench.0000000000000000",
+        archive_path=Path(path),
+        sidecar={"mapping_profile_id": "bloomberg_clo"},
+        landed_at=dt.datetime.now(dt.UTC),
+    )
     start_rss = _rss_mb()
     cpu = time.process_time()
     start = time.perf_counter()
-    parsed = read_workbook(data, "bench.xlsx")
-    parsed_at = time.perf_counter()
-    wid = workbook_id("bench", "0" * 64)
-    extraction = extract_holdings(parsed, "bloomberg_clo", workbook_id=wid)
-    mapped_at = time.perf_counter()
-    rows = replace_partition(
-        engine, tables.holdings, extraction.holdings, tenant_id="bench", partition_key="bench.0000000000000000"
+    outputs = pipeline.process(
+        engine,
+        record,
+        data,
+        max_bytes=max(settings.max_workbook_bytes, len(data)),
+        anomaly_threshold=settings.anomaly_threshold,
+        trend_history=settings.trend_history,
     )
+    processed_at = time.perf_counter()
+    frames = [
+        (tables.workbooks, outputs.workbook),
+        (tables.sheet_rows, outputs.sheet_rows),
+        (tables.holdings, outputs.holdings),
+        (tables.mapping_diagnostics, outputs.diagnostics),
+        (tables.data_quality, outputs.data_quality),
+        (tables.anomalies, outputs.anomalies),
+        (tables.insights, outputs.insights),
+    ]
+    written = replace_partitions(engine, frames, tenant_id="bench", partition_key=record.partition_key)
     loaded_at = time.perf_counter()
+    stats = outputs.workbook.iloc[0]["processing_stats"]
     queue.put(
         {
             "seconds": loaded_at - start,
-            "parse": parsed_at - start,
-            "map": mapped_at - parsed_at,
-            "load": loaded_at - mapped_at,
-            "rows": rows,
+            "process": processed_at - start,
+            "load": loaded_at - processed_at,
+            "stats": {k: v for k, v in stats.items() if "ms" in k or "seconds" in k},
+            "rows": len(outputs.holdings),
+            "written": {table.fullname: count for table, count in written.items()},
             "cpu": time.process_time() - cpu,
             "peak_mb": _rss_mb(),
             "start_mb": start_rss,
@@ -195,21 +225,26 @@ def main() -> int:
     assert all(r["rows"] == args.rows for r in ours), [r["rows"] for r in ours]
     print(f"\n{'path':58} {'median s':>9} {'CPU s':>7} {'peak RSS MB':>12}")
     print(
-        f"{'CalcBridge: parse + map + load (committed holdings)':58} {median(ours, 'seconds'):>9.3f} "
+        f"{'CalcBridge: process + write all 7 tables (committed)':58} {median(ours, 'seconds'):>9.3f} "
         f"{median(ours, 'cpu'):>7.3f} {median(ours, 'peak_mb'):>12.0f}"
     )
-    for stage in ("parse", "map", "load"):
+    for stage in ("process", "load"):
         print(f"{'  ' + stage:58} {median(ours, stage):>9.3f}")
+    print(f"  pipeline's own stage timings (last run): {ours[-1]['stats']}")
+    print(f"  rows written (last run): {ours[-1]['written']}")
     print(
         f"{'baseline: openpyxl read_only values (read only, no map/load)':58} {median(base, 'seconds'):>9.3f} "
         f"{median(base, 'cpu'):>7.3f} {median(base, 'peak_mb'):>12.0f}"
     )
-    print(f"speed-up vs openpyxl read alone: {median(base, 'seconds') / median(ours, 'seconds'):.1f}x")
+    print(
+        "openpyxl read alone / CalcBridge full path: "
+        f"{median(base, 'seconds') / median(ours, 'seconds'):.1f}x (the baseline does far less)"
+    )
     seconds = median(ours, "seconds")
     verdict = "met" if seconds <= TARGET_SECONDS else "missed"
     print(
-        f"target parse + map + load <= {TARGET_SECONDS} s: {seconds:.3f} s ({verdict}); runs: "
-        + ", ".join(f"{r['seconds']:.3f}" for r in ours)
+        f"target parse + map + load (here: the whole partition) <= {TARGET_SECONDS} s: {seconds:.3f} s "
+        f"({verdict}); runs: " + ", ".join(f"{r['seconds']:.3f}" for r in ours)
     )
     return 0
 

@@ -1,9 +1,13 @@
 """Breach predictions for 10,000 deals in ≤ 1 s: probability, risk tier and top-3 SHAP features per deal.
 
 Run: `.venv/bin/python bench/covenants_predictions.py [--deals 10000]`. Trains the breach model on a
-generated 50-deal portfolio, then scores 10,000 deals' latest feature rows (resampled from it) with
-`pipeline.score` in one batch. Baseline in the same run: the same scoring one deal at a time (500 deals,
-extrapolated).
+generated 50-deal portfolio (untimed), then generates a separate `--deals`-deal portfolio and times what the
+predictions asset does after reading its inputs: `build_features` for every deal-period of every scored deal
+(with the model's feature spec), `latest_rows`, and `pipeline.score` (probability, tier, SHAP top-3) in one
+batch. Not timed: generating and parsing the portfolio, evaluating its covenants (the evaluations asset's work,
+read from Postgres by the asset), reading from Postgres, loading the booster, writing the rows. Baseline in
+the same run: `pipeline.score` one deal at a time on already-built feature rows (500 deals, extrapolated): it
+builds no features, so it does less.
 """
 
 from __future__ import annotations
@@ -14,9 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -24,7 +25,7 @@ if str(ROOT) not in sys.path:
 from orchestration.covenants.config import BREACH_MODEL_CONFIG, load_covenants_config, load_model_config  # noqa: E402
 from orchestration.covenants.demo import covenants_csv, generate_portfolio  # noqa: E402
 from orchestration.covenants.evaluation import evaluate_covenants  # noqa: E402
-from orchestration.covenants.features import build_features, derive_spec  # noqa: E402
+from orchestration.covenants.features import build_features, derive_spec, latest_rows  # noqa: E402
 from orchestration.covenants.inputs import parse_inputs  # noqa: E402
 from orchestration.covenants.pipeline import score  # noqa: E402
 from orchestration.covenants.training import train_classifier  # noqa: E402
@@ -46,18 +47,21 @@ def main() -> int:
     trained = train_classifier(
         labelled.drop(columns="label"), labelled["label"].to_numpy(), load_model_config(BREACH_MODEL_CONFIG).training
     )
-    rng = np.random.default_rng(0)
-    rows = features.drop(columns="label").iloc[rng.integers(0, len(features), size=args.deals)]
-    rows = rows.reset_index(drop=True)
-    rows.index = pd.MultiIndex.from_tuples(
-        [(f"deal-{i:05d}", "2025-10-01", "2025-12-31") for i in range(args.deals)],
-        names=["deal_id", "period_start", "period_end"],
-    )
+    spec = derive_spec(deals, covenants, measurements)
+    big = generate_portfolio(seed=2, n_deals=args.deals)
+    big_deals = parse_inputs(json.dumps({"deals": big.deals}).encode(), "d.json").deals
+    big_covenants = parse_inputs(covenants_csv(big.covenants).encode(), "c.csv").covenants
+    big_measurements = parse_inputs(json.dumps({"measurements": big.measurements}).encode(), "m.json").measurements
+    big_evaluations = evaluate_covenants(big_covenants, big_measurements, tolerance=10)
     settings = load_covenants_config()
+    score(trained.booster, labelled.drop(columns="label").iloc[:5], "model-bench", settings)  # warm-up, untimed
     start = time.perf_counter()
+    all_rows = build_features(big_deals, big_covenants, big_evaluations, big_measurements, spec)
+    rows = latest_rows(all_rows).drop(columns="label")
+    built = time.perf_counter() - start
     scored = score(trained.booster, rows, "model-bench", settings)
     elapsed = time.perf_counter() - start
-    assert len(scored) == args.deals
+    assert len(scored) == args.deals, (len(scored), args.deals)
     sample = rows.iloc[:500]
     start = time.perf_counter()
     for i in range(len(sample)):
@@ -67,13 +71,19 @@ def main() -> int:
     print(
         f"model: {trained.result['n_features']} features, {trained.booster.num_boosted_rounds()} trees; tiers {tiers}"
     )
-    print(f"{'what':52} {'deals':>7} {'seconds':>8} {'deals/s':>9}")
+    print(
+        f"includes: build_features over {len(all_rows):,} deal-periods, latest_rows, score; excludes: generating, "
+        "parsing and evaluating the portfolio, Postgres reads and writes, loading the booster"
+    )
+    print(f"{'what':56} {'deals':>7} {'seconds':>8} {'deals/s':>9}")
     for label, seconds in (
-        ("pipeline.score, one batch (prob + tier + SHAP top-3)", elapsed),
-        ("baseline: one deal at a time (500, extrapolated)", baseline),
+        ("features + latest rows + score, one batch (timed path)", elapsed),
+        ("  of which build_features + latest_rows", built),
+        ("  of which pipeline.score (prob + tier + SHAP top-3)", elapsed - built),
+        ("baseline: score only, one deal at a time (500, extrap.)", baseline),
     ):
-        print(f"{label:52} {args.deals:>7,} {seconds:>8.3f} {args.deals / seconds:>9,.0f}")
-    print(f"speed-up vs baseline: {baseline / elapsed:.0f}x")
+        print(f"{label:56} {args.deals:>7,} {seconds:>8.3f} {args.deals / seconds:>9,.0f}")
+    print(f"score-only speed-up vs baseline (same work): {baseline / (elapsed - built):.0f}x")
     verdict = "met" if elapsed <= TARGET_SECONDS else "missed"
     print(f"target <= {TARGET_SECONDS:.0f} s for {args.deals:,} deals: {elapsed:.3f} s ({verdict})")
     return 0

@@ -1,9 +1,12 @@
 """Performance engine benchmark: 2,000 positions × 252 days, every period, basis, weighting and linking.
 
 Run: `.venv/bin/python bench/performance_engine.py [--positions 2000] [--days 252]`. Times the calculation
-from a parsed file to every result frame (returns, contributions, attribution) in FLOAT64 and
-DECIMAL_STRICT, beside a baseline measured in the same run (one weighting, one basis, CARINO, ITD only,
-in numpy), and reports parsing separately. Targets: FLOAT64 ≤ 3 s, DECIMAL_STRICT ≤ 60 s.
+from the file's text to every result frame (parse, then returns, contributions, attribution) in FLOAT64 and
+DECIMAL_STRICT; the target is judged on parse + calculation (the file has to be read), with the calculation
+alone shown beside it. The numpy baseline in the same run does far less (one weighting, one basis, CARINO,
+ITD only, no attribution; 1 of the engine's 18 contribution combinations): its time is shown with parsing
+included too, and the ratio is labelled as not like for like. Excluded everywhere: generating the document
+and serialising it to text. Targets: FLOAT64 ≤ 3 s, DECIMAL_STRICT ≤ 60 s.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ TARGETS = {"FLOAT64": 3.0, "DECIMAL_STRICT": 60.0}
 
 
 def _baseline(text: str) -> float:
-    """The least the task needs: one weighting, one basis, Carino over ITD only, plain numpy floats."""
+    """Far less than the task: one weighting, one basis, Carino over ITD only, plain numpy floats (after parsing)."""
     inp = parse_performance(text)
     start = time.perf_counter()
     begin = np.array([[float(v) for v in p.begin_mv] for p in inp.positions])
@@ -63,7 +66,7 @@ def run(positions: int, days: int) -> list[tuple[str, float, float, int]]:
         calc = time.perf_counter() - t1
         rows.append((mode, parsed, calc, len(contributions.lines) + len(attribution.effects)))
         if mode == "FLOAT64":
-            rows.append(("baseline (numpy, 1 combination)", parsed, _baseline(text), positions))
+            rows.append(("baseline (numpy, 1 of 18 combos, less)", parsed, _baseline(text), positions))
     return rows
 
 
@@ -74,15 +77,22 @@ def main() -> int:
     args = parser.parse_args()
     rows = run(args.positions, args.days)
     print(f"performance engine: {args.positions} positions × {args.days} days, all periods/bases/weightings/linkings")
-    print(f"{'mode':34} {'parse s':>9} {'calc s':>9} {'result rows':>12} {'target s':>9}  met")
+    print("includes: parsing the text and every result frame; excludes: generating and serialising the document")
+    print(f"{'mode':40} {'parse s':>8} {'calc s':>8} {'total s':>8} {'result rows':>12} {'target s':>9}  met")
     for mode, parsed, calc, count in rows:
         target = TARGETS.get(mode)
-        met = "" if target is None else ("yes" if calc <= target else "NO")
-        print(f"{mode:34} {parsed:9.2f} {calc:9.2f} {count:12,} {target if target else '-':>9}  {met}")
-    base = next(calc for mode, _, calc, _ in rows if mode.startswith("baseline"))
-    for mode, _, calc, _ in rows:
+        met = "" if target is None else ("yes" if parsed + calc <= target else "NO")
+        print(
+            f"{mode:40} {parsed:8.2f} {calc:8.2f} {parsed + calc:8.2f} {count:12,} "
+            f"{target if target else '-':>9}  {met}"
+        )
+    base = next(parsed + calc for mode, parsed, calc, _ in rows if mode.startswith("baseline"))
+    for mode, parsed, calc, _ in rows:
         if mode in TARGETS:
-            print(f"{mode} / baseline calc ratio: {calc / base:,.1f}x")
+            print(
+                f"{mode} / baseline total (not like for like: the baseline does 1 of 18): "
+                f"{(parsed + calc) / base:,.1f}x"
+            )
     return 0
 
 

@@ -1,13 +1,17 @@
 """A snapshot of the Definitions: a silent rename of an asset, group, partition, job or sensor fails CI.
 
-Regenerate after an intended change with `CALCBRIDGE_UPDATE_SNAPSHOTS=1 make test` and review the diff.
+Regenerate after an intended change with `CALCBRIDGE_UPDATE_SNAPSHOTS=1 make test`, review the diff, then run
+the tests again without the variable. A regenerating run always fails (a rewrite is never a pass), and with
+`CI` set the variable is refused: CI can only compare against the committed snapshot.
 """
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration.core.dbt import dbt_project, prepare_manifest
 from orchestration.definitions import defs
@@ -49,11 +53,34 @@ def describe(definitions: dg.Definitions) -> dict:
     }
 
 
+def regenerate(current: dict, environ: Mapping[str, str], snapshot: Path) -> None:
+    """Rewrite `snapshot` when CALCBRIDGE_UPDATE_SNAPSHOTS asks for it; never under CI; never a pass."""
+    if not environ.get("CALCBRIDGE_UPDATE_SNAPSHOTS"):
+        return
+    if environ.get("CI"):
+        pytest.fail("CALCBRIDGE_UPDATE_SNAPSHOTS is refused under CI: the snapshot is only regenerated locally")
+    snapshot.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    pytest.fail(f"{snapshot.name} regenerated: review the diff, then run again without CALCBRIDGE_UPDATE_SNAPSHOTS")
+
+
 def test_definitions_match_the_snapshot():
     current = describe(defs)
-    if os.environ.get("CALCBRIDGE_UPDATE_SNAPSHOTS"):
-        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    regenerate(current, os.environ, SNAPSHOT)
     assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_regenerating_the_snapshot_is_refused_under_ci_and_never_passes(tmp_path):
+    snapshot = tmp_path / "definitions.json"
+    snapshot.write_text("{}\n")
+    current = {"assets": {"a": 1}}
+    with pytest.raises(pytest.fail.Exception, match="refused under CI"):
+        regenerate(current, {"CALCBRIDGE_UPDATE_SNAPSHOTS": "1", "CI": "true"}, snapshot)
+    assert snapshot.read_text() == "{}\n"  # untouched
+    with pytest.raises(pytest.fail.Exception, match="regenerated"):
+        regenerate(current, {"CALCBRIDGE_UPDATE_SNAPSHOTS": "1"}, snapshot)
+    assert json.loads(snapshot.read_text()) == current
+    regenerate({"other": 2}, {"CI": "true"}, snapshot)  # without the variable: nothing written, nothing raised
+    assert json.loads(snapshot.read_text()) == current
 
 
 def test_every_python_asset_is_described_grouped_and_checked():

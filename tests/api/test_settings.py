@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +53,11 @@ def test_api_key_stores_only_the_hash(platform: Any, tenants: Tenants) -> None:
     with platform.warehouse.connect() as conn:
         row = conn.execute(sa.select(api_keys).where(api_keys.c.key_id == parsed.key_id)).one()
     assert row.tenant_id == tenants.a
-    assert row.key_hash == hash_secret(parsed.secret)
+    # The scheme, written out: the stored hash is the hex SHA-256 of the secret part's UTF-8 bytes.
+    assert row.key_hash == hashlib.sha256(parsed.secret.encode("utf-8")).hexdigest()
+    assert len(row.key_hash) == 64
+    # FIPS 180-2's published test vector: SHA-256("abc").
+    assert hash_secret("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert parsed.secret not in row.key_hash
     with pytest.raises(ValueError, match="tenant"):
         create_api_key(platform.warehouse, "Not A Tenant!", "x")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,11 +131,38 @@ def test_status_is_decided_on_the_unrounded_value() -> None:
 
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.floats(min_value=1, max_value=1e4))
 def test_cushion_sign_matches_status(value: float, trigger: float) -> None:
+    # Two functions, one rule: a negative cushion and a failed status go together, in both directions.
     for direction in ("min", "max"):
-        cushion, pct = cushion_of(value, direction, trigger)
+        cushion, _ = cushion_of(value, direction, trigger)
         failed = status_of(value, direction, trigger, trigger) == "failed"
         assert (cushion < 0) == failed
-        assert pct == cushion / trigger * 100
+
+
+@pytest.mark.parametrize(
+    ("value", "direction", "trigger", "cushion", "pct"),
+    [
+        # OC 123.0 against a 115 trigger: 123 − 115 = 8 points; 8 / 115 × 100 = 6.9565217… %
+        (123.0, "min", 115.0, 8.0, 6.956521739130435),
+        # OC 110.4 against 115: 110.4 − 115 = −4.6; −4.6 / 115 × 100 = −4 % exactly
+        (110.4, "min", 115.0, -4.6, -4.0),
+        # WARF 2,850 against a 3,000 maximum: 3000 − 2850 = 150; 150 / 3000 × 100 = 5 %
+        (2850.0, "max", 3000.0, 150.0, 5.0),
+        # CCC 9 % against a 7.5 % maximum: 7.5 − 9 = −1.5; −1.5 / 7.5 × 100 = −20 %
+        (9.0, "max", 7.5, -1.5, -20.0),
+        # a negative trigger divides by its absolute value: −1 − (−2) = 1; 1 / |−2| × 100 = 50 %
+        (-1.0, "min", -2.0, 1.0, 50.0),
+    ],
+)
+def test_cushion_against_hand_worked_values(value, direction, trigger, cushion, pct) -> None:
+    got_cushion, got_pct = cushion_of(value, direction, trigger)
+    assert got_cushion == pytest.approx(cushion, rel=1e-12, abs=1e-12)
+    assert got_pct == pytest.approx(pct, rel=1e-12, abs=1e-12)
+
+
+def test_cushion_of_a_missing_value_or_a_zero_trigger() -> None:
+    assert cushion_of(None, "min", 115.0) == (None, None)
+    assert cushion_of(float("nan"), "max", 7.5) == (None, None)
+    assert cushion_of(3.0, "max", 0.0) == (-3.0, None)  # no percentage of a zero trigger
 
 
 def test_trend_dead_band() -> None:

@@ -3,10 +3,10 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 import xgboost as xgb
 
+from orchestration.covenants import training
 from orchestration.covenants.config import BREACH_MODEL_CONFIG, TrainingConfig, load_model_config
 from orchestration.covenants.demo import covenants_csv, generate_portfolio
 from orchestration.covenants.evaluation import evaluate_covenants
@@ -40,7 +40,8 @@ def _config(**overrides) -> TrainingConfig:
     return load_model_config(BREACH_MODEL_CONFIG, overrides).training
 
 
-def test_the_planted_signal_is_learned_and_training_is_reproducible(labelled):
+def test_the_planted_signal_is_learned_and_training_is_reproducible(labelled, monkeypatch):
+    monkeypatch.setattr(training, "cuda_available", lambda: False)  # the same answer on a GPU machine
     features, _ = labelled
     rows = features[features["label"].notna()]
     x, y = rows.drop(columns="label"), rows["label"].to_numpy()
@@ -53,7 +54,7 @@ def test_the_planted_signal_is_learned_and_training_is_reproducible(labelled):
     assert result["early_stopped"] == (result["total_rounds"] < 200)
     assert first.booster.num_boosted_rounds() == result["best_round"]  # cut at the best validation round
     assert set(result["test_metrics"]) == {"loss", "auc", "accuracy", "precision", "recall", "f1_score"}
-    assert result["device_used"] == resolve_device("auto")  # cpu here: no CUDA device
+    assert result["device_used"] == "cpu"  # the config asks for `auto`; the probe finds no CUDA device
 
     again = train_classifier(x, y, _config())
     assert again.result == result
@@ -120,10 +121,25 @@ def test_config_ratios_must_sum_to_one_and_fields_are_the_seeds():
     }
 
 
-def test_device_auto_is_cpu_without_a_gpu_and_cuda_is_refused():
-    assert resolve_device("auto") in ("cpu", "cuda")
+def test_device_auto_is_cpu_without_a_gpu_and_cuda_is_refused(monkeypatch):
+    # No CUDA device: `auto` is exactly `cpu`, and an explicit `cuda` is refused.
+    monkeypatch.setattr(training, "cuda_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
     assert resolve_device("cpu") == "cpu"
-    if resolve_device("auto") == "cpu":
+    with pytest.raises(TrainingError, match="no CUDA device"):
+        resolve_device("cuda")
+
+
+@pytest.mark.parametrize("built_with_cuda", [True, False])
+def test_device_auto_is_cuda_only_when_xgboost_has_cuda_and_a_device_is_present(monkeypatch, built_with_cuda):
+    # A device is present: `auto` is `cuda` exactly when XGBoost was built with CUDA, else `cpu`.
+    monkeypatch.setattr(training, "cuda_available", lambda: True)
+    monkeypatch.setattr(xgb, "build_info", lambda: {"USE_CUDA": built_with_cuda})
+    assert resolve_device("auto") == ("cuda" if built_with_cuda else "cpu")
+    assert resolve_device("cpu") == "cpu"
+    if built_with_cuda:
+        assert resolve_device("cuda") == "cuda"
+    else:
         with pytest.raises(TrainingError, match="no CUDA device"):
             resolve_device("cuda")
 
@@ -163,4 +179,19 @@ def test_importances_cover_every_feature_and_shap_adds_up(labelled):
     contributions = shap_contributions(trained.booster, x)
     margins = trained.booster.predict(xgb.DMatrix(x.to_numpy(float), feature_names=list(x.columns)), output_margin=True)
     np.testing.assert_allclose(contributions.sum(axis=1), margins, rtol=1e-4, atol=1e-4)
-    assert isinstance(pd.DataFrame(ranking), pd.DataFrame)
+    # A second method sharing no code with `get_score`: walk the JSON dump of every tree and add up each
+    # split's gain by the column it splits on (the booster's names are the features' names, in order).
+    by_column = dict(zip(trained.booster.feature_names, trained.feature_names, strict=True))
+    gains = dict.fromkeys(trained.feature_names, 0.0)
+    stack = [json.loads(tree) for tree in trained.booster.get_dump(dump_format="json", with_stats=True)]
+    while stack:
+        node = stack.pop()
+        if "children" in node:
+            gains[by_column[node["split"]]] += float(node["gain"])
+            stack.extend(node["children"])
+    total = sum(gains.values())
+    assert total > 0
+    shares = {name: gain / total for name, gain in gains.items()}
+    for row in ranking:
+        assert row["importance"] == pytest.approx(shares[row["name"]], abs=2e-6), row["name"]
+    assert ranking[0]["name"] == max(shares, key=shares.__getitem__)  # the largest gain share ranks first

@@ -1,16 +1,20 @@
 """The daily chain through Dagster on a real Postgres: partitions, re-runs, failures, backfill sensor."""
 
 import datetime as dt
+import itertools
+import math
+import statistics
 
 import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from orchestration.equity import tables
-from orchestration.equity.assets import TRADING_DAYS
+from orchestration.equity import calendar, store, tables
+from orchestration.equity.assets import SETTINGS, TRADING_DAYS
 from orchestration.equity.definitions import backfill_requests
 from orchestration.equity.definitions import defs as equity_defs
+from orchestration.equity.resources import PriceSourceResource
 from tests.equity.conftest import UNKNOWN
 
 BOOK = (
@@ -126,8 +130,63 @@ def test_daily_numbers_hang_together(platform, book):
     assert snapshot["daily_pnl"] == pytest.approx(vals["daily_pnl"].sum())
     risk = pd.DataFrame(_rows(platform, tables.risk_metrics, day)).query("tenant_id == 'eqpipe'").iloc[0]
     assert risk["n_returns"] == 49
-    assert risk["annual_volatility"] > 0
-    assert risk["var_95_factor"] > 0
+    expected = _risk_by_hand(platform, day)
+    assert risk["annual_volatility"] == pytest.approx(expected["annual_volatility"], rel=1e-9)
+    assert risk["var_95_parametric"] == pytest.approx(expected["var_95_parametric"], rel=1e-9)
+    assert risk["var_95_factor"] == pytest.approx(expected["var_95_factor"], rel=1e-9)
+    assert min(expected.values()) > 0  # none of the three matches is a trivial 0 == 0
+
+
+def _risk_by_hand(platform, day: dt.date) -> dict[str, float]:
+    """The day's risk figures recomputed from the stored rows in plain Python (statistics, no empyrical/scipy).
+
+    r_t = Σ daily P&L_t / Σ market value_{t−1} over the book's 50 sessions → 49 returns;
+    annual volatility = sample standard deviation (n − 1) × √252; parametric VaR = −(mean + z₀.₀₅ · sd);
+    factor VaR = z₀.₉₅ · √(Lᵀ Σ L), L_k = Σ_i exposure_i · beta_ik (a missing beta counts 0), Σ the sample
+    covariance (n − 1) of the factor ETFs' last 60 daily returns up to `day`.
+    """
+    v = tables.position_valuations
+    query = sa.select(v.c.as_of_date, v.c.daily_pnl, v.c.market_value).where(v.c.tenant_id == "eqpipe")
+    pnl: dict[dt.date, float] = {}
+    value: dict[dt.date, float] = {}
+    with platform.warehouse.connect() as conn:
+        for as_of, daily_pnl, market_value in conn.execute(query):
+            if as_of <= day:
+                pnl[as_of] = pnl.get(as_of, 0.0) + daily_pnl
+                value[as_of] = value.get(as_of, 0.0) + market_value
+    dates = sorted(pnl)
+    returns = [pnl[b] / value[a] for a, b in itertools.pairwise(dates) if value[a] > 0][-SETTINGS.risk_window :]
+    sd = statistics.stdev(returns)
+    normal = statistics.NormalDist()
+
+    etfs = SETTINGS.etfs
+    sessions = calendar.sessions_back(day, SETTINGS.beta_window + 1)
+    closes = store.close_history(
+        platform.warehouse, PriceSourceResource(unknown_tickers=[UNKNOWN]).build(platform.warehouse), etfs,
+        sessions[0], day,
+    )  # fmt: skip
+    etf_returns = [[closes.loc[b, t] / closes.loc[a, t] - 1.0 for t in etfs] for a, b in itertools.pairwise(sessions)]
+    n, k = len(etf_returns), len(etfs)
+    means = [sum(row[j] for row in etf_returns) / n for j in range(k)]
+    cov = [
+        [sum((row[i] - means[i]) * (row[j] - means[j]) for row in etf_returns) / (n - 1) for j in range(k)]
+        for i in range(k)
+    ]
+    exposure = {
+        r["position_id"]: r["delta_adjusted_exposure"]
+        for r in _rows(platform, tables.position_greeks, day)
+        if r["tenant_id"] == "eqpipe"
+    }
+    loading = dict.fromkeys(etfs, 0.0)
+    for r in _rows(platform, tables.factor_betas, day):
+        if r["tenant_id"] == "eqpipe" and r["etf"] in loading and r["beta"] is not None and math.isfinite(r["beta"]):
+            loading[r["etf"]] += (exposure.get(r["position_id"]) or 0.0) * r["beta"]
+    variance = sum(loading[a] * cov[i][j] * loading[b] for i, a in enumerate(etfs) for j, b in enumerate(etfs))
+    return {
+        "annual_volatility": sd * math.sqrt(252),
+        "var_95_parametric": -(statistics.fmean(returns) + normal.inv_cdf(0.05) * sd),
+        "var_95_factor": normal.inv_cdf(0.95) * math.sqrt(variance),
+    }
 
 
 def test_a_bad_symbol_fails_only_its_file(platform, lander):

@@ -412,9 +412,15 @@ def test_positions_that_do_not_reconcile_give_a_note_and_a_residual_not_a_crash(
     prepared = prepare(parse_performance(dumps(doc)))
     assert any(n.startswith("positions_do_not_reconcile: 1 day(s), first 2024-02-28") for n in prepared.notes)
     totals = contribution_frames(prepared).totals.set_index(["period_name", "metric_basis", "weighting", "linking"])
-    # Day 1 lines sum to 9/1000 while R_1 = 0.008: NONE residual over day 1 alone = (0.008 − 0.009)·10⁴ = −10 bp.
+    # Day 1 lines sum to (13 − 4)/1000 = 0.009 while R_1 = 0.008: (0.008 − 0.009)·10⁴ = −10 bp on day 1.
+    # ITD, NONE (lines summed, not linked): R = 1028.16/1000 − 1 = 0.02816; lines 0.009 + (5.04 + 15.12)/1008
+    # = 0.009 + 0.02 = 0.029 → residual (0.02816 − 0.029)·10⁴ = −8.4 bp, i.e. the compounding cross term
+    # 0.008 × 0.02 = +1.6 bp of the reconciled book less the 10 bp that day 1's lines do not explain.
     residual = totals.loc[("ITD", "GROSS", "BOD", "NONE"), "residual_bp"]
-    assert residual != 0
+    assert close(residual, D("-8.4"), ftol=1e-8)
+    reconciled = contribution_frames(prepare(parse_performance(dumps(two_day_attribution_doc())))).totals
+    reconciled = reconciled.set_index(["period_name", "metric_basis", "weighting", "linking"])
+    assert close(reconciled.loc[("ITD", "GROSS", "BOD", "NONE"), "residual_bp"], D("1.6"), ftol=1e-8)
 
 
 def test_missing_benchmark_days_give_a_note_and_a_residual():
