@@ -139,13 +139,21 @@ async def get_caller(request: Request, response: Response) -> Principal:
         cached = runtime.keys.cached(api_key)
         caller = cached if cached is not None else await _verify_key(runtime, api_key)
     elif token is not None:
-        caller = principal_from_jwt(token, runtime.settings.jwt_secret.get_secret_value())
+        caller = principal_from_jwt(token, runtime.settings.secret)
     else:
         raise invalid_token("authentication required: send X-API-Key or Authorization: Bearer <jwt>")
-    if any(tenant != caller.tenant_id for tenant in headers.getlist(TENANT_HEADER)):
+    tenants = headers.getlist(TENANT_HEADER)
+    if len(tenants) > 1:
+        raise ApiError(400, "X-Tenant-ID must be sent at most once", code=ErrorCode.VALIDATION_ERROR)
+    if tenants and tenants[0] != caller.tenant_id:
         raise ApiError(
             403, "X-Tenant-ID does not match the credential's tenant", code=ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS
         )
+    if runtime.tenant_limiter is not None:
+        # Per tenant as well as per caller: minting many subjects (JWT `sub`) cannot multiply a tenant's share.
+        decision = runtime.tenant_limiter.take(caller.tenant_id)
+        if not decision.allowed:
+            raise rate_limited(decision)
     if runtime.limiter is not None:
         decision = runtime.limiter.take(f"{caller.tenant_id}:{caller.subject}")
         if not decision.allowed:

@@ -114,6 +114,11 @@ class Runtime:
         self.limiter = (
             RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst) if settings.rate_limited else None
         )
+        self.tenant_limiter = (
+            RateLimiter(settings.tenant_rate_limit_per_second, settings.tenant_rate_limit_burst)
+            if settings.tenant_rate_limited
+            else None
+        )
         self._engine: Engine | None = None
         self._app_loop: asyncio.AbstractEventLoop | None = None
         self._async_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (

@@ -1,16 +1,50 @@
-"""API settings (env prefix `CALCBRIDGE_API_`), validated so production never runs on a placeholder secret."""
+"""API settings (env prefix `CALCBRIDGE_API_`), validated so no environment runs on a placeholder secret."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import tempfile
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - the placeholder the validator refuses outside development
+from orchestration.core.settings import get_settings
+
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - the old placeholder: refused in every environment
 MIN_SECRET_LENGTH = 32
+SECRET_FILE = "api_jwt_secret"  # noqa: S105 - a file name, not a secret
+"""The installation's JWT secret, under CALCBRIDGE_HOME (mode 0600), for development and test runs."""
+
+
+def installation_secret(home: Path) -> str:
+    """The installation's random JWT secret, created (mode 0600, exclusively) the first time it is asked for.
+
+    `calcbridge up` and an API started without CALCBRIDGE_API_JWT_SECRET share it, so tokens minted for one
+    installation are worthless on another, and no secret anyone can read in the source works anywhere.
+    """
+    path = home / SECRET_FILE
+    home.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written whole under a temporary name, then linked into place: a concurrent first start (two uvicorn
+        # workers) either links its own or finds the other's complete file, never a half-written one.
+        fd, temporary = tempfile.mkstemp(dir=home, prefix=f".{SECRET_FILE}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path} holds no usable secret: delete it to create a new one")
+    return secret
 
 
 def package_version() -> str:
@@ -27,10 +61,14 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CALCBRIDGE_API_", extra="ignore")
 
     env: Literal["development", "test", "production"] = Field(
-        default="development", description="Outside development the JWT secret must be real."
+        default="development", description="In production the JWT secret must be given explicitly."
     )
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(PLACEHOLDER_SECRET), description="HS256 key for bearer tokens (32+ characters)."
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HS256 key for bearer tokens (32+ characters). Unset: the installation's own random secret "
+            "(CALCBRIDGE_HOME/api_jwt_secret, created on first use) outside production; required in production."
+        ),
     )
     database_url: str | None = Field(
         default=None, description="Warehouse URL; unset means the platform's (embedded server or DATABASE_URL)."
@@ -47,6 +85,12 @@ class ApiSettings(BaseSettings):
         default=200.0, ge=0, description="Token refill per caller per second (0 disables rate limiting)."
     )
     rate_limit_burst: int = Field(default=500, ge=0, description="Bucket size per caller (0 disables).")
+    tenant_rate_limit_per_second: float = Field(
+        default=1000.0,
+        ge=0,
+        description="Token refill per tenant per second, over all its callers (0 disables the tenant limit).",
+    )
+    tenant_rate_limit_burst: int = Field(default=2000, ge=0, description="Bucket size per tenant (0 disables).")
     api_key_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API key is trusted before it is looked up again."
     )
@@ -58,18 +102,36 @@ class ApiSettings(BaseSettings):
     version: str = Field(default_factory=package_version, description="Reported by /status and /health.")
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Self:
+    def _require_a_real_secret(self) -> Self:
+        if self.jwt_secret is None:
+            if self.env == "production":
+                raise ValueError(
+                    "CALCBRIDGE_API_JWT_SECRET must be set to a random secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters when CALCBRIDGE_API_ENV=production (every worker must share it)"
+                )
+            self.jwt_secret = SecretStr(installation_secret(get_settings().home))
         secret = self.jwt_secret.get_secret_value()
-        if self.env != "development" and (secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_LENGTH):
+        if secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
-                f"CALCBRIDGE_API_JWT_SECRET must be set to a random secret of at least {MIN_SECRET_LENGTH} "
-                f"characters when CALCBRIDGE_API_ENV={self.env} (the placeholder is only allowed in development)"
+                f"CALCBRIDGE_API_JWT_SECRET must be a random secret of at least {MIN_SECRET_LENGTH} characters "
+                "(the placeholder is refused in every environment; unset it outside production to use the "
+                "installation's own secret)"
             )
         return self
 
     @property
+    def secret(self) -> str:
+        """The JWT secret (always set once validated)."""
+        assert self.jwt_secret is not None
+        return self.jwt_secret.get_secret_value()
+
+    @property
     def rate_limited(self) -> bool:
         return self.rate_limit_per_second > 0 and self.rate_limit_burst > 0
+
+    @property
+    def tenant_rate_limited(self) -> bool:
+        return self.tenant_rate_limit_per_second > 0 and self.tenant_rate_limit_burst > 0
 
 
 @lru_cache(maxsize=1)

@@ -385,6 +385,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not key_file.exists():
         key_file.write_text(create_api_key(settings, "acme", "demo") + "\n", encoding="utf-8")
         key_file.chmod(0o600)
+    if not os.environ.get("CALCBRIDGE_API_JWT_SECRET"):
+        # The installation's own random secret (mode 0600), made before the API's workers race to create it.
+        from api.settings import SECRET_FILE, installation_secret
+
+        installation_secret(settings.home)
+        secret_file = settings.home / SECRET_FILE
+        print(f"JWT secret: {secret_file} (this installation's own; CALCBRIDGE_API_JWT_SECRET overrides it)")
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent

@@ -27,6 +27,8 @@ def api_settings(**overrides: Any) -> ApiSettings:
         "require_daemon": False,
         "rate_limit_per_second": 0,
         "rate_limit_burst": 0,
+        "tenant_rate_limit_per_second": 0,
+        "tenant_rate_limit_burst": 0,
         "api_key_cache_seconds": 0,
         "count_cache_seconds": 0,
         "pool_size": 4,
@@ -72,11 +74,12 @@ def make_token(
     expires_in: dt.timedelta = dt.timedelta(minutes=5),
     secret: str = JWT_SECRET,
     drop: tuple[str, ...] = (),
+    subject: str = "user-1",
 ) -> str:
     """A seed-000 token; `drop` removes claims to test the required ones."""
     now = dt.datetime.now(dt.UTC)
     claims: dict[str, Any] = {
-        "sub": "user-1",
+        "sub": subject,
         "tenant_id": tenant,
         "roles": roles or [],
         "permissions": permissions or [],
