@@ -11,8 +11,7 @@ from typing import Any
 
 import dagster as dg
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -104,7 +103,7 @@ def unavailable(what: str) -> ApiError:
 
 
 class Runtime:
-    """Created once per app; the engine and the instance are opened on first use so the app starts without them."""
+    """Created once per app; the engines and the instance are opened on first use so the app starts without them."""
 
     def __init__(self, settings: ApiSettings, instance: dg.DagsterInstance | None = None) -> None:
         self.settings = settings
@@ -119,7 +118,6 @@ class Runtime:
             if settings.tenant_rate_limited
             else None
         )
-        self._engine: Engine | None = None
         self._app_loop: asyncio.AbstractEventLoop | None = None
         self._async_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (
             weakref.WeakKeyDictionary()
@@ -127,24 +125,6 @@ class Runtime:
         self._instance = instance
         self._owns_instance = instance is None
         self._lock = threading.Lock()
-
-    def _create_engine(self) -> Engine:
-        options = f"-c default_transaction_read_only=on -c statement_timeout={self.settings.statement_timeout_ms}"
-        return sa.create_engine(
-            api_database_url(self.settings),
-            pool_size=self.settings.pool_size,
-            max_overflow=self.settings.max_overflow,
-            pool_pre_ping=True,
-            pool_recycle=1800,
-            # Every route is one statement, so autocommit gives each a consistent snapshot with no
-            # BEGIN/ROLLBACK round trips; the session itself is read-only.
-            isolation_level="AUTOCOMMIT",
-            connect_args={
-                "connect_timeout": self.settings.connect_timeout_seconds,
-                "application_name": "calcbridge-api",
-                "options": options,
-            },
-        )
 
     def _create_async_engine(self, *, pooled: bool) -> AsyncEngine:
         url, connect_args = asyncpg_connect_args(api_database_url(self.settings))
@@ -196,18 +176,6 @@ class Runtime:
             await engine.dispose()
 
     @property
-    def engine(self) -> Engine:
-        """The pooled warehouse engine, or 503 when the warehouse cannot even be located."""
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    try:
-                        self._engine = self._create_engine()
-                    except DatabaseNotRunningError:
-                        raise unavailable("the warehouse") from None
-        return self._engine
-
-    @property
     def instance(self) -> dg.DagsterInstance:
         """The Dagster instance (`open_instance`), or 503 when it cannot be opened."""
         if self._instance is None:
@@ -220,10 +188,7 @@ class Runtime:
         return self._instance
 
     def dispose(self) -> None:
-        """Close pooled connections (and the instance when this runtime opened it)."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        """Close the Dagster instance when this runtime opened it (`dispose_async` closes the pool)."""
         if self._instance is not None and self._owns_instance:
             self._instance.dispose()
             self._instance = None

@@ -6,7 +6,6 @@ the deal's latest run for that date), so a re-run for the same date replaces the
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from api.errors import not_found
 from api.marts.compliance import compliance_summary as s
 from api.marts.compliance import compliance_tests as t
 from api.marts.compliance import holding_compliance as hc
-from api.pagination import Cursor, PageInfo, PageParams, decode_cursor, encode_cursor, invalid_cursor
+from api.pagination import CountCache, PageInfo, PageParams, keyset
 
 F = sa.Float
 
@@ -112,44 +111,42 @@ async def result_rows(db: Reader, run: Any, columns: Sequence[Any], test_id: str
     return list((await db.execute(stmt.order_by(t.c.sort_order))).all())
 
 
-async def history_page(db: Reader, run: Any, page: PageParams) -> tuple[list[Row[Any]], PageInfo]:
+async def history_page(
+    db: Reader, counts: CountCache, run: Any, page: PageParams
+) -> tuple[list[dict[str, Any]], PageInfo]:
     """One page of the deal's current runs up to the run's date, by report date, and its page info.
 
-    Cursors keep the shape the in-memory pager issued (sort `report_date`, value and id the ISO date).
+    One current run per deal and date (a dbt test), so the ISO date is both the sort value and the id.
     """
-    scope = (
-        s.c.tenant_id == run.tenant_id,
-        s.c.deal_id == run.deal_id,
-        s.c.is_current,
-        s.c.report_date <= run.report_date,
+    day = sa.func.to_char(s.c.report_date, "YYYY-MM-DD")
+    return await keyset(
+        db,
+        counts,
+        page,
+        columns=[
+            day.label("report_date"),
+            s.c.workbook_id,
+            s.c.executed_at,
+            s.c.total_tests,
+            s.c.passed,
+            s.c.failed,
+            s.c.warning,
+            s.c.test_points.label("tests"),
+        ],
+        filters=[
+            s.c.tenant_id == run.tenant_id,
+            s.c.deal_id == run.deal_id,
+            s.c.is_current,
+            s.c.report_date <= run.report_date,
+        ],
+        count_from=s,
+        sort="report_date",
+        sort_expr=day,
+        kind="text",
+        id_expr=day,
+        count_key=("compliance_history", run.tenant_id, run.deal_id, run.report_date),
+        build=lambda row: row,
     )
-    stmt = sa.select(
-        sa.func.to_char(s.c.report_date, "YYYY-MM-DD").label("report_date"),
-        s.c.workbook_id,
-        s.c.executed_at,
-        s.c.total_tests,
-        s.c.passed,
-        s.c.failed,
-        s.c.warning,
-        s.c.test_points.label("tests"),
-    ).where(*scope)
-    if page.cursor:
-        after = decode_cursor(page.cursor, sort="report_date", order=page.order, kind="text")
-        try:
-            after_date = dt.date.fromisoformat(after.id)
-        except ValueError:
-            raise invalid_cursor("cursor value is invalid: not a date") from None
-        stmt = stmt.where(s.c.report_date > after_date if page.order == "asc" else s.c.report_date < after_date)
-    direction = sa.asc if page.order == "asc" else sa.desc
-    rows = list((await db.execute(stmt.order_by(direction(s.c.report_date)).limit(page.limit + 1))).all())
-    total = int((await db.execute(sa.select(sa.func.count()).select_from(s).where(*scope))).scalar_one())
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    cursor = None
-    if has_more:
-        last = rows[-1].report_date
-        cursor = encode_cursor(Cursor(sort="report_date", order=page.order, value=last, id=last))
-    return rows, PageInfo(cursor=cursor, has_more=has_more, total_count=total)
 
 
 async def compliance_metrics(db: Reader, tenant_id: str, workbook_id: str) -> dict[str, Any] | None:

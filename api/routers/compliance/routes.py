@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 
-from api.deps import Caller, Db, requires_clo
+from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page
 from api.routers.clo_common import AscPageQuery, WorkbookId, in_memory_page
@@ -73,11 +73,11 @@ async def get_compliance(db: Db, caller: Caller, workbook_id: WorkbookId) -> Com
     "/workbooks/{workbook_id}/compliance/history", summary="Get historical compliance results", responses=ERRORS
 )
 async def get_compliance_history(
-    db: Db, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery
+    db: Db, runtime: AppRuntime, caller: Caller, workbook_id: WorkbookId, page: AscPageQuery
 ) -> Page[HistoryEntryOut]:
     """Every report date of the workbook's deal up to its own: the current run's workbook, summary and test values."""
     run = await require_run(db, caller.tenant_id, str(workbook_id))
-    rows, info = await history_page(db, run, page)
+    rows, info = await history_page(db, runtime.counts, run, page)
     data = HISTORY.validate_python([row._asdict() | {"summary": summary_of(row)} for row in rows])
     return Page[HistoryEntryOut](data=data, pagination=info)
 
