@@ -179,8 +179,9 @@ def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> 
     return list(seen)
 
 
-FOLLOW_UP_SENSORS = ("compliance_alert_sensor", "reports_after_reconciliation")
-"""The daemon's sensors that react to what a file run materialized; `process` and `rerun` evaluate them too."""
+FOLLOW_UP_SENSORS = ("configuration_sensor", "compliance_alert_sensor", "reports_after_reconciliation")
+"""The daemon's sensors that react to an edit of assets_config/ or to what a file run materialized; `process` and
+`rerun` evaluate them too."""
 
 
 def _follow_ups(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:

@@ -12,6 +12,7 @@ from orchestration.core import schema as _core_tables  # noqa: F401
 from orchestration.core.metadata import SCHEMAS, metadata
 from orchestration.covenants import tables as _covenants_tables  # noqa: F401
 from orchestration.equity import tables as _equity_tables  # noqa: F401
+from orchestration.ops import tables as _ops_tables  # noqa: F401
 from orchestration.performance import tables as _performance_tables  # noqa: F401
 from orchestration.reconciliation import tables as _reconciliation_tables  # noqa: F401
 from orchestration.reports import tables as _reports_tables  # noqa: F401

@@ -68,6 +68,16 @@ class Platform:
         return result
 
 
+def _materialize_configuration(platform: Platform) -> None:
+    """ops/configuration and its views, as `calcbridge process` does first: marts that read it need it to exist."""
+    from orchestration.core.resources import WarehouseResource
+    from orchestration.ops.assets import configuration
+
+    result = dg.materialize([configuration], instance=platform.instance, resources={"warehouse": WarehouseResource()})
+    assert result.success
+    platform.run_dbt("run", "--select", "stg_configuration", "configuration")
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Start an embedded Postgres under a temporary CALCBRIDGE_HOME, migrate it, open a Dagster instance."""
@@ -85,8 +95,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     shutil.copy(PROJECT_ROOT / "dagster.yaml", settings.dagster_home / "dagster.yaml")
     engine = sa.create_engine(postgres.warehouse_url(settings))
     instance = dg.DagsterInstance.get()
+    platform = Platform(settings=settings, warehouse=engine, instance=instance)
     try:
-        yield Platform(settings=settings, warehouse=engine, instance=instance)
+        _materialize_configuration(platform)
+        yield platform
     finally:
         instance.dispose()
         engine.dispose()

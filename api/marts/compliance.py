@@ -73,6 +73,8 @@ compliance_tests = sa.Table(
     sa.Column("previous_status", sa.Text),
     sa.Column("status_changed", sa.Boolean, nullable=False),
     sa.Column("trend_values", JSONB, nullable=False, comment="The last three points, oldest first."),
+    sa.Column("dead_band_pct", sa.Numeric, comment="The trend's dead band as % of |trigger| (configuration)."),
+    sa.Column("dead_band", sa.Numeric, comment="The trend's dead band in the test's unit."),
     sa.Column("history", JSONB, nullable=False, comment="Every point up to this date, newest first."),
     sa.Column("executed_at", _tz(), nullable=False),
     schema="marts",

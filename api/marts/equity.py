@@ -114,7 +114,7 @@ position_groups = _mart(
 tag_counts = _mart(
     "equity_tag_counts",
     "tag_key",
-    *_text("tenant_id", "tag"),
+    *_text("tenant_id", "tag", "color"),
     sa.Column("position_count", sa.BigInteger),
 )
 

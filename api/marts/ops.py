@@ -27,3 +27,18 @@ uploads = sa.Table(
     schema="marts",
     comment="marts.uploads: one row per landed file (accepted, one per partition, or rejected).",
 )
+
+configuration = sa.Table(
+    "configuration",
+    metadata,
+    sa.Column("configuration_key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("document", JSONB, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("config_sha256", sa.Text, nullable=False),
+    schema="marts",
+    comment="marts.configuration: every validated configuration document and vocabulary entry, one row each.",
+)

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from api import configuration
 from api.auth import Principal
 from api.deps import AppRuntime, Caller, Db, Reader, requires_clo
 from api.errors import error_responses, not_found
@@ -24,7 +24,6 @@ from api.marts.compliance import compliance_summary
 from api.pagination import Page, PageParams, PageQuery, keyset
 from api.routers.clo_common import WORKBOOK_ID, AscPageQuery, WorkbookId, in_memory_page
 from api.runtime import Runtime
-from orchestration.compliance.alert_rules import load_config
 
 router = APIRouter(tags=["clo alerts"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -155,12 +154,12 @@ async def list_workbook_alerts(
             )
         ).all()
     )
-    config = await run_in_threadpool(load_config)
+    rules = await configuration.documents(db, "alert_rule", caller.tenant_id)
     items = CONFIGS.validate_python(
         [
-            rule.as_dict() | {"last_fired_at": last.get(rule.id)}
-            for rule in config.rules
-            if rule.tenant_id in (None, "*", caller.tenant_id) and rule.deal_id in (None, "*", run.deal_id)
+            rule | {"last_fired_at": last.get(rule["id"])}
+            for rule in rules
+            if rule.get("deal_id") in (None, "*", run.deal_id)
         ]
     )
     data, info = in_memory_page(items, page, key=lambda x: x.id, sort="id")
@@ -202,9 +201,7 @@ async def one_alert_history(
     db: Db, runtime: AppRuntime, caller: Caller, page: PageQuery, alert_id: RuleId
 ) -> Page[AlertFiringOut]:
     """Firings of one rule; 404 when the rule is neither configured for the tenant nor in its history."""
-    config = await run_in_threadpool(load_config)
-    configured = any(r.id == alert_id and r.tenant_id in (None, "*", caller.tenant_id) for r in config.rules)
-    if not configured:
+    if await configuration.document(db, "alert_rule", alert_id, caller.tenant_id) is None:
         seen = (
             await db.execute(
                 sa.select(f.c.alert_id).where(f.c.tenant_id == caller.tenant_id, f.c.alert_id == alert_id).limit(1)

@@ -6,11 +6,10 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Path, Query
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy.sql import ColumnElement
 
@@ -75,25 +74,6 @@ def in_memory_page(items: list[T], page: PageParams, key: Callable[[T], str], so
         else None
     )
     return chunk, PageInfo(cursor=cursor, has_more=has_more, total_count=len(items))
-
-
-class Loaded(Generic[T]):
-    """A value loaded once per process on a worker thread (YAML files, a library's registry), then from memory.
-
-    For what the pipeline reads from files and never stores; two first requests at once may both load it.
-    """
-
-    __slots__ = ("_load", "_value")
-
-    def __init__(self, load: Callable[[], T]) -> None:
-        self._load = load
-        self._value: T | None = None
-
-    async def get(self) -> T:
-        """The value, loaded off the event loop on first use."""
-        if self._value is None:
-            self._value = await run_in_threadpool(self._load)
-        return self._value
 
 
 async def require_workbook(db: Reader, tenant_id: str, workbook_id: uuid.UUID | str, *columns: Any) -> Any:

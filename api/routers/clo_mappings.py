@@ -1,8 +1,8 @@
 """Mapping profiles, alias dictionaries, mapping diagnostics and the supported Excel functions (seed 000).
 
-Profiles and aliases are the YAML files under assets_config/mappings/ (the same ones the assets use, read once
-per process on a worker thread); diagnostics come from the mart; functions from the `formulas` library's
-registry that evaluates formulas.
+Profiles and aliases (assets_config/mappings/), the canonical fields and the functions of the `formulas`
+library that evaluates formulas are read from marts.configuration (what ops/configuration validated);
+diagnostics come from the mart.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from api import configuration
 from api.deps import Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.marts import clo as t
+from api.marts.ops import configuration as cfg
 from api.pagination import Page, PageQuery
-from api.routers.clo_common import WORKBOOK_ID, Loaded, in_memory_page, require_workbook
-from orchestration.clo.formula_eval import supported_functions
-from orchestration.clo.mapping import CANONICAL_FIELDS, load_aliases, load_profiles
+from api.routers.clo_common import WORKBOOK_ID, in_memory_page, require_workbook
 
 router = APIRouter(tags=["clo mappings"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -166,72 +166,47 @@ class FunctionOut(BaseModel):
     module: str
 
 
-def _profiles() -> dict[str, ProfileOut]:
-    """Every mapping profile in assets_config/mappings/, by id, as the response model."""
-    return {
-        p.id: ProfileOut(
-            id=p.id,
-            name=p.name,
-            description=p.description,
-            version=p.version,
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-            sheet=p.sheet,
-            mappings={k: FieldMappingOut(source=v.source, transform=v.transform) for k, v in p.mappings.items()},
-            alias_profile=p.alias_profile,
-            validation_rules=[dict(r) for r in p.validation_rules],
-        )
-        for p in load_profiles().values()
-    }
-
-
-def _aliases() -> dict[str, AliasProfileOut]:
-    """Every alias dictionary in assets_config/mappings/aliases/, by name, as the response model."""
-    return {name: AliasProfileOut(**a.to_dict()) for name, a in load_aliases().items()}
-
-
-def _functions() -> dict[str, FunctionOut]:
-    """Every Excel function the `formulas` library implements, by name, as the response model."""
-    return {name: FunctionOut(**f) for name, f in supported_functions().items()}
-
-
-PROFILES = Loaded(_profiles)
-ALIASES = Loaded(_aliases)
-FUNCTIONS = Loaded(_functions)
-"""Read once per process off the event loop: the YAML files and the `formulas` registry (the pipeline reads
-the same files at each run and never stores them: there is no mart of them to serve)."""
+PROFILES = TypeAdapter(list[ProfileOut])
+ALIASES = TypeAdapter(list[AliasProfileOut])
+FUNCTIONS = TypeAdapter(list[FunctionOut])
 
 
 @router.get("/mappings/profiles", summary="List mapping profiles", responses=LIST_ERRORS)
-async def list_profiles(page: PageQuery) -> Page[ProfileOut]:
-    """Every mapping profile shipped in assets_config/mappings/, by id."""
-    items, info = in_memory_page(list((await PROFILES.get()).values()), page, lambda p: p.id, "id")
+async def list_profiles(db: Db, page: PageQuery) -> Page[ProfileOut]:
+    """Every mapping profile in assets_config/mappings/ (as ops/configuration validated it), by id."""
+    profiles = PROFILES.validate_python(await configuration.documents(db, "clo_mapping_profile"))
+    items, info = in_memory_page(profiles, page, lambda p: p.id, "id")
     return Page[ProfileOut](data=items, pagination=info)
 
 
 @router.get("/mappings/profiles/{profile_id}", summary="Get a mapping profile", responses=ERRORS)
-async def get_profile(profile_id: Annotated[str, Path(max_length=100, description="Profile id.")]) -> ProfileOut:
+async def get_profile(
+    db: Db, profile_id: Annotated[str, Path(max_length=100, description="Profile id.")]
+) -> ProfileOut:
     """One mapping profile."""
-    profile = (await PROFILES.get()).get(profile_id)
+    profile = await configuration.document(db, "clo_mapping_profile", profile_id)
     if profile is None:
         raise not_found("mapping profile", profile_id)
-    return profile
+    return ProfileOut.model_validate(profile)
 
 
 @router.get("/mappings/aliases", summary="List alias profiles", responses=LIST_ERRORS)
-async def list_aliases(page: PageQuery) -> Page[AliasProfileOut]:
+async def list_aliases(db: Db, page: PageQuery) -> Page[AliasProfileOut]:
     """Every alias dictionary used by auto-detect, by name."""
-    data, info = in_memory_page(list((await ALIASES.get()).values()), page, lambda a: a.name, "name")
+    aliases = ALIASES.validate_python(await configuration.documents(db, "clo_alias_profile"))
+    data, info = in_memory_page(aliases, page, lambda a: a.name, "name")
     return Page[AliasProfileOut](data=data, pagination=info)
 
 
 @router.get("/mappings/aliases/{name}", summary="Get an alias profile", responses=ERRORS)
-async def get_alias(name: Annotated[str, Path(max_length=100, description="Alias profile name.")]) -> AliasProfileOut:
+async def get_alias(
+    db: Db, name: Annotated[str, Path(max_length=100, description="Alias profile name.")]
+) -> AliasProfileOut:
     """One alias dictionary."""
-    alias = (await ALIASES.get()).get(name)
+    alias = await configuration.document(db, "clo_alias_profile", name)
     if alias is None:
         raise not_found("alias profile", name)
-    return alias
+    return AliasProfileOut.model_validate(alias)
 
 
 @router.get("/mappings/diagnostics", summary="Get mapping diagnostics", responses=ERRORS)
@@ -253,34 +228,35 @@ async def get_diagnostics(
 
 
 @router.get("/mappings/fields", summary="List canonical holding fields", responses=LIST_ERRORS)
-async def list_fields() -> list[str]:
+async def list_fields(db: Db) -> list[str]:
     """The canonical holding fields a profile may map."""
-    return list(CANONICAL_FIELDS)
+    return [field["name"] for field in await configuration.documents(db, "clo_canonical_field")]
 
 
 @router.get("/calculations/functions", summary="List supported functions", responses=LIST_ERRORS)
 async def list_functions(
+    db: Db,
     page: PageQuery,
     category: Annotated[str | None, Query(max_length=40, description="Only this category (math, text, …).")] = None,
     q: Annotated[str | None, Query(max_length=40, description="Name starts with (case-insensitive).")] = None,
 ) -> Page[FunctionOut]:
     """Excel functions the formula evaluation implements, by name."""
-    prefix = q.upper() if q is not None else None
-    items = [
-        f
-        for f in (await FUNCTIONS.get()).values()
-        if (category is None or f.category == category) and (prefix is None or f.name.startswith(prefix))
-    ]
+    query = sa.select(cfg.c.document).where(cfg.c.kind == "clo_formula_function", cfg.c.tenant_id == "*")
+    if category is not None:
+        query = query.where(cfg.c.document["category"].astext == category)
+    if q is not None:
+        query = query.where(cfg.c.name.startswith(q.upper(), autoescape=True))
+    items = FUNCTIONS.validate_python((await db.execute(query)).scalars().all())
     data, info = in_memory_page(items, page, lambda f: f.name, "name")
     return Page[FunctionOut](data=data, pagination=info)
 
 
 @router.get("/calculations/functions/{name}", summary="Get function details", responses=ERRORS)
 async def get_function(
-    name: Annotated[str, Path(max_length=40, description="Function name, e.g. SUM.")],
+    db: Db, name: Annotated[str, Path(max_length=40, description="Function name, e.g. SUM.")]
 ) -> FunctionOut:
     """One supported function."""
-    found = (await FUNCTIONS.get()).get(name.upper())
+    found = await configuration.document(db, "clo_formula_function", name.upper())
     if found is None:
         raise not_found("function", name)
-    return found
+    return FunctionOut.model_validate(found)

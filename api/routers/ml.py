@@ -24,7 +24,6 @@ from api.errors import error_responses, not_found
 from api.marts import covenants as t
 from api.pagination import Page, PageQuery, keyset
 from api.routers.covenants.queries import require_deal
-from orchestration.covenants import tables
 
 router = APIRouter(prefix="/ml", tags=["ml"], dependencies=[requires("read:covenants")])
 
@@ -343,7 +342,7 @@ async def get_job(
     if run is None or not _visible(run, caller.tenant_id):
         raise not_found("job", str(job_id))
     status = RUN_STATUS.get(run.status, "queued")
-    registry = tables.models  # analytics, not the mart: a finished run's result shows before dbt rebuilds
+    registry = t.models  # a view: a finished run's model shows before dbt runs again
     query = (
         sa.select(registry.c.result)
         .where(registry.c.run_id == run.run_id, registry.c.tenant_id.in_([caller.tenant_id, PUBLIC_TENANT]))

@@ -13,17 +13,16 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from api import configuration
 from api.deps import AppRuntime, Caller, Db, Reader, requires_clo
 from api.downloads import attachment
 from api.errors import error_responses, not_found
 from api.marts import clo as t
 from api.pagination import Page, PageQuery, keyset
 from api.routers.clo_common import WORKBOOK_ID, WorkbookId, in_memory_page, require_landed_workbook
-from orchestration.reports.config import load_templates
 
 router = APIRouter(tags=["clo reports"], dependencies=[requires_clo()])
 
@@ -116,6 +115,7 @@ class ReportOut(BaseModel):
 REPORT_COLUMNS = [c for c in t.reports.c if c.name != "content"]
 """Everything of a report but its bytes (listings and details never read the file)."""
 REPORT_LIST = TypeAdapter(list[ReportOut])
+TEMPLATES = TypeAdapter(list[TemplateOut])
 
 
 def _report(row: Any) -> dict[str, Any]:
@@ -137,15 +137,10 @@ def _report(row: Any) -> dict[str, Any]:
     }
 
 
-def _templates() -> list[TemplateOut]:
-    """Every template in assets_config/reports/ (read from the files on each call: an edit shows at once)."""
-    return [TemplateOut(**tpl.as_dict()) for tpl in load_templates().values()]
-
-
-@router.get("/reports/templates", summary="List report templates", responses=error_responses(401, 403, 422, 429))
-async def list_templates(page: PageQuery) -> Page[TemplateOut]:
-    """Every template in assets_config/reports/, by id."""
-    items = await run_in_threadpool(_templates)
+@router.get("/reports/templates", summary="List report templates", responses=error_responses(401, 403, 422, 429, 503))
+async def list_templates(db: Db, page: PageQuery) -> Page[TemplateOut]:
+    """Every template in assets_config/reports/ (as ops/configuration validated it), by id."""
+    items = TEMPLATES.validate_python(await configuration.documents(db, "report_template"))
     data, info = in_memory_page(items, page, key=lambda item: item.id, sort="id")
     return Page[TemplateOut](data=data, pagination=info)
 

@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine
 
 from orchestration.clo import insights as ins
 from orchestration.clo import quality, tables
-from orchestration.clo.ids import workbook_id as make_workbook_id
 from orchestration.clo.mapping import HOLDING_COLUMNS, extract_holdings, find_report_date, schema_drift
 from orchestration.clo.normalize import to_date
 from orchestration.clo.reader import ParsedWorkbook, read_workbook
+from orchestration.core.ids import workbook_id as make_workbook_id
 from orchestration.core.landing_log import LandedRecord
 
 

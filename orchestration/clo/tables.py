@@ -16,7 +16,7 @@ workbooks = sa.Table(
     "clo_workbooks",
     metadata,
     *partition_columns(),
-    sa.Column("workbook_id", sa.Text, nullable=False, comment="uuid5 of tenant and sha256 (orchestration.clo.ids)."),
+    sa.Column("workbook_id", sa.Text, nullable=False, comment="uuid5 of tenant and sha256 (orchestration.core.ids)."),
     sa.Column("name", sa.Text, nullable=False, comment="Sidecar name, else the file name."),
     sa.Column("file_name", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False, comment="pending | processing | processed | failed"),

@@ -440,7 +440,7 @@ def workbook_pending(engine: Engine, tenant_id: str, document: Any) -> bool:
     Matches a clo landing of the tenant by workbook id, file name or sidecar name whose workbook row is
     missing or still pending/processing.
     """
-    from orchestration.clo.ids import workbook_id as make_workbook_id
+    from orchestration.core.ids import workbook_id as make_workbook_id
     from orchestration.core.schema import landing_log as log
 
     if not isinstance(document, Mapping):

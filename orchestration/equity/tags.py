@@ -1,11 +1,8 @@
-"""Position tags: parsing from the CSV, renames and colours from tags.yaml, and any/all filtering."""
+"""Position tags: parsing from the CSV with the renames of tags.yaml, and any/all filtering (colours: dbt)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-
-from orchestration.equity.config import TagSettings
 
 TAG_MODES = ("any", "all")
 
@@ -22,13 +19,6 @@ def parse_tags(cell: str | None, renames: dict[str, str] | None = None) -> list[
         if tag and tag not in seen:
             seen.append(tag)
     return seen
-
-
-def tag_color(tag: str, tag_settings: TagSettings) -> str:
-    """The configured colour, else a stable colour derived from the tag's name."""
-    if tag in tag_settings.colors:
-        return tag_settings.colors[tag]
-    return "#" + hashlib.sha256(tag.encode()).hexdigest()[:6].upper()
 
 
 def matches(tags: Sequence[str], wanted: Iterable[str], mode: str = "any") -> bool:

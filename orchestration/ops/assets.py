@@ -1,15 +1,18 @@
-"""The landing spine's assets: one `landed_files` asset per domain, at the head of that domain's graph."""
+"""The ops assets: one `landed_files` per domain (the head of its graph) and the platform's configuration."""
 
 import dagster as dg
 
 from orchestration.core import landing_log
-from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.schema import landed_files as landed_files_tables
 from orchestration.core.settings import DOMAINS
-from orchestration.ops.schemas import LANDED_FILES_SCHEMA
+from orchestration.core.warehouse import ALL_TENANTS, replace_partition
+from orchestration.ops import tables as ops_tables
+from orchestration.ops.configuration import PARTITION_KEY, config_sha256, configuration_frame, documents
+from orchestration.ops.schemas import CONFIGURATION_SCHEMA, LANDED_FILES_SCHEMA
 
 ops_landing_log = dg.AssetSpec(
     key=["ops", "landing_log"],
@@ -56,3 +59,42 @@ def build_landed_files_asset(domain: str) -> dg.AssetsDefinition:
 
 
 landed_files_assets: dict[str, dg.AssetsDefinition] = {domain: build_landed_files_asset(domain) for domain in DOMAINS}
+
+CONFIGURATION_KEY = dg.AssetKey(["ops", "configuration"])
+
+
+@dg.asset(
+    key=CONFIGURATION_KEY,
+    group_name="ops",
+    description=(
+        "Every configuration document the platform runs with (assets_config/: alert rules, mapping and alias "
+        "profiles, compliance tests, factors and tag colours, tolerances and auto rules, report templates) and "
+        "the code's vocabularies, each validated by its domain's loader. Table ops.configuration; the API serves "
+        "it through marts.configuration. An invalid file fails the run (typed, not retried) and keeps the last "
+        "good configuration."
+    ),
+    check_specs=[pandera_check_spec(CONFIGURATION_KEY, CONFIGURATION_SCHEMA)],
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"python", "postgres"},
+    metadata={"table": "ops.configuration"},
+)
+def configuration(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Validate every configuration file, then replace all of ops.configuration in one transaction."""
+    with input_errors():
+        sha256 = config_sha256()
+        frame = validate(
+            configuration_frame(documents(), sha256), CONFIGURATION_SCHEMA, "ops/configuration (assets_config/)"
+        )
+    rows = replace_partition(
+        warehouse.engine, ops_tables.configuration, frame, tenant_id=ALL_TENANTS, partition_key=PARTITION_KEY
+    )
+    context.log.info(f"configuration {sha256[:12]}: {rows} documents")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "config_sha256": sha256,
+            "documents_by_kind": dg.MetadataValue.json(frame.groupby("kind").size().astype(int).to_dict()),
+            "preview": preview(frame.drop(columns=["document", "config_sha256"])),
+        },
+        check_results=[passed_check(CONFIGURATION_KEY, CONFIGURATION_SCHEMA, rows)],
+    )

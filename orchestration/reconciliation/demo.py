@@ -23,7 +23,7 @@ from typing import Any
 import xlsxwriter
 
 from orchestration.clo import demo as clo_demo
-from orchestration.clo.ids import workbook_id
+from orchestration.core.ids import workbook_id
 from orchestration.core.landing import copy_into_landing, partition_key_for
 from orchestration.reconciliation import ids
 

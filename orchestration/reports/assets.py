@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
+from orchestration.core.exports import MEDIA_TYPES
 from orchestration.core.materialize import TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
@@ -76,7 +77,7 @@ def report_frame(data: ReportData, generated_at: dt.datetime) -> pd.DataFrame:
                     "template": template.id,
                     "format": fmt,
                     "file_name": rendered.file_name,
-                    "media_type": report_render.MEDIA_TYPES[fmt],
+                    "media_type": MEDIA_TYPES[fmt],
                     "content": rendered.content,
                     "size_bytes": len(rendered.content),
                     "sha256": rendered.sha256,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.clo.insights import portfolio_metrics
+from orchestration.core.exports import NOT_AVAILABLE, fmt
 
 HOLDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cusip", "CUSIP"),
@@ -57,7 +58,6 @@ VARIANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "Status"),
     ("auto_rule_id", "Rule"),
 )
-NOT_AVAILABLE = "not available"
 
 
 @dataclass
@@ -85,23 +85,6 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float | None:
     if not mask.any():
         return None
     return float(np.average(values[mask], weights=weights[mask]))
-
-
-def fmt(value: Any, digits: int = 2) -> str:
-    """Numbers with thousands separators, dates ISO, missing as an empty string."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        return f"{float(value):,.{digits}f}"
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value.tzinfo else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def portfolio_summary(holdings: pd.DataFrame, metrics: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -178,33 +161,6 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
                 f"{summary.get('reviewed', 0)} reviewed",
             )
         )
-    return rows
-
-
-def reconciliation_rows(recon: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The reconciliation summary as label/value pairs (seed 000 summary fields)."""
-    if recon is None:
-        return [("Reconciliation", NOT_AVAILABLE)]
-    summary = recon.get("summary") or {}
-    rows = [
-        ("Reconciliation id", str(recon.get("reconciliation_id", ""))),
-        ("Source", str(recon.get("source_type", ""))),
-        ("Statement", str(recon.get("statement_file_name", ""))),
-        ("Executed at", fmt(recon.get("executed_at"))),
-        ("Tolerance profile", str(recon.get("tolerance_profile", ""))),
-    ]
-    for key in (
-        "total_positions",
-        "matched",
-        "unmatched_internal",
-        "unmatched_external",
-        "with_variances",
-        "within_tolerance",
-        "auto_resolved",
-        "requires_review",
-        "reviewed",
-    ):
-        rows.append((key.replace("_", " ").capitalize(), fmt(summary.get(key, 0))))
     return rows
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from fpdf import FPDF
 
+from orchestration.core.exports import NOT_AVAILABLE, fmt, reconciliation_rows
 from orchestration.reports import content
 from orchestration.reports.config import ReportTemplate
-from orchestration.reports.content import NOT_AVAILABLE, ReportData, fmt
+from orchestration.reports.content import ReportData
 
 ROW_HEIGHT = 4.6
 FONT = "Helvetica"
@@ -149,7 +150,7 @@ def render_pdf(data: ReportData, template: ReportTemplate) -> bytes:
             _section_table(pdf, data.transactions, content.TRANSACTION_COLUMNS, set())
         elif section == "reconciliation":
             _heading(pdf, "Reconciliation")
-            _pairs(pdf, content.reconciliation_rows(data.reconciliation))
+            _pairs(pdf, reconciliation_rows(data.reconciliation))
             if data.reconciliation is not None and options.get("include_variance", True) and not data.variances.empty:
                 limit = int(options.get("max_variances", 500))
                 pdf.ln(3)

@@ -10,10 +10,10 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from orchestration.core.exports import NOT_AVAILABLE, escape_cell, reconciliation_rows, write_table
 from orchestration.reports import content
 from orchestration.reports.config import ReportTemplate
-from orchestration.reports.content import NOT_AVAILABLE, ReportData, fmt
-from orchestration.reports.escape import escape_cell
+from orchestration.reports.content import ReportData
 
 SHEET_NAMES: dict[str, str] = {
     "summary": "Summary",
@@ -22,35 +22,6 @@ SHEET_NAMES: dict[str, str] = {
     "transactions": "Transactions",
     "reconciliation": "Reconciliation",
 }
-
-
-def write_cell(sheet: Worksheet, row: int, col: int, value: Any, fmt_: Any = None) -> None:
-    """Numbers as numbers, dates as ISO text, everything else as escaped text (never as a formula)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        sheet.write_blank(row, col, None, fmt_)
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value, fmt_)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        sheet.write_number(row, col, float(value), fmt_)
-    elif hasattr(value, "item") and not isinstance(value, str):
-        write_cell(sheet, row, col, value.item(), fmt_)
-    else:
-        text = fmt(value) if not isinstance(value, str) else value
-        sheet.write_string(row, col, str(escape_cell(text)), fmt_)
-
-
-def write_table(
-    sheet: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Sequence[Any]], header_fmt: Any
-) -> int:
-    """A header row and the rows under it; returns the next free row."""
-    for col, header in enumerate(headers):
-        sheet.write_string(top, col, str(escape_cell(header)), header_fmt)
-    for r, row in enumerate(rows, start=top + 1):
-        for col, value in enumerate(row):
-            write_cell(sheet, r, col, value)
-    if rows:
-        sheet.autofilter(top, 0, top + len(rows), len(headers) - 1)
-    return top + len(rows) + 1
 
 
 def _pairs(sheet: Worksheet, top: int, rows: Sequence[tuple[str, str]], bold: Any) -> int:
@@ -97,7 +68,7 @@ def render_xlsx(data: ReportData, template: ReportTemplate) -> bytes:
         elif section == "transactions":
             _frame_table(sheet, 2, data.transactions, content.TRANSACTION_COLUMNS, header)
         elif section == "reconciliation":
-            end = _pairs(sheet, 2, content.reconciliation_rows(data.reconciliation), bold)
+            end = _pairs(sheet, 2, reconciliation_rows(data.reconciliation), bold)
             if data.reconciliation is not None and template.options.get("include_variance", True):
                 _frame_table(sheet, end + 2, data.variances, content.VARIANCE_COLUMNS, header)
     book.close()

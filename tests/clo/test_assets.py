@@ -5,8 +5,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from orchestration.clo import tables
-from orchestration.clo.ids import workbook_id
 from orchestration.core import landing_log
+from orchestration.core.ids import workbook_id
 from tests.clo.files import HOLDINGS, holdings_rows, openpyxl_book
 
 

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from orchestration.clo.ids import holding_id, workbook_id
 from orchestration.clo.mapping import extract_holdings, load_aliases, load_profiles, schema_drift
 from orchestration.clo.reader import read_workbook
 from orchestration.core.errors import InputError
+from orchestration.core.ids import holding_id, workbook_id
 from tests.clo.files import HOLDINGS, holdings_rows, openpyxl_book
 
 

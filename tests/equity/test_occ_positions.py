@@ -8,7 +8,6 @@ import pytest
 
 from orchestration.core.errors import InputError
 from orchestration.equity import occ, positions, tags
-from orchestration.equity.config import TagSettings
 
 
 @pytest.mark.parametrize(
@@ -117,12 +116,9 @@ def test_positions_on_uses_the_governing_file():
     assert positions.positions_on(frame, dt.date(2024, 1, 1)).empty  # entered after that day
 
 
-def test_tag_filters_and_colours():
+def test_tag_filters():
     assert tags.matches(["a", "b"], ["b", "c"], "any")
     assert not tags.matches(["a", "b"], ["b", "c"], "all")
     assert tags.matches(["a", "b"], ["a", "b"], "all")
-    settings = TagSettings(colors={"hedge": "#2E86C1"})
-    assert tags.tag_color("hedge", settings) == "#2E86C1"
-    assert tags.tag_color("x", settings) == tags.tag_color("x", settings)
     assert positions.portfolio_id_for("t", "My Book.csv", None) == "my-book"
     assert positions.portfolio_id_for("t", "f.csv", {"portfolio_id": "P1"}) == "P1"

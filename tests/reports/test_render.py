@@ -12,10 +12,10 @@ import pypdf
 import pypdfium2
 import pytest
 
+from orchestration.core.exports import escape_cell, variances_csv, variances_xlsx
 from orchestration.reports.config import load_templates
 from orchestration.reports.content import ReportData, portfolio_summary
-from orchestration.reports.escape import escape_cell
-from orchestration.reports.render import render, variances_csv, variances_xlsx
+from orchestration.reports.render import render
 
 GENERATED = dt.datetime(2026, 1, 26, 8, 0, tzinfo=dt.UTC)
 

@@ -42,7 +42,7 @@ from api.routers.clo_workbooks.schemas import (
     WorkbookOut,
 )
 from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
-from orchestration.clo.ids import sheet_id
+from orchestration.core.ids import sheet_id
 
 router = APIRouter(tags=["clo workbooks"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)

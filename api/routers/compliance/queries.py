@@ -46,6 +46,7 @@ TREND_COLUMNS: tuple[Any, ...] = (
     t.c.trend,
     sa.cast(t.c.trigger_level, F).label("trigger_level"),
     t.c.trend_values.label("values"),
+    sa.cast(t.c.dead_band, F).label("dead_band"),
 )
 
 RUN_COLUMNS: tuple[Any, ...] = (

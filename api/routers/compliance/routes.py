@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 
+from api import configuration
+from api.configuration import DEFAULT_INTERMEDIATES
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.errors import error_responses, not_found
 from api.pagination import Page
@@ -35,9 +36,6 @@ from api.routers.compliance.schemas import (
     TestDefinitionOut,
     TrendOut,
 )
-from orchestration.compliance.deal import all_test_definitions
-from orchestration.compliance.registry import intermediates_of
-from orchestration.compliance.status import TREND_DEAD_BAND_PCT
 
 router = APIRouter(tags=["clo compliance"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -45,11 +43,6 @@ LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 TestId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Test id.")]
 HISTORY = TypeAdapter(list[HistoryEntryOut])
 DEFINITIONS = TypeAdapter(list[TestDefinitionOut])
-
-
-def dead_band(trigger: float) -> float:
-    """The trend's dead band for a trigger level: 0.5 % of |trigger| (0.005 for a zero trigger), as `trend_of`."""
-    return abs(trigger) * TREND_DEAD_BAND_PCT / 100.0 if trigger else 0.005
 
 
 @router.get("/workbooks/{workbook_id}/compliance", summary="Get all compliance test results", responses=ERRORS)
@@ -87,41 +80,21 @@ async def get_compliance_trend(db: Db, caller: Caller, workbook_id: WorkbookId) 
     """Each test's trend and the last three values it was computed from (stored trend as of the run)."""
     run = await require_run(db, caller.tenant_id, str(workbook_id))
     rows = await result_rows(db, run, TREND_COLUMNS)
+    band = await configuration.document(db, "compliance_setting", "trend_dead_band_pct")
     return TrendOut.model_validate(
         {
             "workbook_id": run.workbook_id,
             "deal_id": run.deal_id,
-            "dead_band_pct_of_trigger": TREND_DEAD_BAND_PCT,
-            "tests": [row._asdict() | {"dead_band": dead_band(row.trigger_level)} for row in rows],
+            "dead_band_pct_of_trigger": (band or {}).get("value"),
+            "tests": [row._asdict() for row in rows],
         }
     )
 
 
-def _test_definitions() -> list[TestDefinitionOut]:
-    """Every profile's test definitions (reads assets_config/compliance/*.yaml: run off the event loop)."""
-    return DEFINITIONS.validate_python(
-        [
-            {
-                "profile_id": d["profile_id"],
-                "id": str(d["id"]),
-                "name": str(d.get("name") or d["id"]),
-                "category": str(d.get("category") or "custom"),
-                "direction": d["direction"],
-                "unit": str(d.get("unit") or ""),
-                "denominator_classes": list(d.get("denominator_classes") or []),
-                "trigger_level": float(d["trigger_level"]),
-                "target_level": float(d.get("target_level", d["trigger_level"])),
-                "metric": d.get("metric"),
-            }
-            for d in all_test_definitions()
-        ]
-    )
-
-
 @router.get("/compliance/tests", summary="List available test definitions", responses=LIST_ERRORS)
-async def list_test_definitions(caller: Caller, page: AscPageQuery) -> Page[TestDefinitionOut]:
+async def list_test_definitions(db: Db, caller: Caller, page: AscPageQuery) -> Page[TestDefinitionOut]:
     """Test definitions of every compliance profile (each profile merged over the default)."""
-    items = await run_in_threadpool(_test_definitions)
+    items = DEFINITIONS.validate_python(await configuration.documents(db, "compliance_test"))
     data, info = in_memory_page(items, page, key=lambda d: f"{d.profile_id}/{d.id}", sort="profile_test")
     return Page[TestDefinitionOut](data=data, pagination=info)
 
@@ -136,7 +109,9 @@ async def get_compliance_test(
     if not rows:
         raise not_found("compliance test", test_id)
     metrics: dict[str, Any] = run.metrics or {}
-    intermediates = {k: metrics[k] for k in intermediates_of(test_id) if k in metrics}
+    explained = await configuration.named(db, "compliance_intermediates", [test_id, DEFAULT_INTERMEDIATES])
+    names = (explained.get(test_id) or explained.get(DEFAULT_INTERMEDIATES) or {}).get("intermediates", [])
+    intermediates = {k: metrics[k] for k in names if k in metrics}
     return ComplianceTestDetailOut.model_validate(
         rows[0]._asdict() | {"workbook_id": run.workbook_id, "intermediates": intermediates}
     )

@@ -204,11 +204,11 @@ async def position_row(
 
 
 async def tag_count_rows(db: Reader, tenant_id: str, tags: Sequence[str] | None = None) -> Sequence[sa.Row[Any]]:
-    """`tag`, `position_count` of the tenant's current positions (only `tags` when given), by tag."""
+    """`name`, `color`, `position_count` by tag: the tags on current positions, or these `tags` (count 0 allowed)."""
     t = m.tag_counts
-    query = sa.select(t.c.tag, t.c.position_count).where(t.c.tenant_id == tenant_id)
-    if tags is not None:
-        query = query.where(t.c.tag.in_(list(tags)))
+    query = sa.select(t.c.tag.label("name"), t.c.color, t.c.position_count).where(t.c.tenant_id == tenant_id)
+    scope = t.c.tag.in_(list(tags)) if tags is not None else t.c.position_count > 0
+    query = query.where(scope)
     return (await db.execute(query.order_by(t.c.tag.collate("C")))).all()
 
 

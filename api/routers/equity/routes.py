@@ -10,12 +10,12 @@ Models in `schemas.py` and `risk_schemas.py`, warehouse reads in `queries.py` of
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Caller, Db, requires
+from api import configuration
+from api.deps import Caller, Db, Reader, requires
 from api.errors import ApiError, ErrorCode, ErrorDetail, error_responses, not_found
 from api.marts import equity as m
 from api.routers.equity import queries as q
@@ -41,9 +41,6 @@ from api.routers.equity.schemas import (
     SnapshotOut,
     TagList,
 )
-from orchestration.equity.config import TagSettings, load_tag_settings, settings
-from orchestration.equity.occ import POSITION_TYPES
-from orchestration.equity.tags import tag_color
 
 router = APIRouter(tags=["equity"], dependencies=[requires("read:equity")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -86,22 +83,16 @@ OVERVIEW_COLUMNS = [
 ]
 
 
-@cache
-def _tag_settings() -> TagSettings:
-    """tags.yaml, read once per process (colours are display configuration, not warehouse data)."""
-    return load_tag_settings()
+async def _factor_settings(db: Reader) -> tuple[dict[str, int], dict[str, Any]]:
+    """Each factor's place in factors.yaml, and the equity settings (window, rates), as ops/configuration holds them."""
+    found = await configuration.by_kind(db, ["equity_factor", "equity_setting"])
+    rank = {name: place for place, (name, _) in enumerate(found["equity_factor"])}
+    return rank, dict(found["equity_setting"]).get("factors", {})
 
 
-@cache
-def _factor_rank() -> dict[str, int]:
-    """Each factor's place in factors.yaml (read once per process): the order factors are listed in."""
-    return {factor.name: rank for rank, factor in enumerate(settings().factors)}
-
-
-def _by_factor(row: Any) -> int:
+def _by_factor(rank: dict[str, int]) -> Any:
     """Sort key: the row's factor's place in factors.yaml (unknown factors last)."""
-    rank = _factor_rank()
-    return rank.get(row["factor"], len(rank))
+    return lambda row: rank.get(row["factor"], len(rank))
 
 
 def _position(row: Any) -> dict[str, Any]:
@@ -182,9 +173,11 @@ async def list_positions(
     `(untagged)` when it has none), with the count and Σ market value, exposure and daily P&L of their members.
     """
     wanted_types = _split(types)
-    bad = [x for x in wanted_types if x not in POSITION_TYPES]
-    if bad:
-        raise _bad_param("type", f"unknown position type(s) {bad}; expected some of {list(POSITION_TYPES)}")
+    if wanted_types:
+        known = [d["name"] for d in await configuration.documents(db, "equity_position_type")]
+        bad = [x for x in wanted_types if x not in known]
+        if bad:
+            raise _bad_param("type", f"unknown position type(s) {bad}; expected some of {known}")
     wanted_tags = [x.lower() for x in _split(tags)]
     portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
     day = await q.position_day(db, caller.tenant_id, portfolio, as_of)
@@ -220,30 +213,15 @@ async def get_position_tags(
     """
     row = await q.position_row(db, caller.tenant_id, position_id, portfolio_id, [m.position_daily.c.tags])
     rows = await q.tag_count_rows(db, caller.tenant_id, row.tags) if row.tags else []
-    counts = {r.tag: r.position_count for r in rows}
-    colours = _tag_settings()
-    return TagList.model_validate(
-        {
-            "data": [
-                {"name": tag, "color": tag_color(tag, colours), "position_count": counts.get(tag, 0)}
-                for tag in row.tags
-            ]
-        }
-    )
+    found = {r.name: r._asdict() for r in rows}
+    return TagList.model_validate({"data": [found[tag] for tag in row.tags if tag in found]})
 
 
 @router.get("/tags", summary="List tags", responses=ERRORS)
 async def list_tags(db: Db, caller: Caller) -> TagList:
     """Every tag on the tenant's current positions (latest file of each portfolio), with colour and count."""
     rows = await q.tag_count_rows(db, caller.tenant_id)
-    colours = _tag_settings()
-    return TagList.model_validate(
-        {
-            "data": [
-                {"name": r.tag, "color": tag_color(r.tag, colours), "position_count": r.position_count} for r in rows
-            ]
-        }
-    )
+    return TagList.model_validate({"data": [r._asdict() for r in rows]})
 
 
 @router.get("/risk/greeks", summary="Aggregated Greeks by view", responses=ERRORS)
@@ -281,14 +259,15 @@ async def risk_factors(
         order_by=[betas.c.ticker, betas.c.factor],
     )
     matrix = await q.day_rows(db, diagnostics, day, [diagnostics.c[k] for k in DiagnosticOut.model_fields])
+    rank, equity_settings = await _factor_settings(db)
     return FactorsOut.model_validate(
         {
             "portfolio_id": portfolio,
             "as_of_date": day,
-            "window_days": settings().beta_window,
-            "factors": sorted(factors, key=_by_factor),
+            "window_days": equity_settings.get("beta_window"),
+            "factors": sorted(factors, key=_by_factor(rank)),
             "positions": positions,
-            "diagnostics": sorted(matrix, key=_by_factor),
+            "diagnostics": sorted(matrix, key=_by_factor(rank)),
         }
     )
 
@@ -318,7 +297,8 @@ async def market_prices(
     if start and end and start > end:
         raise _bad_param("start", "start must be on or before end")
     symbol = ticker.strip().upper()
-    if symbol not in settings().etfs and not await q.holds_symbol(db, caller.tenant_id, symbol):
+    is_etf = await configuration.has(db, "equity_factor", "etf", symbol)
+    if not is_etf and not await q.holds_symbol(db, caller.tenant_id, symbol):
         raise not_found("ticker", symbol)
     columns = [m.market_prices.c[name] for name in PriceOut.model_fields]
     rows = await q.price_rows(db, symbol, start, end, columns)

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 from sqlalchemy.engine import Row
 
+from api import configuration
 from api.deps import AppRuntime, Caller, Db, requires_clo
 from api.downloads import attachment
 from api.errors import error_responses
@@ -43,8 +44,7 @@ from api.routers.reconciliation.schemas import (
     VarianceDetailOut,
     VarianceOut,
 )
-from orchestration.reconciliation import config
-from orchestration.reports.render import MEDIA_TYPES, variances_csv, variances_xlsx
+from orchestration.core.exports import MEDIA_TYPES, variances_csv, variances_xlsx
 
 router = APIRouter(tags=["clo reconciliation"], dependencies=[requires_clo()])
 
@@ -155,24 +155,21 @@ async def list_workbook_reconciliations(
     return RECONCILIATION_PAGE.validate_python({"data": [_recon(row) for row in rows], "pagination": info})
 
 
-def _tolerance() -> ToleranceOut:
-    return ToleranceOut(default_profile="default", profiles=[p.as_dict() for p in config.load_profiles().values()])
-
-
-def _auto_rules() -> AutoRulesOut:
-    return AutoRulesOut(rules=[r.as_dict() for r in config.load_rules()])
-
-
-@router.get("/reconciliation/tolerance", summary="Get tolerance settings", responses=error_responses(401, 403, 429))
-async def get_tolerance() -> ToleranceOut:
+@router.get(
+    "/reconciliation/tolerance", summary="Get tolerance settings", responses=error_responses(401, 403, 429, 503)
+)
+async def get_tolerance(db: Db) -> ToleranceOut:
     """Every tolerance profile; a statement's sidecar picks one with `tolerance_profile`."""
-    return await run_in_threadpool(_tolerance)
+    profiles = await configuration.documents(db, "reconciliation_tolerance_profile")
+    return ToleranceOut.model_validate({"default_profile": "default", "profiles": profiles})
 
 
-@router.get("/reconciliation/auto-rules", summary="Get auto-resolution rules", responses=error_responses(401, 403, 429))
-async def get_auto_rules() -> AutoRulesOut:
+@router.get(
+    "/reconciliation/auto-rules", summary="Get auto-resolution rules", responses=error_responses(401, 403, 429, 503)
+)
+async def get_auto_rules(db: Db) -> AutoRulesOut:
     """The auto-resolution rules, in the order they are tried."""
-    return await run_in_threadpool(_auto_rules)
+    return AutoRulesOut.model_validate({"rules": await configuration.documents(db, "reconciliation_auto_rule")})
 
 
 @router.get("/reconciliations/{reconciliation_id}", summary="Get reconciliation details", responses=ERRORS)

@@ -63,7 +63,7 @@ _TEXT_OR_NONE = frozenset({str, type(None)})
 
 def _holding_ids(workbook_id: str, sheet: str, row_index: list[int]) -> list[str]:
     """`[holding_id(workbook_id, sheet, r) for r in row_index]`: uuid5 digests with the version bits set in numpy."""
-    from orchestration.clo.ids import NAMESPACE
+    from orchestration.core.ids import NAMESPACE
 
     prefix = hashlib.sha1(NAMESPACE.bytes + f"{workbook_id}:{sheet}:".encode(), usedforsecurity=False)
     digests = bytearray()

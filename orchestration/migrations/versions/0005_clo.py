@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Text(), nullable=False, comment="Tenant that owns the row."),
         sa.Column("partition_key", sa.Text(), nullable=False, comment="Dagster partition that wrote the row."),
         sa.Column(
-            "workbook_id", sa.Text(), nullable=False, comment="uuid5 of tenant and sha256 (orchestration.clo.ids)."
+            "workbook_id", sa.Text(), nullable=False, comment="uuid5 of tenant and sha256 (orchestration.core.ids)."
         ),
         sa.Column("name", sa.Text(), nullable=False, comment="Sidecar name, else the file name."),
         sa.Column("file_name", sa.Text(), nullable=False),

@@ -2,10 +2,17 @@
 -- One row per test of each report date's current run (a re-run for the same date replaces the earlier run),
 -- with the deal's earlier current values: the previous value and status (status_changed drives
 -- compliance.failed / compliance.warning reporting), the last three values the trend reads (oldest first) and the
--- whole history up to this date (newest first). A view: a new run is served as soon as it is written.
+-- whole history up to this date (newest first), and the trend's dead band (the configured percentage of
+-- |trigger|, 0.005 for a zero trigger). A view: a new run is served as soon as it is written.
 with results as (
     select * from {{ ref('stg_clo_compliance_results') }}
     where is_current
+),
+
+band as (
+    select (document ->> 'value')::numeric as dead_band_pct
+    from {{ ref('configuration') }}
+    where kind = 'compliance_setting' and name = 'trend_dead_band_pct' and tenant_id = '*'
 ),
 
 points as (
@@ -42,12 +49,15 @@ final as (
         lag(status) over deal_test as previous_status,
         coalesce(lag(status) over deal_test <> status, false) as status_changed,
         jsonb_agg(point) over (deal_test rows between 2 preceding and current row) as trend_values,
+        band.dead_band_pct,
+        case when trigger_level <> 0 then abs(trigger_level) * band.dead_band_pct / 100 else 0.005 end as dead_band,
         jsonb_agg(point) over (
             partition by tenant_id, deal_id, test_id order by report_date desc
             rows between current row and unbounded following
         ) as history,
         executed_at
     from points
+    left join band on true
     window deal_test as (partition by tenant_id, deal_id, test_id order by report_date)
 )
 

@@ -1,4 +1,7 @@
--- Every registered model with its metrics and whether it is active (served by /ml/models and /ml/jobs).
+-- Every registered model with its metrics and whether it is active (served by /ml/models and /ml/jobs). A view:
+-- a finished training run's model is served as soon as the run registers it, before any dbt run.
+{{ config(materialized='view') }}
+
 with models as (
     select * from {{ ref('stg_breach_models') }}
 ),
