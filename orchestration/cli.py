@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.core import migrate, postgres, recovery
-from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings
+from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings, is_tenant_id
 
 HOST = "127.0.0.1"
 
@@ -55,9 +55,20 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_tenant(tenant: str | None) -> bool:
+    """Print the one-line typed refusal of a tenant id that is not a lowercase slug; True when refused."""
+    if tenant is None or is_tenant_id(tenant):
+        return False
+    rule = "a lowercase slug: a letter or digit, then letters, digits, '-' or '_', at most 63 characters"
+    print(f"error: INVALID_TENANT: {tenant!r} is not a tenant id ({rule})", file=sys.stderr)
+    return True
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from orchestration.core.landing import copy_into_landing, is_sidecar
 
+    if _refuse_tenant(args.tenant):
+        return 2
     settings = get_settings()
     count = 0
     for raw in args.paths:
@@ -319,6 +330,8 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
+    if _refuse_tenant(args.tenant):
+        return 2
     if not args.failed and (args.domain is None or not args.partitions):
         print("error: name --domain and partition keys, or use --failed", file=sys.stderr)
         return 2
@@ -350,6 +363,8 @@ def create_api_key(settings: PlatformSettings, tenant: str, name: str) -> str:
 
 
 def cmd_apikey(args: argparse.Namespace) -> int:
+    if _refuse_tenant(args.tenant):
+        return 2
     key = create_api_key(get_settings(), args.tenant, args.name)
     print(f"API key for tenant {args.tenant} ({args.name}); it is not stored and will not be shown again:")
     print(key)

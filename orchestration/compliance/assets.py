@@ -12,7 +12,6 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-import yaml
 
 from orchestration.clo.assets import HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY
 from orchestration.compliance import pipeline, tables
@@ -23,9 +22,8 @@ from orchestration.compliance.schemas import (
     SCENARIOS_SCHEMA,
     TRADES_SCHEMA,
 )
-from orchestration.core import landing_log
+from orchestration.core import landing_log, safe_parse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
-from orchestration.core.errors import InputError
 from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
@@ -130,12 +128,12 @@ def _results_metadata(out: pipeline.WorkbookCompliance) -> dict[dg.AssetKey, dic
 
 
 def _parse_scenario_file(data: bytes, file_name: str) -> Any:
-    """YAML or JSON scenario document; dates become ISO strings so the document is JSON-able."""
-    try:
-        text = data.decode("utf-8")
-        document = json.loads(text) if file_name.lower().endswith(".json") else yaml.safe_load(text)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        raise InputError("SCENARIO_INVALID_FORMAT", f"not valid YAML/JSON: {exc}", file_name) from exc
+    """YAML or JSON scenario document, size/depth/alias bounded; dates become ISO strings so it is JSON-able."""
+    code = "SCENARIO_INVALID_FORMAT"
+    if file_name.lower().endswith(".json"):
+        document = safe_parse.load_json(data, code=code, where=file_name)
+    else:
+        document = safe_parse.load_yaml(data, code=code, where=file_name)
     return json.loads(json.dumps(document, default=str))
 
 

@@ -8,14 +8,15 @@ code, a message, and where — the file and the field path (`profiles.default.pa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from orchestration.core.errors import InputError
+from orchestration.core.safe_parse import FILE_TOO_LARGE, MAX_YAML_BYTES, load_yaml
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -39,19 +40,26 @@ def field_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def read_yaml(path: Path, *, code: str = CONFIG_INVALID) -> Any:
-    """The parsed YAML document of `path` (UTF-8; an empty file is None); unreadable or invalid → ConfigError."""
+def read_yaml(path: Path, *, code: str = CONFIG_INVALID, max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """The parsed YAML document of `path` (UTF-8; an empty file is None); unreadable or invalid → ConfigError.
+
+    Parsed by the bounded loader of `core.safe_parse`: over `max_bytes` is FILE_TOO_LARGE; too deep, too many
+    aliases or an alias bomb is `code`, as a syntax error is.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(max_bytes + 1)  # never more than the limit allows, whatever the file holds
+    except OSError as error:
         raise ConfigError(code, f"cannot read the file: {error}", str(path)) from error
+    if len(data) > max_bytes:
+        raise ConfigError(
+            FILE_TOO_LARGE, f"{max(size, len(data))} bytes exceeds the limit of {max_bytes} bytes", str(path)
+        )
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(code, f"not valid YAML{at}: {problem}", str(path)) from error
+        return load_yaml(data, code=code, where=str(path), max_bytes=max_bytes)
+    except InputError as error:
+        raise ConfigError(error.code, error.message, error.where, error.details) from error
 
 
 def _message(error: dict[str, Any]) -> str:

@@ -1,25 +1,30 @@
 """The landing zone: find newly arrived files, validate them, archive them by content hash.
 
 Pure file-system logic with no Dagster import; the sensors and `calcbridge process` both call
-`scan_landing`, and record its outcome through `orchestration.core.landing_log`.
+`scan_landing`, and record its outcome through `orchestration.core.landing_log`. The zone is written by
+tenants, so nothing here follows a symbolic link: links are listed as refusals, files are opened beneath
+the landing root one folder at a time with `O_NOFOLLOW`, and one bad candidate never stops the scan.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestration.core.settings import DOMAINS, TENANT_PATTERN
+from orchestration.core import safe_files, safe_parse
+from orchestration.core.errors import InputError
+from orchestration.core.settings import DOMAINS, is_tenant_id
 
 SIDECAR_SUFFIX = ".meta.json"
 SUPPORTED_EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -37,6 +42,17 @@ SUPPORTED_EXTENSIONS: dict[str, tuple[str, ...]] = {
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger files are rejected (WORKBOOK_TOO_LARGE in seed 000 terms) rather than read into memory."""
+DEFAULT_MAX_BYTES: dict[str, int] = {
+    **dict.fromkeys((".xlsx", ".xlsm", ".csv"), MAX_FILE_BYTES),
+    **dict.fromkeys((".yaml", ".yml"), safe_parse.MAX_YAML_BYTES),
+    ".json": safe_parse.MAX_JSON_BYTES,
+    ".xml": 64 * 1024 * 1024,
+}
+"""The size limit of each file kind; the JSON and YAML ones are their parsers' own bounds."""
+SIDECAR_MAX_BYTES = 1024 * 1024
+INVALID_SIDECAR = "INVALID_SIDECAR"
+NAME_MAX = 255
+"""Longest file name (bytes) the file systems we run on accept: a data file's name leaves room for its sidecar's."""
 
 
 class SidecarMetadata(BaseModel):
@@ -69,6 +85,10 @@ class Candidate:
     path: Path
     arrived_ns: int
     size_bytes: int
+    root: Path | None = None
+    """The landing root it was listed under: its folders are opened one by one from here, never through a link."""
+    refusal: tuple[str, str] | None = None
+    """(code, reason) when listing already refused it: a link, a FIFO, an unreadable folder."""
 
     @property
     def file_name(self) -> str:
@@ -163,75 +183,149 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def _arrived_ns(stat: os.stat_result) -> int:
-    return max(stat.st_mtime_ns, stat.st_ctime_ns)
+def max_bytes_for(domain: str, suffix: str, overrides: Mapping[str, int] | None = None) -> int:
+    """The size limit of a `suffix` file in `domain`: `<domain>/<suffix>`, then `<domain>`, then `<suffix>`."""
+    limits = {**DEFAULT_MAX_BYTES, **(overrides or {})}
+    for key in (f"{domain}/{suffix}", domain, suffix):
+        if key in limits:
+            return limits[key]
+    return MAX_FILE_BYTES
+
+
+def _arrived_ns(st: os.stat_result) -> int:
+    return max(st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as listing:
+        return sorted(listing, key=lambda e: e.name)
+
+
+def _printable(relative: str) -> str:
+    """A listed path as text every log and database takes: bytes that are not UTF-8 become backslash escapes."""
+    return relative.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _refused(root: Path, tenant: str, domain: str, relative: str, st: os.stat_result, code: str, why: str) -> Candidate:
+    shown = _printable(relative)
+    return Candidate(tenant, domain, shown, root / relative, _arrived_ns(st), 0, root, (code, f"{shown} {why}"))
 
 
 def list_candidates(landing_root: Path, domain: str) -> Iterator[Candidate]:
-    """Every data file under `landing/*/<domain>/` (sidecars, hidden and partial files skipped)."""
+    """Every data file under `landing/*/<domain>/`, found without following a single link.
+
+    A link (tenant folder, domain folder, file, dangling or not), a FIFO or device and an unreadable folder
+    come as candidates carrying their refusal, so they are logged; sidecars, hidden and partial files and
+    subfolders are skipped. The landing root itself may be a link (it is configuration, not tenant data).
+    """
     if not landing_root.is_dir():
         return
-    for tenant_dir in sorted(p for p in landing_root.iterdir() if p.is_dir()):
-        domain_dir = tenant_dir / domain
-        if not domain_dir.is_dir():
+    for tenant in _entries(landing_root):
+        try:
+            tenant_stat = tenant.stat(follow_symlinks=False)
+        except FileNotFoundError:
             continue
-        for path in sorted(domain_dir.iterdir()):
-            if not path.is_file() or path.name.startswith(".") or is_sidecar(path):
-                continue
-            if path.name.endswith(IGNORED_SUFFIXES):
-                continue
-            stat = path.stat()
-            yield Candidate(
-                tenant_id=tenant_dir.name,
-                domain=domain,
-                relative_path=str(path.relative_to(landing_root)),
-                path=path,
-                arrived_ns=_arrived_ns(stat),
-                size_bytes=stat.st_size,
-            )
+        if stat.S_ISLNK(tenant_stat.st_mode):
+            why = "is a symbolic link: a tenant folder must be a folder; nothing under it is read"
+            yield _refused(landing_root, tenant.name, domain, tenant.name, tenant_stat, "SYMLINK_REFUSED", why)
+        elif stat.S_ISDIR(tenant_stat.st_mode):
+            yield from _domain_candidates(landing_root, tenant.name, domain, tenant_stat)
 
 
-def archive_file(source: Path, archive_root: Path) -> tuple[str, Path]:
-    """Copy `source` into the content-addressed archive, hashing as it copies; return (sha256, path)."""
-    archive_root.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    with source.open("rb") as src, tempfile.NamedTemporaryFile(dir=archive_root, delete=False, suffix=".part") as tmp:
-        for chunk in iter(lambda: src.read(1 << 20), b""):
-            digest.update(chunk)
-            tmp.write(chunk)
-    sha = digest.hexdigest()
-    target = archive_root / sha[:2] / f"{sha}{source.suffix.lower()}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.unlink(tmp.name)
-    else:
-        os.replace(tmp.name, target)
-    return sha, target
-
-
-def read_sidecar(path: Path) -> dict[str, Any] | None:
-    """Parse and validate a sidecar; None when absent. Raises ValueError with a readable reason."""
-    side = sidecar_path(path)
-    if not side.exists():
-        return None
+def _domain_candidates(root: Path, tenant: str, domain: str, tenant_stat: os.stat_result) -> Iterator[Candidate]:
+    """The candidates of one `landing/<tenant>/<domain>/` folder (see `list_candidates`)."""
+    folder, relative = root / tenant / domain, f"{tenant}/{domain}"
+    folder_stat = tenant_stat
     try:
-        raw = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{side.name} is not valid JSON: {exc}") from exc
+        folder_stat = os.lstat(folder)
+        if stat.S_ISLNK(folder_stat.st_mode):
+            why = "is a symbolic link: a domain folder must be a folder; nothing under it is read"
+            yield _refused(root, tenant, domain, relative, folder_stat, "SYMLINK_REFUSED", why)
+            return
+        entries = _entries(folder) if stat.S_ISDIR(folder_stat.st_mode) else []
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        why = f"cannot be listed: {exc.strerror or exc}"
+        yield _refused(root, tenant, domain, relative, folder_stat, "UNREADABLE_FOLDER", why)
+        return
+    for entry in entries:
+        name, path = entry.name, f"{relative}/{entry.name}"
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # gone before it could be looked at: nothing to log, nothing lost
+        except OSError as exc:
+            yield _refused(root, tenant, domain, path, folder_stat, "UNREADABLE_FILE", f"cannot be read: {exc}")
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            yield _refused(root, tenant, domain, path, st, "SYMLINK_REFUSED", "is a symbolic link: never followed")
+        elif stat.S_ISDIR(st.st_mode) or name.startswith(".") or name.endswith((SIDECAR_SUFFIX, *IGNORED_SUFFIXES)):
+            continue
+        elif not stat.S_ISREG(st.st_mode):
+            why = "is not a regular file (a FIFO, socket or device): never opened"
+            yield _refused(root, tenant, domain, path, st, "NOT_A_REGULAR_FILE", why)
+        else:
+            yield Candidate(tenant, domain, _printable(path), folder / name, _arrived_ns(st), st.st_size, root)
+
+
+def _open_folder(candidate: Candidate) -> int:
+    """A descriptor of the candidate's folder, each folder below the landing root opened without following links."""
+    if candidate.root is None:  # built by hand, not listed: only its own name is guarded
+        return os.open(candidate.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    parts = candidate.path.relative_to(candidate.root).parts[:-1]
+    return safe_files.open_folder_beneath(candidate.root, parts, where=candidate.relative_path)
+
+
+def _read_sidecar_at(folder: int, name: str) -> dict[str, Any] | None:
+    """Parse and validate the sidecar of `name` in `folder`; None when absent; a typed InputError when unusable."""
+    side = name + SIDECAR_SUFFIX
+    try:
+        data = safe_files.read_regular(side, folder, limit=SIDECAR_MAX_BYTES, where=side)
+        raw = safe_parse.load_json(data, code=INVALID_SIDECAR, where=side, max_bytes=SIDECAR_MAX_BYTES, max_depth=32)
+    except FileNotFoundError:
+        return None
+    except InputError as error:
+        code = error.code if error.code == safe_files.SYMLINK_REFUSED else INVALID_SIDECAR
+        raise InputError(code, f"its sidecar {side}: {error.message}", side) from error
+    except OSError as exc:
+        raise InputError(INVALID_SIDECAR, f"cannot read its sidecar {side}: {exc.strerror or exc}", side) from exc
     if not isinstance(raw, dict):
-        raise ValueError(f"{side.name} must hold a JSON object, not {type(raw).__name__}")
+        raise InputError(INVALID_SIDECAR, f"{side} must hold a JSON object, not {type(raw).__name__}", side)
+    if safe_parse.contains_nul(raw):
+        raise InputError(INVALID_SIDECAR, f"{side} holds a NUL character (\\u0000)", side)
     try:
         Sidecar.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"{side.name}: {problems}") from exc
+        raise InputError(INVALID_SIDECAR, f"{side}: {problems}", side) from exc
     return raw
 
 
-def evaluate_candidate(candidate: Candidate, archive_root: Path) -> Accepted | Rejected:
-    """Validate one file and archive it; every problem becomes a typed rejection, never an exception."""
-    if not TENANT_PATTERN.match(candidate.tenant_id):
+def _check_name(candidate: Candidate) -> Rejected | None:
+    """The tenant folder and file name checks: a slug tenant; a UTF-8 name short enough for its sidecar's."""
+    if not is_tenant_id(candidate.tenant_id):
         return Rejected(candidate, "INVALID_TENANT", f"tenant folder {candidate.tenant_id!r} is not a lowercase slug")
+    name = candidate.file_name
+    try:
+        length = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return Rejected(candidate, "INVALID_FILE_NAME", f"the file name {name!r} is not UTF-8 text")
+    if length + len(SIDECAR_SUFFIX) > NAME_MAX:
+        longest = NAME_MAX - len(SIDECAR_SUFFIX)
+        why = f"the file name is {length} bytes long: at most {longest}, so that its {SIDECAR_SUFFIX} sidecar's fits"
+        return Rejected(candidate, "FILE_NAME_TOO_LONG", why)
+    return None
+
+
+def evaluate_candidate(
+    candidate: Candidate, archive_root: Path, *, max_bytes: Mapping[str, int] | None = None
+) -> Accepted | Rejected:
+    """Validate one file and archive it; every problem with it becomes a typed rejection, never an exception."""
+    if candidate.refusal is not None:
+        return Rejected(candidate, *candidate.refusal)
+    if (bad_name := _check_name(candidate)) is not None:
+        return bad_name
     suffix = candidate.path.suffix.lower()
     allowed = SUPPORTED_EXTENSIONS[candidate.domain]
     if suffix not in allowed:
@@ -240,19 +334,27 @@ def evaluate_candidate(candidate: Candidate, archive_root: Path) -> Accepted | R
             "UNSUPPORTED_EXTENSION",
             f"{suffix or 'no extension'} is not accepted in {candidate.domain}/ (accepted: {', '.join(allowed)})",
         )
-    if candidate.size_bytes > MAX_FILE_BYTES:
-        return Rejected(candidate, "FILE_TOO_LARGE", f"{candidate.size_bytes} bytes exceeds {MAX_FILE_BYTES}")
+    limit = max_bytes_for(candidate.domain, suffix, max_bytes)
+    if candidate.size_bytes > limit:
+        why = (
+            f"{candidate.size_bytes} bytes exceeds the limit of {limit} bytes for {suffix} files in {candidate.domain}/"
+        )
+        return Rejected(candidate, "FILE_TOO_LARGE", why)
     try:
-        sidecar = read_sidecar(candidate.path)
-    except ValueError as exc:
-        return Rejected(candidate, "INVALID_SIDECAR", str(exc))
-    try:
-        sha, archived = archive_file(candidate.path, archive_root)
+        folder = _open_folder(candidate)
+        try:
+            sidecar = _read_sidecar_at(folder, candidate.file_name)
+            sha, archived, size = safe_files.archive_at(folder, candidate.file_name, archive_root, limit)
+        finally:
+            os.close(folder)
+    except InputError as refusal:
+        return Rejected(candidate, refusal.code, f"{candidate.file_name}: {refusal.message}")
     except OSError as exc:
         return Rejected(candidate, "UNREADABLE_FILE", f"cannot read {candidate.file_name}: {exc.strerror or exc}")
-    if candidate.size_bytes == 0:
-        return Rejected(candidate, "EMPTY_FILE", f"{candidate.file_name} is empty", sha256=sha)
-    return Accepted(candidate, sha, archived, sidecar)
+    landed = dataclasses.replace(candidate, size_bytes=size)
+    if size == 0:
+        return Rejected(landed, "EMPTY_FILE", f"{candidate.file_name} is empty", sha256=sha)
+    return Accepted(landed, sha, archived, sidecar)
 
 
 def scan_landing(
@@ -263,8 +365,13 @@ def scan_landing(
     *,
     now_ns: int,
     settle_seconds: float,
+    max_bytes: Mapping[str, int] | None = None,
 ) -> ScanResult:
-    """Evaluate every file that arrived after `cursor` and has settled; return results and the new cursor."""
+    """Evaluate every file that arrived after `cursor` and has settled; return results and the new cursor.
+
+    `max_bytes` overrides the size limits (see `max_bytes_for`). Whatever goes wrong with one candidate is its
+    rejection; only an unwritable archive (safe_files.ArchiveError) stops the scan, before the cursor moves.
+    """
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}")
     settled_before = now_ns - int(settle_seconds * 1e9)
@@ -274,7 +381,12 @@ def scan_landing(
     rejected: list[Rejected] = []
     next_cursor = LandingCursor(cursor.arrived_ns, list(cursor.at_mark))
     for candidate in fresh:
-        outcome = evaluate_candidate(candidate, archive_root)
+        try:
+            outcome = evaluate_candidate(candidate, archive_root, max_bytes=max_bytes)
+        except safe_files.ArchiveError:
+            raise
+        except Exception as exc:  # a fault we did not foresee stays this candidate's, never everyone's
+            outcome = Rejected(candidate, "EVALUATION_FAILED", f"{type(exc).__name__}: {exc}")
         (accepted if isinstance(outcome, Accepted) else rejected).append(outcome)  # type: ignore[arg-type]
         next_cursor.advance(candidate)
     return ScanResult(accepted, rejected, next_cursor)
@@ -282,12 +394,14 @@ def scan_landing(
 
 def copy_into_landing(source: Path, landing_root: Path, tenant_id: str, domain: str) -> Path:
     """Copy a file (and its sidecar first) into the landing zone atomically, as `calcbridge ingest` does."""
-    if not TENANT_PATTERN.match(tenant_id):
+    if not is_tenant_id(tenant_id):
         raise ValueError(f"tenant {tenant_id!r} must be a lowercase slug ([a-z0-9_-], at most 63 characters)")
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {', '.join(DOMAINS)}")
     target_dir = landing_root / tenant_id / domain
     target_dir.mkdir(parents=True, exist_ok=True)
+    if (landing_root / tenant_id).is_symlink() or target_dir.is_symlink():
+        raise ValueError(f"{target_dir} is reached through a symbolic link: refused (the scan would refuse it too)")
     side = sidecar_path(source)
     for src in ([side] if side.exists() else []) + [source]:
         fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".", suffix=".part")

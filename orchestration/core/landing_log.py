@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,11 @@ class LandedRecord:
     archive_path: Path
     sidecar: dict[str, Any] | None
     landed_at: Any
+
+
+def _storable(text: str | None) -> str | None:
+    """Text Postgres can hold: a name that is not UTF-8 keeps its odd bytes as backslash escapes."""
+    return None if text is None else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _accepted_observations(
@@ -91,13 +96,13 @@ def record(
         c = reject.candidate
         rows.append(
             {
-                "tenant_id": c.tenant_id,
+                "tenant_id": _storable(c.tenant_id),
                 "domain": domain,
-                "relative_path": c.relative_path,
-                "file_name": c.file_name,
+                "relative_path": _storable(c.relative_path),
+                "file_name": _storable(c.file_name),
                 "status": "rejected",
                 "reason_code": reject.code,
-                "reason": reject.reason,
+                "reason": _storable(reject.reason),
                 "sha256": reject.sha256,
                 "size_bytes": c.size_bytes,
                 "partition_key": None,
@@ -220,15 +225,19 @@ def evaluate(
     archive_root: Path,
     settle_seconds: float,
     now_ns: int | None = None,
+    max_bytes: Mapping[str, int] | None = None,
 ) -> Evaluation:
     """Scan, archive and log new files of one domain; one run request per accepted (tenant, content).
 
     Re-evaluated files are requested again with the same run key: Dagster skips a run key it has
     seen, and a tick that failed after logging still gets its run when the file is seen again.
+    Links, unreadable files and files over their size limit (`max_bytes`, else the settings'
+    `landing_max_bytes`) are logged as rejections and never requested.
     """
     import time
 
     from orchestration.core.landing import LandingCursor, scan_landing
+    from orchestration.core.settings import get_settings
 
     result = scan_landing(
         landing_root,
@@ -237,6 +246,7 @@ def evaluate(
         LandingCursor.from_json(cursor),
         now_ns=now_ns if now_ns is not None else time.time_ns(),
         settle_seconds=settle_seconds,
+        max_bytes=get_settings().landing_max_bytes if max_bytes is None else max_bytes,
     )
     to_run, duplicates = record(engine, domain, result.accepted, result.rejected)
     requests: dict[str, FileRunRequest] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from orchestration.core.errors import InputError
+from orchestration.core.safe_parse import load_json
 from orchestration.covenants.formula import FormulaError, parse_formula
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -334,10 +334,7 @@ def parse_inputs(content: bytes, file_name: str) -> CovenantInputs:
     if is_csv:
         kinds = _csv_records(text, problems)
     else:
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError("INVALID_JSON", f"not valid JSON: {error.msg} (line {error.lineno})", file_name) from None
+        payload = load_json(text, code="INVALID_JSON", where=file_name)
         kinds = _records_by_kind(payload, problems)
     deals = [(i, _deal(r, f"deals[{i}]", problems)) for i, r in enumerate(kinds["deals"])]
     covenants = [(i, _covenant(r, f"covenants[{i}]", problems)) for i, r in enumerate(kinds["covenants"])]

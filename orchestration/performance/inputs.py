@@ -8,7 +8,6 @@ reconcile, benchmark gaps) become diagnostic notes and show up as residuals down
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -18,6 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from orchestration.core import safe_parse
 from orchestration.core.errors import InputError
 from orchestration.performance.backend import PRECISION_MODES, Number, PrecisionMode
 from orchestration.performance.periods import PERIOD_TYPES, PeriodSpec
@@ -173,10 +173,14 @@ _EXACT: ContextVar[bool] = ContextVar("performance_exact_numbers", default=True)
 def load_json(text: str | bytes, where: str, *, exact: bool = True) -> Any:
     """JSON with every number read from its text: as Decimal when exact, else as the nearest float."""
     parse: Any = Decimal if exact else float
-    try:
-        return json.loads(text, parse_float=parse, parse_int=parse, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _fail("PERFORMANCE_INVALID_JSON", f"the file is not valid JSON: {exc}", where) from exc
+    return safe_parse.load_json(
+        text,
+        code="PERFORMANCE_INVALID_JSON",
+        where=where,
+        parse_float=parse,
+        parse_int=parse,
+        parse_constant=_reject_constant,
+    )
 
 
 def _number(value: Any, where: str, *, default: Number | None = None) -> Any:

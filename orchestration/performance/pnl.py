@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from orchestration.core.errors import InputError
+from orchestration.core.safe_parse import load_json
 
 PNL_COLUMNS = ("portfolio_id", "date", "figure", "amount", "is_offsetting")
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -62,10 +62,7 @@ def _fact(record: Mapping[str, Any], line: int, where: str) -> dict[str, Any]:
 
 
 def _records_from_json(text: str, where: str) -> Sequence[Any]:
-    try:
-        doc = json.loads(text, parse_float=Decimal, parse_int=Decimal)
-    except ValueError as exc:
-        raise InputError("PNL_INVALID_FILE", f"the file is not valid JSON: {exc}", where) from exc
+    doc = load_json(text, code="PNL_INVALID_FILE", where=where, parse_float=Decimal, parse_int=Decimal)
     records = doc.get("facts") if isinstance(doc, Mapping) else doc
     if not isinstance(records, list):
         raise InputError("PNL_INVALID_FILE", 'expected a list of facts or {"facts": [...]}', where)

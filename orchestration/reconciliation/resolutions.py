@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from orchestration.core.errors import InputError
+from orchestration.core.safe_parse import load_json
 from orchestration.reconciliation.engine import RESOLUTION_TYPES, STATUSES
 from orchestration.reconciliation.ids import NAMESPACE
 
@@ -56,10 +56,7 @@ def parse_resolutions(data: bytes, file_name: str) -> pd.DataFrame:
         raise InputError("RESOLUTIONS_INVALID_FORMAT", "file is not UTF-8 text", where) from error
     records: list[Mapping[str, Any]]
     if file_name.lower().endswith(".json"):
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError("RESOLUTIONS_INVALID_FORMAT", f"invalid JSON: {error.msg}", where) from error
+        payload = load_json(text, code="RESOLUTIONS_INVALID_FORMAT", where=where)
         if isinstance(payload, dict):
             payload = payload.get("resolutions")
         if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):

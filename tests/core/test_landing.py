@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 
 from orchestration.core.landing import (
+    MAX_FILE_BYTES,
     Accepted,
     Candidate,
     LandingCursor,
     Rejected,
-    archive_file,
     copy_into_landing,
     evaluate_candidate,
     partition_key_for,
     run_key_for,
     scan_landing,
 )
+from orchestration.core.safe_files import archive_file
 
 NOW = 2**62  # far future: every file has settled
 
@@ -48,8 +49,8 @@ def test_keys_come_from_tenant_and_content_hash():
 def test_archive_is_content_addressed_and_idempotent(tmp_path):
     src = tmp_path / "Holdings.XLSX"
     src.write_bytes(b"abc")
-    sha, first = archive_file(src, tmp_path / "archive")
-    again, second = archive_file(src, tmp_path / "archive")
+    sha, first = archive_file(src, tmp_path / "archive", MAX_FILE_BYTES)
+    again, second = archive_file(src, tmp_path / "archive", MAX_FILE_BYTES)
     assert sha == again == hashlib.sha256(b"abc").hexdigest()
     assert first == second == tmp_path / "archive" / "ba" / f"{sha}.xlsx"
     assert first.read_bytes() == b"abc"
