@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+from dagster_postgres.utils import DagsterPostgresException
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -150,6 +151,20 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells the client to wait before trying again: long enough for a restarted Postgres to accept."""
+
+
+def unavailable(what: str) -> ApiError:
+    """503 SERVICE_UNAVAILABLE with Retry-After: a dependency (the warehouse, the Dagster storage) is unreachable."""
+    return ApiError(
+        503,
+        f"{what} is unavailable",
+        code=ErrorCode.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def not_found(resource: str, identifier: str) -> ApiError:
     """404 for a resource that does not exist or belongs to another tenant (the two are indistinguishable)."""
     return ApiError(404, f"{resource} {identifier!r} not found")
@@ -204,9 +219,13 @@ def _field_path(loc: Sequence[str | int]) -> str:
     return path or "request"
 
 
+def _api_response(request: Request, error: ApiError) -> JSONResponse:
+    return error_response(request, error.status_code, error.code, error.message, error.details, error.headers)
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    return _api_response(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -237,13 +256,34 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 UNDEFINED_TABLE = "42P01"
 """SQLSTATE of a relation that does not exist (psycopg and asyncpg both expose `sqlstate`)."""
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "57014")
+"""Connection exceptions (class 08), the server shutting down or starting (57P01-57P03) and a statement cancelled
+by the statement timeout (57014): the database cannot answer now, a retry later may succeed."""
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of a driver error: `sqlstate` (asyncpg, psycopg 3) or `pgcode` (psycopg2)."""
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def is_outage(error: DBAPIError) -> bool:
+    """The database is unreachable or not answering (rather than the statement being wrong)."""
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        return True
+    state = _sqlstate(error.orig)
+    return state is not None and state.startswith(OUTAGE_SQLSTATES)
+
+
+def _unavailable(request: Request, what: str) -> JSONResponse:
+    return _api_response(request, unavailable(what))
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
-    if isinstance(exc, OperationalError):
-        return error_response(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "the warehouse is unavailable")
-    if getattr(exc.orig, "sqlstate", None) == UNDEFINED_TABLE:
+    if is_outage(exc):
+        return _unavailable(request, "the database")
+    if _sqlstate(exc.orig) == UNDEFINED_TABLE:
         message = "the requested data has not been materialized yet (run the dbt marts)"
         return error_response(request, 503, ErrorCode.SERVICE_UNAVAILABLE, message)
     log.exception("database error answering %s %s", request.method, request.url.path)
@@ -252,10 +292,17 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _dagster_storage_error(request: Request, exc: Exception) -> JSONResponse:
+    """dagster-postgres gave up connecting (after its own retries): 503, not 500."""
+    log.warning("Dagster storage unavailable answering %s %s: %s", request.method, request.url.path, exc)
+    return _unavailable(request, "the Dagster storage")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render ApiError, routing errors (404/405), validation and database errors in the envelope."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(DagsterPostgresException, _dagster_storage_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 

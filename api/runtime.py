@@ -7,16 +7,19 @@ import os
 import shlex
 import threading
 import weakref
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import orjson
-from sqlalchemy.engine import URL, make_url
+import yaml
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from api.auth import ApiKeyVerifier, RateLimiter
-from api.errors import ApiError, ErrorCode
+from api.errors import unavailable
 from api.metrics import Metrics
 from api.pagination import CountCache
 from api.settings import ApiSettings
@@ -84,22 +87,70 @@ def asyncpg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
     return url.set(drivername=ASYNC_DRIVER, query=query), args
 
 
-def open_instance() -> dg.DagsterInstance:
+DAGSTER_APPLICATION_NAME = "calcbridge-api-dagster"
+"""`application_name` of the API's connections to the Dagster storage: it marks them for `_fail_fast`."""
+
+
+def bounded_storage_url(url: str, settings: ApiSettings) -> str:
+    """The Dagster storage URL with the API's bounds: a libpq connect timeout, the statement timeout and a name."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    query.setdefault("connect_timeout", str(settings.connect_timeout_seconds))
+    if settings.statement_timeout_ms:
+        options = f"{query.get('options', '')} -c statement_timeout={settings.statement_timeout_ms}"
+        query["options"] = options.strip()
+    query["application_name"] = DAGSTER_APPLICATION_NAME
+    return render(parsed.set(query=query))
+
+
+def storage_overrides(home: Path, settings: ApiSettings) -> dict[str, Any]:
+    """dagster.yaml's Postgres storage with `bounded_storage_url`; empty for any other storage (nothing to bound)."""
+    path = home / "dagster.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    storage = config.get("storage") if isinstance(config, dict) else None
+    postgres = storage.get("postgres") if isinstance(storage, dict) else None
+    if not isinstance(postgres, dict):
+        return {}
+    url = postgres.get("postgres_url")
+    if isinstance(url, dict) and isinstance(url.get("env"), str):
+        url = os.environ.get(url["env"])
+    if not isinstance(url, str) or not url:
+        return {}
+    return {"storage": {"postgres": {**postgres, "postgres_url": bounded_storage_url(url, settings)}}}
+
+
+def open_instance(settings: ApiSettings) -> dg.DagsterInstance:
     """DAGSTER_HOME's instance; without DAGSTER_HOME, the platform's own, found the way the CLI sets it up.
 
     That is `CALCBRIDGE_HOME/dagster_home` (the project's dagster.yaml when the CLI has not copied it there) on
     the platform's Dagster database, so `uvicorn api.main:app` alone still reads the runs `calcbridge` records.
+    Its Postgres storage is opened with `bounded_storage_url`, so no storage read outlasts the API's timeouts.
     """
     if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    settings = get_settings()
-    os.environ.setdefault("DAGSTER_PG_URL", render(dagster_url(settings)))
-    home = settings.dagster_home if (settings.dagster_home / "dagster.yaml").is_file() else PROJECT_ROOT
-    return dg.DagsterInstance.from_config(str(home))
+        home = Path(os.environ["DAGSTER_HOME"]).expanduser()
+    else:
+        platform = get_settings()
+        os.environ.setdefault("DAGSTER_PG_URL", render(dagster_url(platform)))
+        home = platform.dagster_home if (platform.dagster_home / "dagster.yaml").is_file() else PROJECT_ROOT
+    # `local_temp` is Dagster's public way to load a home's dagster.yaml with overrides: with a directory given
+    # it is a regular persistent instance (the same InstanceRef.from_dir that DagsterInstance.get() loads).
+    return dg.DagsterInstance.local_temp(str(home), overrides=storage_overrides(home, settings))
 
 
-def unavailable(what: str) -> ApiError:
-    return ApiError(503, f"{what} is unavailable", code=ErrorCode.SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+@event.listens_for(Engine, "do_connect")
+def _fail_fast(dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> Any:
+    """Connect the API's Dagster storage without dagster-postgres's retries: 503 at once when it is unreachable.
+
+    dagster-postgres retries a failed connect five times with exponential backoff (about 11 s in all) before it
+    gives up, on every storage call. Raising something other than a driver error from here ends that loop at the
+    first failure; other engines (their `application_name` differs) connect as usual.
+    """
+    if cparams.get("application_name") != DAGSTER_APPLICATION_NAME:
+        return None
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except dialect.loaded_dbapi.Error:
+        raise unavailable("the Dagster storage") from None
 
 
 class Runtime:
@@ -182,7 +233,7 @@ class Runtime:
             with self._lock:
                 if self._instance is None:
                     try:
-                        self._instance = open_instance()
+                        self._instance = open_instance(self.settings)
                     except Exception:
                         raise unavailable("the Dagster instance") from None
         return self._instance

@@ -41,6 +41,7 @@ from api.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 
+NOT_READY = "Postgres or the Dagster storage is unavailable, or the Dagster daemon is stale."
 DLQ_WARNING_DEPTH = 100
 DLQ_ALERT_DEPTH = 500
 """Seed 000's DLQ queue-depth target (< 100) and alert threshold (> 500)."""
@@ -71,6 +72,15 @@ async def check_postgres(runtime: Runtime) -> PostgresCheck:
         reason = type(getattr(error, "orig", None) or error).__name__
         return PostgresCheck(ok=False, message=f"cannot reach the warehouse ({reason})")
     return PostgresCheck(ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 3))
+
+
+def check_dagster(runtime: Runtime) -> bool:
+    """The Dagster storage answers a one-row read (the DLQ routes and the daemon checks read it)."""
+    try:
+        runtime.instance.get_run_records(limit=1)
+    except Exception:
+        return False
+    return True
 
 
 def check_daemon(runtime: Runtime) -> DaemonCheck:
@@ -174,7 +184,7 @@ async def health_live() -> HealthOut:
 @router.get(
     "/health/ready",
     summary="Readiness probe (seed 000)",
-    responses={503: {"model": ReadyOut, "description": "Postgres is unavailable or the Dagster daemon is stale."}},
+    responses={503: {"model": ReadyOut, "description": NOT_READY}},
 )
 async def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
     """Seed 000's readiness probe: the same answer and status code as `/readyz`."""
@@ -184,13 +194,16 @@ async def health_ready(runtime: AppRuntime, response: Response) -> ReadyOut:
 @router.get(
     "/readyz",
     summary="Readiness probe",
-    responses={503: {"model": ReadyOut, "description": "Postgres is unavailable or the Dagster daemon is stale."}},
+    responses={503: {"model": ReadyOut, "description": NOT_READY}},
 )
 async def readyz(runtime: AppRuntime, response: Response) -> ReadyOut:
-    """200 when Postgres answers and the daemon's heartbeats are fresh (unless require_daemon is off), else 503."""
+    """200 when Postgres and the Dagster storage answer and the daemon is fresh (unless not required), else 503."""
     if not (await check_postgres(runtime)).ok:
         response.status_code = 503
         return ReadyOut(status="degraded", reason="postgres-unavailable")
+    if not await run_in_threadpool(check_dagster, runtime):
+        response.status_code = 503
+        return ReadyOut(status="degraded", reason="dagster-unavailable")
     if runtime.settings.require_daemon and not (await run_in_threadpool(check_daemon, runtime)).ok:
         response.status_code = 503
         return ReadyOut(status="degraded", reason="daemon-stale")

@@ -21,7 +21,7 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    """Readiness: Postgres answers and (unless disabled) every required Dagster daemon has a fresh heartbeat."""
+    """Readiness: Postgres and the Dagster storage answer, and (unless disabled) every required daemon is fresh."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -30,7 +30,7 @@ class ReadyOut(BaseModel):
     )
 
     status: Literal["ready", "degraded"]
-    reason: Literal["postgres-unavailable", "daemon-stale"] | None
+    reason: Literal["postgres-unavailable", "dagster-unavailable", "daemon-stale"] | None
 
 
 class DependencyOut(BaseModel):
