@@ -265,7 +265,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> int:
     """Read one HTTP/1.1 response (Content-Length or chunked body); return its status code."""
     status_line = await reader.readline()
     if not status_line:
@@ -307,7 +307,7 @@ async def _worker(base_url: str, request: bytes, deadline: float, result: Result
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 writer.write(request)
-                status = await _read_response(reader)
+                status = await read_response(reader)
                 if status == 200:
                     result.latencies.append(time.perf_counter() - started)
                 else:

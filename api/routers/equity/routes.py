@@ -10,6 +10,7 @@ Models in `schemas.py` and `risk_schemas.py`, warehouse reads in `queries.py` of
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -90,7 +91,7 @@ async def _factor_settings(db: Reader) -> tuple[dict[str, int], dict[str, Any]]:
     return rank, dict(found["equity_setting"]).get("factors", {})
 
 
-def _by_factor(rank: dict[str, int]) -> Any:
+def _by_factor(rank: dict[str, int]) -> Callable[[Mapping[str, Any]], int]:
     """Sort key: the row's factor's place in factors.yaml (unknown factors last)."""
     return lambda row: rank.get(row["factor"], len(rank))
 
