@@ -100,7 +100,10 @@ def ccc_par_pct(holdings: pd.DataFrame) -> float:
 
 
 def portfolio_metrics(holdings: pd.DataFrame) -> dict[str, float | int | None]:
-    """Totals and par-weighted averages used by trends: par, MV, CCC %, defaulted %, WA spread and price."""
+    """Totals and par-weighted averages used by trends: par, MV, CCC %, defaulted %, WA spread and price.
+
+    A figure that is not finite (only possible from rows written before numbers were bounded) is None.
+    """
     par = pd.to_numeric(holdings["par_amount"], errors="coerce").fillna(0.0)
     total = float(par.sum())
 
@@ -110,7 +113,7 @@ def portfolio_metrics(holdings: pd.DataFrame) -> dict[str, float | int | None]:
         weight = float(par[mask].sum())
         return round(float((values[mask] * par[mask]).sum()) / weight, 4) if weight else None
 
-    return {
+    metrics = {
         "holding_count": len(holdings),
         "total_par": total,
         "total_mv": float(pd.to_numeric(holdings["market_value"], errors="coerce").fillna(0.0).sum()),
@@ -121,6 +124,7 @@ def portfolio_metrics(holdings: pd.DataFrame) -> dict[str, float | int | None]:
         "wa_spread": weighted("spread"),
         "wa_price": weighted("price"),
     }
+    return {k: v if v is None or math.isfinite(v) else None for k, v in metrics.items()}
 
 
 def _insight(

@@ -4,14 +4,22 @@ Each function takes one raw cell (whatever the reader produced: float, int, str,
 returns the canonical value or None when the cell is blank or cannot be read; callers count the Nones that
 came from non-blank cells as validation failures, so nothing is silently lost. Ratings come from the one
 rating vocabulary, `orchestration.core.ratings`.
+
+Numbers must be finite and at most `MAX_MAGNITUDE`: `unfit_numbers` finds the holdings' cells that are not
+(inf, 1e999, a 400-digit integer, a NaN cell, 1e308), which the pipeline refuses as a VALIDATION_ERROR.
+The text tokens `nan`, `n/a`, `-` … stay what they always were: blanks.
 """
 
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from orchestration.core.errors import InputError
 from orchestration.core.ratings import normalize_rating
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -39,6 +47,11 @@ ISO2 = set(COUNTRIES.values()) | {"GG", "IM", "NZ", "ZA", "KR", "GR", "CZ", "HU"
 _TRUE = {"y", "yes", "true", "t", "1", "x", "defaulted", "default", "d"}
 _FALSE = {"n", "no", "false", "f", "0", "performing", ""}
 
+MAX_MAGNITUDE = float(2**53)
+"""The largest magnitude a holding's number may have (9,007,199,254,740,992). float64 holds every whole number up
+to 2^53 exactly, and sums and products of such numbers (par × price, a standard deviation's squares) stay far
+below float64's overflow at 1.8e308, so nothing derived from them can become an infinity or a NaN."""
+
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%Y%m%d", "%d.%m.%Y")
 
 
@@ -54,12 +67,39 @@ def is_blank(value: Any) -> bool:
 
 
 def to_number(value: Any) -> float | None:
-    """Amounts as floats: thousands separators, (parentheses) and trailing-minus negatives, %, currency marks."""
+    """Amounts as floats: thousands separators, (parentheses) and trailing-minus negatives, %, currency marks.
+
+    None for a blank, unreadable or non-finite cell (`number_problem` says why a non-finite one is refused).
+    """
+    number = _parse_number(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a cell that reads as a number cannot be one of ours (not finite, overflows, beyond MAX_MAGNITUDE).
+
+    None when it is fine, blank or no number at all (an unreadable cell is a `type` failure, not this).
+    """
+    number = _parse_number(value)
+    if number is None or abs(number) <= MAX_MAGNITUDE:
+        return None
+    if math.isnan(number):
+        return "is NaN, not a number"
+    if math.isinf(number):
+        return "is not finite (infinite, or beyond float64's ±1.8e308)"
+    return f"is beyond ±{MAX_MAGNITUDE:,.0f} (2^53), the largest magnitude accepted"
+
+
+def _parse_number(value: Any) -> float | None:
+    """`to_number` before the finiteness test: infinities and NaN as they are, an overflowing integer as ±inf."""
     kind = type(value)
     if kind is float:
-        return None if math.isnan(value) else value
+        return value
     if kind is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     if kind is bool or value is None:
         return None
     if not isinstance(value, str):
@@ -74,10 +114,8 @@ def to_number(value: Any) -> float | None:
         negative, text = True, text[:-1]
     text = _NUMBER_NOISE.sub("", text).rstrip("%")
     try:
-        number = float(text)
+        number = float(text)  # "1e999", "inf" and a 400-digit integer give ±inf
     except ValueError:
-        return None
-    if math.isnan(number) or math.isinf(number):
         return None
     return -number if negative else number
 
@@ -212,6 +250,83 @@ def normalize_header(value: Any) -> str:
     text = text.replace("&", " and ").replace("%", " pct ").replace("#", " number ")
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for a 0-based column number (0 → A, 25 → Z, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def unfit_numbers(
+    holdings: pd.DataFrame, sources: Mapping[str, tuple[str, int]], limit: int = 20
+) -> tuple[int, list[dict[str, Any]]]:
+    """The numeric cells of the holdings that are not finite or beyond MAX_MAGNITUDE: (how many, the first `limit`).
+
+    `sources` maps each mapped numeric field to its source column (header, 0-based index); a cell is found from the
+    holding's value (NaN where the cell was refused or blank, inf or too large where it got through) and its
+    `raw_data` cell, so a blank stays a blank. Each finding names the sheet row, column letter, header and field.
+    """
+    raw = holdings["raw_data"].tolist()
+    rows = holdings["row_index"].tolist()
+    found: list[dict[str, Any]] = []
+    for field_name, (header, column) in sources.items():
+        values = holdings[field_name].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            suspects = np.flatnonzero(~(np.abs(values) <= MAX_MAGNITUDE))
+        for position in suspects.tolist():
+            cell = raw[position].get(header) if isinstance(raw[position], dict) else None
+            why = number_problem(cell)
+            if why is None and not math.isnan(values[position]):
+                cell = float(values[position])  # e.g. a price rescaled (× 100) beyond the limit
+                why = number_problem(cell)
+            if why is not None:
+                text = str(cell)
+                found.append(
+                    {
+                        "row": rows[position],
+                        "column": column_letter(column),
+                        "header": header,
+                        "field": field_name,
+                        "value": text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)",
+                        "reason": why,
+                    }
+                )
+    found.sort(key=lambda f: (f["row"], len(f["column"]), f["column"]))
+    return len(found), found[:limit]
+
+
+def non_finite_cells(rows: list[list[Any]], limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """A sheet's NaN and infinite float cells (an .xlsx `<v>1e999</v>`): (how many, the first `limit` by row)."""
+    found = [
+        {"row": r + 1, "column": column_letter(c), "value": repr(v), "reason": "is not a finite number"}
+        for r, row in enumerate(rows)
+        for c, v in enumerate(row)
+        if type(v) is float and not math.isfinite(v)
+    ]
+    return len(found), found[:limit]
+
+
+def unfit_error(file_name: str, sheet: str, cells: list[dict[str, Any]], count: int) -> InputError:
+    """VALIDATION_ERROR for numbers that are not finite or do not fit, naming file, sheet, row and column of each."""
+    listed = "; ".join(
+        f"row {c['row']} column {c['column']}"
+        + (f" ({c['header']} → {c['field']})" if c.get("field") else "")
+        + f" = {c['value']!r} {c['reason']}"
+        for c in cells[:5]
+    )
+    first = cells[0]
+    return InputError(
+        "VALIDATION_ERROR",
+        f"{count} number(s) in {file_name}, sheet {sheet!r}, are not finite or do not fit: {listed}"
+        + (f"; and {count - 5} more" if count > 5 else ""),
+        f"{file_name}!{sheet}!{first['column']}{first['row']}",
+        {"file": file_name, "sheet": sheet, "count": count, "cells": cells},
+    )
 
 
 TRANSFORMS: dict[str, Callable[[Any], Any]] = {

@@ -2,7 +2,9 @@
 
 `process` parses once and derives the workbook row, sheet rows, holdings, diagnostics (with schema drift
 against the tenant's previous workbook of the same profile), data quality, anomalies and insights (with
-trends over the tenant's earlier report dates, read from the warehouse).
+trends over the tenant's earlier report dates, read from the warehouse). A cell that is a non-finite number,
+or a holding's number that overflows or exceeds `normalize.MAX_MAGNITUDE`, is a VALIDATION_ERROR naming the
+file, sheet, row and column before anything is computed from it.
 """
 
 import datetime as dt
@@ -18,8 +20,11 @@ from sqlalchemy.engine import Engine
 from orchestration.clo import insights as ins
 from orchestration.clo import quality, tables
 from orchestration.clo.mapping import HOLDING_COLUMNS, extract_holdings, find_report_date, schema_drift
-from orchestration.clo.normalize import to_date
+from orchestration.clo.mapping.fields import NUMERIC_FIELDS
+from orchestration.clo.normalize import non_finite_cells, to_date, unfit_error, unfit_numbers
 from orchestration.clo.reader import ParsedWorkbook, read_workbook
+from orchestration.core.copy_text import unfit
+from orchestration.core.errors import InputError
 from orchestration.core.ids import workbook_id as make_workbook_id
 from orchestration.core.landing_log import LandedRecord
 
@@ -37,16 +42,40 @@ class WorkbookOutputs:
     insights: pd.DataFrame
 
 
+class _NotFiniteError(ValueError):
+    """A sheet cell holding a NaN or an infinity (an .xlsx `<v>1e999</v>`, a formula that overflowed)."""
+
+
 def _json_cell(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None
+        if not math.isfinite(value):
+            raise _NotFiniteError(value)
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     return value
+
+
+def _non_finite_cells(parsed: ParsedWorkbook) -> InputError:
+    """The VALIDATION_ERROR for the first sheet holding NaN or infinite cells (found after `_json_cell` refused one)."""
+    for sheet in parsed.sheets:
+        count, cells = non_finite_cells(sheet.rows)
+        if count:
+            return unfit_error(parsed.file_name, sheet.name, cells, count)
+    raise AssertionError("no non-finite cell found")  # pragma: no cover - only called after one was refused
+
+
+def _json_safe(value: Any) -> Any:
+    """A sidecar value for a `failed` row: whatever the encoder would refuse (NaN, inf, huge integers) as text."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value if unfit(value) is None else str(value)
 
 
 def sidecar_fields(record: LandedRecord) -> dict[str, Any]:
@@ -96,9 +125,9 @@ def workbook_row(
                 "report_date_source": report_date_source,
                 "source": side["source"],
                 "mapping_profile_id": side["mapping_profile_id"],
-                "tags": side["tags"],
-                "metadata": side["metadata"],
-                "sidecar": side["sidecar"],
+                "tags": _json_safe(side["tags"]),
+                "metadata": _json_safe(side["metadata"]),
+                "sidecar": _json_safe(side["sidecar"]),
                 "sheets": sheets or [],
                 "processing_stats": processing_stats or {},
                 "data_quality_score": data_quality_score,
@@ -110,13 +139,16 @@ def workbook_row(
 
 
 def sheet_rows_frame(workbook_id: str, parsed: ParsedWorkbook) -> pd.DataFrame:
-    """One row per non-empty sheet row: Excel row number and JSON cell values."""
-    records = [
-        (workbook_id, sheet.name, index + 1, [_json_cell(v) for v in row])
-        for sheet in parsed.sheets
-        for index, row in enumerate(sheet.rows)
-        if row
-    ]
+    """One row per non-empty sheet row: Excel row number and JSON cell values; a NaN or infinite cell is refused."""
+    try:
+        records = [
+            (workbook_id, sheet.name, index + 1, [_json_cell(v) for v in row])
+            for sheet in parsed.sheets
+            for index, row in enumerate(sheet.rows)
+            if row
+        ]
+    except _NotFiniteError:
+        raise _non_finite_cells(parsed) from None
     return pd.DataFrame(records, columns=["workbook_id", "sheet_name", "row_index", "cells"]).astype(
         {"row_index": "int64"}
     )
@@ -215,12 +247,26 @@ def process(
     now = now or dt.datetime.now(dt.UTC)
     wid = make_workbook_id(record.tenant_id, record.sha256)
     side = sidecar_fields(record)
+    if (why := unfit(record.sidecar)) is not None:
+        raise InputError(
+            "VALIDATION_ERROR", f"the sidecar holds a number that does not fit: {why}", f"{record.file_name}.meta.json"
+        )
     parsed = read_workbook(data, record.file_name, max_bytes=max_bytes)
     parsed_at = time.perf_counter()
     extraction = extract_holdings(parsed, side["mapping_profile_id"], workbook_id=wid)
     mapped_at = time.perf_counter()
     holdings = extraction.holdings
     diag = extraction.diagnostics
+    names = list(diag.column_types)
+    sources = {
+        f: (info["source_column"], names.index(info["source_column"]))
+        for f, info in diag.detected_mappings.items()
+        if f in NUMERIC_FIELDS
+    }
+    count, unfit_cells = unfit_numbers(holdings, sources)
+    if count:
+        raise unfit_error(parsed.file_name, diag.sheet, unfit_cells, count)
+    sheet_rows = sheet_rows_frame(wid, parsed)  # refuses a NaN or infinite cell in any other sheet too
 
     if side["report_date"] is not None:
         report_date, date_source = side["report_date"], "sidecar"
@@ -328,7 +374,7 @@ def process(
     )
     return WorkbookOutputs(
         workbook=_floats(workbook, ["data_quality_score"]).astype({"file_size": "int64"}),
-        sheet_rows=sheet_rows_frame(wid, parsed),
+        sheet_rows=sheet_rows,
         holdings=_floats(holdings, [*ins.ANOMALY_FIELDS, "accrued_interest"])[list(HOLDING_COLUMNS)],
         diagnostics=diagnostics.astype({"header_row": "int64"}),
         data_quality=_floats(data_quality, list(quality.DIMENSIONS)).astype({"issues": "int64"}),

@@ -4,10 +4,14 @@ An asset body reads its landing with `landed`, runs its pure pipeline inside `in
 `InputError` becomes a Dagster failure that is never retried) and hands its frames to `write`, which validates
 each with its schema, replaces the partition in every table in one transaction and returns the
 `MaterializeResult` with row counts, the landing's identity, the domain's own metadata and the pandera checks.
+Data the write itself refuses is bad input too: a NaN or infinity the encoder will not write, or a value the
+database rejects (SQLSTATE class 22, e.g. `numeric field overflow`), is a typed VALIDATION_ERROR naming the
+table and column, never a retry; only faults such as a lost connection stay transient. Metadata is JSON-safe.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,10 +20,13 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+import psycopg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestration.core import landing_log
-from orchestration.core.checks import as_failure, passed_check, validate
+from orchestration.core.checks import as_failure, finite_metadata, passed_check, validate
+from orchestration.core.copy_text import column_texts
 from orchestration.core.errors import InputError
 from orchestration.core.landing_log import LandedRecord
 from orchestration.core.resources import WarehouseResource
@@ -48,12 +55,16 @@ OnError = Callable[[InputError], Mapping[str, Any]]
 def input_errors(extra: Mapping[str, Any] | None = None, on_error: OnError | None = None) -> Iterator[None]:
     """Turn a typed `InputError` raised in the block into a Dagster failure that is not retried.
 
-    `on_error` runs first, so a domain can record the failure (its own transaction) before the step fails.
+    `on_error` runs first, so a domain can record the failure (its own transaction) before the step fails; if
+    recording it is refused as bad input too, the step still fails with the original typed error.
     """
     try:
         yield
     except InputError as error:
-        recorded = on_error(error) if on_error is not None else {}
+        try:
+            recorded = on_error(error) if on_error is not None else {}
+        except InputError as unrecorded:
+            recorded = {"failure_not_recorded": str(unrecorded)}
         raise as_failure(error, {**(extra or {}), **recorded}) from error
 
 
@@ -76,13 +87,73 @@ def _written(
             TableFrame(o.table, o.schema, o.frame if o.schema is None else validate(o.frame, o.schema, where), o.scope)
             for o in outputs
         ]
-    written = warehouse.replace_partitions(
-        [(o.table, o.frame) for o in frames],
-        tenant_id=record.tenant_id,
-        partition_key=record.partition_key,
-        scopes={o.table: o.scope for o in frames if o.scope is not None},
-    )
+        with refused_values(frames, where):
+            written = warehouse.replace_partitions(
+                [(o.table, o.frame) for o in frames],
+                tenant_id=record.tenant_id,
+                partition_key=record.partition_key,
+                scopes={o.table: o.scope for o in frames if o.scope is not None},
+            )
     return frames, written
+
+
+@contextmanager
+def refused_values(frames: Sequence[TableFrame], where: str) -> Iterator[None]:
+    """Around a warehouse write of `frames`: a value the encoder or Postgres refuses is a typed VALIDATION_ERROR.
+
+    The encoder's InputError gets the table that holds the value; a Postgres data exception (SQLSTATE class 22:
+    out of range, numeric overflow, bad text) becomes one naming table, column and row. Use it inside
+    `input_errors()` where an asset writes with `replace_partitions` itself; connection errors pass through.
+    """
+    try:
+        yield
+    except InputError as error:
+        raise _in_table(error, frames, where) from error
+    except (psycopg.DataError, sa.exc.DataError) as error:
+        raise _refused_by_database(error, frames, where) from error
+
+
+def _in_table(error: InputError, frames: Sequence[TableFrame], where: str) -> InputError:
+    """The encoder's error (column and row) with the table whose frame holds the value it refused."""
+    column, row = error.details.get("column"), error.details.get("row")
+    table = next((f.table.fullname for f in frames if _refuses(f, column, row)), "?")
+    return InputError(
+        error.code, f"{table}: {error.message}", f"{where}: {table}.{column}", {**error.details, "table": table}
+    )
+
+
+def _refuses(output: TableFrame, column: Any, row: Any) -> bool:
+    """Whether the encoder refuses this frame's cell (the one it named, by column and index label)."""
+    if column not in output.frame.columns or row not in output.frame.index:
+        return False
+    is_json = isinstance(output.table.c[column].type, JSONB) if column in output.table.c else False
+    try:
+        column_texts(output.frame.loc[[row], column], is_json)
+    except InputError:
+        return True
+    return False
+
+
+_COPY_CONTEXT = re.compile(r"COPY (?P<table>[\w.]+), line (?P<line>\d+)(?:, column (?P<column>\w+))?")
+
+
+def _refused_by_database(error: Exception, frames: Sequence[TableFrame], where: str) -> InputError:
+    """A value Postgres refused (class 22: out of range, overflow, bad text) as a typed error naming where it is."""
+    diag = getattr(getattr(error, "orig", None) or error, "diag", None)
+    found = _COPY_CONTEXT.search(getattr(diag, "context", None) or "")
+    name = found["table"] if found else getattr(diag, "table_name", None)
+    table = next((f.table.fullname for f in frames if name in (f.table.name, f.table.fullname)), name or "?")
+    column = (found["column"] if found else None) or getattr(diag, "column_name", None) or "?"
+    problem = "; ".join(filter(None, [getattr(diag, "message_primary", None), getattr(diag, "message_detail", None)]))
+    details: dict[str, Any] = {"table": table, "column": column, "sqlstate": getattr(diag, "sqlstate", None)}
+    if found:
+        details["row"] = int(found["line"]) - 1  # COPY counts lines from 1; rows are 0-based in the frame
+    return InputError(
+        "VALIDATION_ERROR",
+        f"{table}.{column}: the database refused a value ({problem or error})",
+        f"{where}: {table}.{column}",
+        details,
+    )
 
 
 def _passed(key: dg.AssetKey, output: TableFrame, rows: int) -> dg.AssetCheckResult:
@@ -116,7 +187,7 @@ def write(
     frames, written = _written(warehouse, record, outputs, on_error)
     rows = written[frames[0].table]
     return dg.MaterializeResult(
-        metadata={**_identity(record, rows), **(metadata or {})},
+        metadata=finite_metadata({**_identity(record, rows), **(metadata or {})}),
         check_results=[_passed(key, frames[0], rows)],
     )
 
@@ -141,6 +212,6 @@ def write_assets(
         rows = written[output.table]
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={**_identity(record, rows), **(metadata or {}).get(key, {})},
+            metadata=finite_metadata({**_identity(record, rows), **(metadata or {}).get(key, {})}),
             check_results=[_passed(key, output, rows)],
         )

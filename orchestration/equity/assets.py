@@ -4,10 +4,18 @@ market_prices → position_valuations → position_greeks → factor_betas → r
 each partitioned by trading day (keys are sessions only: weekends and NYSE holidays have no partition) and
 able to run a whole range in one run (BackfillPolicy.single_run), which is how a new portfolio's 90-day
 backfill runs. The calculations live in pipeline.py and the modules it calls.
+
+A trading day covers every tenant, so one portfolio's bad figures never fail the others: each step computes
+portfolio by portfolio when it must (pipeline.isolated), writes every portfolio that is fit, and lists the
+ones left out in its failed `portfolios_computed` check (typed error naming tenant, portfolio and file). The
+run's last daily step then fails the run with those errors (after writing), so the run is in the DLQ; a run
+for one tenant or one backfill fails only for its own portfolios. Prices likewise fail one ticker at a time.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -22,11 +30,12 @@ from orchestration.core.materialize import TableFrame, input_errors, landed, wri
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.warehouse import ALL_TENANTS, replace_partitions
-from orchestration.equity import calendar, pipeline, store, tables
+from orchestration.equity import calendar, pipeline, schemas, store, tables
 from orchestration.equity.config import load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
-from orchestration.equity.positions import portfolio_file, positions_on
-from orchestration.equity.prices import FetchResult
+from orchestration.equity.pipeline import Frames, PortfolioFailure, PortfolioKey
+from orchestration.equity.positions import check_figures, portfolio_file, positions_on
+from orchestration.equity.prices import TickerFailure
 from orchestration.equity.resources import PriceSourceResource
 from orchestration.equity.schemas import (
     BETAS_SCHEMA,
@@ -69,11 +78,17 @@ BETAS_KEY = dg.AssetKey([DOMAIN, "factor_betas"])
 RISK_KEY = dg.AssetKey([DOMAIN, "risk_metrics"])
 SNAPSHOTS_KEY = dg.AssetKey([DOMAIN, "portfolio_snapshots"])
 PRICED_CHECK = "all_tickers_priced"
+COMPUTED_CHECK = "portfolios_computed"
+DAILY_ORDER = [PRICES_KEY, VALUATIONS_KEY, GREEKS_KEY, BETAS_KEY, RISK_KEY, SNAPSHOTS_KEY]
+BACKFILL_TAG = "calcbridge/backfill_id"
+TENANT_TAG = "tenant"
+LISTED = 100
+"""Failing portfolios listed in a check's metadata and a run's failure (the count is always complete)."""
 
 
-def _replace_day(engine: Engine, day: dt.date, frames: dict[Any, pd.DataFrame]) -> None:
+def _replace_day(engine: Engine, day: dt.date, frames: Mapping[sa.Table, pd.DataFrame]) -> None:
     """Replace every tenant's rows of one trading-day partition in all these tables, in one transaction."""
-    replace_partitions(engine, frames, tenant_id=ALL_TENANTS, partition_key=store.day_key(day))
+    replace_partitions(engine, dict(frames), tenant_id=ALL_TENANTS, partition_key=store.day_key(day))
 
 
 def _days(context: dg.AssetExecutionContext) -> list[dt.date]:
@@ -86,30 +101,155 @@ def _write_day(
     """Validate the day's first frame with `schema`, replace the day in every table (one transaction), return it."""
     (table, frame), *_ = frames.items()
     if not frame.empty:
-        with input_errors():
-            frames = {**frames, table: validate(frame, schema, f"{DOMAIN}/{table.name}/{day}")}
+        frames = {**frames, table: validate(frame, schema, f"{DOMAIN}/{table.name}/{day}")}
     _replace_day(engine, day, frames)
     return frames[table]
 
 
-def _result(
-    key: dg.AssetKey,
-    schema: pa.DataFrameSchema,
-    frames: dict[dt.date, pd.DataFrame],
-    extra: dict[str, Any] | None = None,
-) -> dg.MaterializeResult:
-    """The run's metadata (rows, days, the last day's preview) and the pandera check over every day."""
-    last_day = max(frames)
-    last = frames[last_day]
-    rows = int(sum(len(f) for f in frames.values()))
-    metadata = {
-        "dagster/row_count": rows,
-        "trading_days": len(frames),
-        "as_of_date": last_day.isoformat(),
-        "preview": preview(last) if len(last) else dg.MetadataValue.md("(no rows)"),
-        **(extra or {}),
-    }
-    return dg.MaterializeResult(metadata=metadata, check_results=[passed_check(key, schema, rows)])
+def _fit(frame: pd.DataFrame, schema: pa.DataFrameSchema | None, table: sa.Table, where: str) -> pd.DataFrame:
+    """The frame validated by its schema and every value one the table takes (else a typed VALIDATION_ERROR)."""
+    if schema is not None and not frame.empty:
+        frame = validate(frame, schema, where)
+    return schemas.writable(frame, table, where)
+
+
+def _computed_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        COMPUTED_CHECK,
+        asset=key,
+        description="Every portfolio of the day was computed and written; one left out is listed with its typed "
+        "error (code, message, where: tenant, portfolio, file). The other portfolios' rows are written regardless.",
+    )
+
+
+@dataclass
+class _DailyStep:
+    """One daily asset over its days: per-portfolio writes, the portfolios left out, and how the run ends."""
+
+    context: dg.AssetExecutionContext
+    engine: Engine
+    key: dg.AssetKey
+    progress: store.BackfillProgress
+    failures: list[PortfolioFailure] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.key.path[-1]
+
+    def write(
+        self,
+        day: dt.date,
+        driver: pd.DataFrame,
+        compute: Callable[[Sequence[PortfolioKey]], Frames],
+        outputs: Sequence[tuple[sa.Table, pa.DataFrameSchema | None]],
+        also: Mapping[sa.Table, pd.DataFrame] | None = None,
+    ) -> pd.DataFrame:
+        """Compute the day for the portfolios of `driver` (isolated), replace the day with those fit to write."""
+        where = f"{DOMAIN}/{self.name}/{day}"
+
+        def check(frames: Frames) -> Frames:
+            return tuple(
+                _fit(frame, schema, table, where) for frame, (table, schema) in zip(frames, outputs, strict=True)
+            )
+
+        frames, failed = pipeline.isolated(pipeline.portfolio_keys(driver), compute, check, width=len(outputs))
+        if failed:
+            files = pipeline.file_names(driver if "file_name" in driver else self._held(day))
+            for (tenant, portfolio), error in failed.items():
+                self.fail(
+                    PortfolioFailure(tenant, portfolio, files.get((tenant, portfolio), "?"), day, self.name, error)
+                )
+        written = {table: frame for (table, _), frame in zip(outputs, frames, strict=True)}
+        _replace_day(self.engine, day, {**written, **(also or {})})
+        return frames[0]
+
+    def fail(self, failure: PortfolioFailure) -> None:
+        self.failures.append(failure)
+        self.context.log.error(f"left out: {failure.error.code}: {failure.error.message} (at {failure.where})")
+
+    def _held(self, day: dt.date) -> pd.DataFrame:
+        return positions_on(store.load_positions(self.engine), day)
+
+    def result(
+        self, schema: pa.DataFrameSchema, frames: dict[dt.date, pd.DataFrame], extra: dict[str, Any] | None = None
+    ) -> dg.MaterializeResult:
+        """Rows, days and the last day's preview; the pandera check and the every-portfolio-computed check."""
+        last_day = max(frames)
+        last = frames[last_day]
+        rows = int(sum(len(f) for f in frames.values()))
+        left_out = pipeline.left_out(self.failures)
+        metadata = {
+            "dagster/row_count": rows,
+            "trading_days": len(frames),
+            "as_of_date": last_day.isoformat(),
+            "preview": preview(last) if len(last) else dg.MetadataValue.md("(no rows)"),
+            "portfolios_left_out": len(left_out),
+            **(extra or {}),
+        }
+        computed = dg.AssetCheckResult(
+            check_name=COMPUTED_CHECK,
+            asset_key=self.key,
+            passed=not left_out,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"failed_portfolios": len(left_out), "failures": dg.MetadataValue.json(left_out[:LISTED])},
+        )
+        return dg.MaterializeResult(metadata=metadata, check_results=[passed_check(self.key, schema, rows), computed])
+
+    def finish(self) -> None:
+        """On the run's last daily step: fail the run with its own portfolios left out, else complete a backfill."""
+        selected = set(self.context.run.asset_selection or ()) or set(
+            self.context.job_def.asset_layer.selected_asset_keys
+        )
+        if any(key in selected for key in DAILY_ORDER[DAILY_ORDER.index(self.key) + 1 :]):
+            return
+        in_scope = self._scope()
+        mine = [f for f in self._run_failures() if in_scope(f)]
+        if mine:
+            raise pipeline.run_error(mine, LISTED)
+        self.progress.completed()
+
+    def _run_failures(self) -> list[dict[str, Any]]:
+        """Every portfolio left out by this run's daily steps (earlier steps' failed checks, then this one's)."""
+        records = self.context.instance.get_records_for_run(
+            run_id=self.context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in records:
+            evaluation = record.event_log_entry.dagster_event.event_specific_data  # type: ignore[union-attr]
+            if evaluation.check_name != COMPUTED_CHECK or evaluation.passed or evaluation.asset_key == self.key:
+                continue
+            for entry in evaluation.metadata["failures"].value:
+                entries.setdefault((entry["tenant_id"], entry["portfolio_id"]), entry)
+        for entry in pipeline.left_out(self.failures):
+            entries.setdefault((entry["tenant_id"], entry["portfolio_id"]), entry)
+        return list(entries.values())
+
+    def _scope(self) -> Callable[[Mapping[str, Any]], bool]:
+        """A backfill's run fails for its own portfolio, a tenant's run for its tenant, any other run for all.
+
+        So a run a tenant sees in its DLQ never fails for (nor names) another tenant's portfolio.
+        """
+        portfolio = store.backfill_portfolio(self.engine, self.context.run.tags.get(BACKFILL_TAG))
+        if portfolio is not None:
+            return lambda f: (f["tenant_id"], f["portfolio_id"]) == portfolio
+        tenant = self.context.run.tags.get(TENANT_TAG)
+        return lambda f: tenant is None or f["tenant_id"] == tenant
+
+
+@contextmanager
+def _daily(context: dg.AssetExecutionContext, warehouse: WarehouseResource, key: dg.AssetKey) -> Iterator[_DailyStep]:
+    """A daily step: typed errors never retried, backfill progress kept, and the run's end decided after writing."""
+    engine = warehouse.engine
+    backfill_id = context.run.tags.get(BACKFILL_TAG)
+    with input_errors(), store.backfill_progress(engine, backfill_id, starts=key == PRICES_KEY) as progress:
+        step = _DailyStep(context, engine, key, progress)
+        yield step
+        step.finish()
+
+
+def _sound(held: pd.DataFrame, keys: Sequence[PortfolioKey]) -> pd.DataFrame:
+    """The positions of `keys` once their quantities and prices are finite and within bounds (else InputError)."""
+    return check_figures(pipeline.only(held, keys))
 
 
 # ----------------------------------------------------------------------------------------------- positions
@@ -205,8 +345,9 @@ def _universe(positions: pd.DataFrame, days: list[dt.date]) -> list[str]:
     # Every day reads the positions of every landed file (a day's holdings span files): all partitions upstream.
     deps=[dg.AssetDep(POSITIONS_KEY, partition_mapping=dg.AllPartitionMapping())],
     description="End-of-day bars of every held ticker, option and factor ETF for each trading day, from the "
-    "PriceSource resource. A ticker the source cannot price is recorded in raw.equity_price_failures (not "
-    "retried) and the day goes on. Table raw.equity_market_prices.",
+    "PriceSource resource. A ticker the source cannot price, or whose bar the schema refuses (close not a positive "
+    "finite price), is recorded in raw.equity_price_failures (not retried) and the day goes on. "
+    "Table raw.equity_market_prices.",
     check_specs=[
         pandera_check_spec(PRICES_KEY, PRICES_SCHEMA),
         dg.AssetCheckSpec(PRICED_CHECK, asset=PRICES_KEY, description="Every requested ticker got a price."),
@@ -216,46 +357,54 @@ def _universe(positions: pd.DataFrame, days: list[dt.date]) -> list[str]:
 )
 def market_prices(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
-) -> dg.MaterializeResult:
-    """Fetch the whole range in one call per ticker, then replace each day's rows."""
-    days = _days(context)
-    engine = warehouse.engine
-    universe = _universe(store.load_positions(engine), days)
-    source = price_source.build(engine)
-    with store.backfill_progress(engine, context.run.tags.get("calcbridge/backfill_id")) as progress:
-        result = source.fetch(universe, min(days), max(days))
-        prices = result.prices.assign(tenant_id=tables.MARKET_TENANT, source=source.name)
-        frames = {
-            day: _write_day(
-                engine,
+) -> Iterator[dg.MaterializeResult]:
+    """Fetch the whole range in one call per ticker, set aside the bars the schema refuses, replace each day."""
+    with _daily(context, warehouse, PRICES_KEY) as step:
+        days = _days(context)
+        positions = store.load_positions(step.engine)
+        universe = _universe(positions, days)
+        source = price_source.build(step.engine)
+        result = store.fetch_each(source, universe, min(days), max(days))
+        valid, refused = store.valid_prices(result.prices)
+        prices = valid.assign(tenant_id=tables.MARKET_TENANT, source=source.name)
+        frames = {}
+        for day in days:
+            invalid = [TickerFailure(t, "INVALID_PRICE", why) for (t, d), why in refused.items() if d == day]
+            frames[day] = _write_day(
+                step.engine,
                 day,
                 PRICES_SCHEMA,
                 {
                     tables.market_prices: prices[prices["price_date"] == day].reset_index(drop=True),
-                    tables.price_failures: pipeline.price_failures(result.failures, day, source.name),
+                    tables.price_failures: pipeline.price_failures([*result.failures, *invalid], day, source.name),
                 },
             )
-            for day in days
-        }
-        progress.completed(symbols=len(universe), failures=result.failures)
-    for failure in result.failures:
-        context.log.warning(f"{failure.ticker}: {failure.code}: {failure.message}")
-    return _prices_result(frames, result, tickers=len(universe), source=source.name)
+        invalid_tickers = {t: TickerFailure(t, "INVALID_PRICE", why) for (t, _), why in sorted(refused.items())}
+        failures = [*result.failures, *invalid_tickers.values()]
+        owner = store.backfill_portfolio(step.engine, step.progress.backfill_id)
+        own = set(_universe(pipeline.only(positions, [owner]), days)) if owner else set(universe)
+        step.progress.priced(symbols=len(own), failures=[f for f in failures if f.ticker in own])
+        for failure in failures:
+            context.log.warning(f"{failure.ticker}: {failure.code}: {failure.message}")
+        extra = {"tickers": len(universe), "source": source.name, "requests": result.requests}
+        yield _prices_result(frames, failures, {**extra, "cache_hits": result.cache_hits})
 
 
 def _prices_result(
-    frames: dict[dt.date, pd.DataFrame], result: FetchResult, *, tickers: int, source: str
+    frames: dict[dt.date, pd.DataFrame], failures: Sequence[TickerFailure], extra: dict[str, Any]
 ) -> dg.MaterializeResult:
     """The range's result: rows and fetch statistics, the pandera check and the every-ticker-priced check (WARN)."""
-    failed = {f.ticker: f"{f.code}: {f.message}" for f in result.failures}
-    extra = {
-        "tickers": tickers,
+    failed = {f.ticker: f"{f.code}: {f.message}" for f in failures}
+    last_day = max(frames)
+    rows = int(sum(len(f) for f in frames.values()))
+    metadata = {
+        "dagster/row_count": rows,
+        "trading_days": len(frames),
+        "as_of_date": last_day.isoformat(),
+        "preview": preview(frames[last_day]) if len(frames[last_day]) else dg.MetadataValue.md("(no rows)"),
         "failed_tickers": dg.MetadataValue.json(failed),
-        "source": source,
-        "requests": result.requests,
-        "cache_hits": result.cache_hits,
+        **extra,
     }
-    materialized = _result(PRICES_KEY, PRICES_SCHEMA, frames, extra)
     priced = dg.AssetCheckResult(
         check_name=PRICED_CHECK,
         asset_key=PRICES_KEY,
@@ -263,7 +412,9 @@ def _prices_result(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"failed_tickers": dg.MetadataValue.json(failed)},
     )
-    return dg.MaterializeResult(metadata=materialized.metadata, check_results=[*materialized.check_results, priced])
+    return dg.MaterializeResult(
+        metadata=metadata, check_results=[passed_check(PRICES_KEY, PRICES_SCHEMA, rows), priced]
+    )
 
 
 def _held_by_day(engine: Engine, days: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
@@ -286,26 +437,29 @@ def _tickers(held: dict[dt.date, pd.DataFrame]) -> list[str]:
     deps=[PRICES_KEY],
     description="Market value, exposure, cost basis, unrealized/daily/MTD/YTD P&L and exposure % of gross per "
     "position per trading day (fallbacks flagged). Table analytics.equity_position_valuations.",
-    check_specs=[pandera_check_spec(VALUATIONS_KEY, VALUATIONS_SCHEMA)],
+    check_specs=[pandera_check_spec(VALUATIONS_KEY, VALUATIONS_SCHEMA), _computed_spec(VALUATIONS_KEY)],
     metadata={"table": "analytics.equity_position_valuations"},
     **_DAILY,
 )
 def position_valuations(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Value each day's held positions against that day's closes and their P&L references."""
-    days = _days(context)
-    engine = warehouse.engine
-    held = _held_by_day(engine, days)
-    start = calendar.last_session_of_previous_year(min(days))
-    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
-    frames = {
-        day: _write_day(
-            engine, day, VALUATIONS_SCHEMA, {tables.position_valuations: pipeline.valuations(held[day], closes, day)}
-        )
-        for day in days
-    }
-    return _result(VALUATIONS_KEY, VALUATIONS_SCHEMA, frames)
+    with _daily(context, warehouse, VALUATIONS_KEY) as step:
+        days = _days(context)
+        held = _held_by_day(step.engine, days)
+        start = calendar.last_session_of_previous_year(min(days))
+        closes = store.close_history(step.engine, price_source.build(step.engine), _tickers(held), start, max(days))
+        frames = {
+            day: step.write(
+                day,
+                held[day],
+                lambda keys, day=day: (pipeline.valuations(_sound(held[day], keys), closes, day),),
+                [(tables.position_valuations, VALUATIONS_SCHEMA)],
+            )
+            for day in days
+        }
+        yield step.result(VALUATIONS_SCHEMA, frames)
 
 
 @dg.asset(
@@ -314,38 +468,50 @@ def position_valuations(
     description="Black-Scholes delta, gamma, theta, vega, rho per option (vollib; 30-session historical "
     "volatility of the underlying), ±1 delta per share for stocks, the seed's mock table only when inputs are "
     "missing (source = mock), and delta-adjusted exposure. Table analytics.equity_position_greeks.",
-    check_specs=[pandera_check_spec(GREEKS_KEY, GREEKS_SCHEMA)],
+    check_specs=[pandera_check_spec(GREEKS_KEY, GREEKS_SCHEMA), _computed_spec(GREEKS_KEY)],
     metadata={"table": "analytics.equity_position_greeks"},
     **_DAILY,
 )
 def position_greeks(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Greeks per position per day."""
-    days = _days(context)
-    engine = warehouse.engine
-    held = _held_by_day(engine, days)
-    start = calendar.sessions_back(min(days), SETTINGS.volatility_window + 1)[0]
-    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
-    frames = {
-        day: _write_day(
-            engine,
-            day,
-            GREEKS_SCHEMA,
-            {tables.position_greeks: pipeline.position_greeks(held[day], closes, day, SETTINGS)},
+    with _daily(context, warehouse, GREEKS_KEY) as step:
+        days = _days(context)
+        held = _held_by_day(step.engine, days)
+        start = calendar.sessions_back(min(days), SETTINGS.volatility_window + 1)[0]
+        closes = store.close_history(step.engine, price_source.build(step.engine), _tickers(held), start, max(days))
+        frames = {
+            day: step.write(
+                day,
+                held[day],
+                lambda keys, day=day: (pipeline.position_greeks(_sound(held[day], keys), closes, day, SETTINGS),),
+                [(tables.position_greeks, GREEKS_SCHEMA)],
+            )
+            for day in days
+        }
+        written = [f for f in frames.values() if len(f)]
+        sources = pd.concat(written)["source"].value_counts().to_dict() if written else {}
+        yield step.result(
+            GREEKS_SCHEMA, frames, {"sources": dg.MetadataValue.json({k: int(v) for k, v in sources.items()})}
         )
-        for day in days
-    }
-    sources = (
-        pd.concat(frames.values())["source"].value_counts().to_dict() if any(len(f) for f in frames.values()) else {}
-    )
-    by_source = dg.MetadataValue.json({k: int(v) for k, v in sources.items()})
-    return _result(GREEKS_KEY, GREEKS_SCHEMA, frames, {"sources": by_source})
 
 
 def _gross(valuations: pd.DataFrame, day: dt.date) -> dict[tuple[str, str], float]:
     today = valuations[valuations["as_of_date"] == day]
     return {k: float(v) for k, v in today.groupby(["tenant_id", "portfolio_id"])["market_value"].sum().items()}
+
+
+def _diagnostics(step: _DailyStep, closes: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The day's market-wide factor diagnostics, or none (a `_market` failure) when they cannot be written."""
+    try:
+        frame = pipeline.factor_diagnostics(closes, day, SETTINGS)
+        return schemas.writable(frame, tables.factor_diagnostics, f"{DOMAIN}/factor_diagnostics/{day}")
+    except pipeline.COMPUTE_ERRORS as error:
+        step.fail(
+            PortfolioFailure(tables.MARKET_TENANT, "factor_diagnostics", "-", day, step.name, pipeline.typed(error))
+        )
+        return pd.DataFrame()
 
 
 @dg.asset(
@@ -357,35 +523,45 @@ def _gross(valuations: pd.DataFrame, day: dt.date) -> dict[tuple[str, str], floa
     "and dollar exposure per factor (analytics.equity_portfolio_factors) and the factor correlation matrix with VIFs "
     "(analytics.equity_factor_diagnostics). Short Interest is reported unavailable unless a series is given. "
     "Table analytics.equity_factor_betas.",
-    check_specs=[pandera_check_spec(BETAS_KEY, BETAS_SCHEMA)],
+    check_specs=[pandera_check_spec(BETAS_KEY, BETAS_SCHEMA), _computed_spec(BETAS_KEY)],
     metadata={"table": "analytics.equity_factor_betas"},
     **_DAILY,
 )
 def factor_betas(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
-) -> dg.MaterializeResult:
-    """Betas per position and factor, portfolio aggregates and diagnostics, per day."""
-    days = _days(context)
-    engine = warehouse.engine
-    held = _held_by_day(engine, days)
-    start = calendar.sessions_back(min(days), SETTINGS.beta_window + 1)[0]
-    closes = store.close_history(engine, price_source.build(engine), _tickers(held), start, max(days))
-    greeks_rows = store.read_rows(engine, tables.position_greeks, start, max(days))
-    valuations = store.read_rows(engine, tables.position_valuations, min(days), max(days))
-    frames, vifs = {}, {}
-    for day in days:
-        day_greeks = greeks_rows[greeks_rows["as_of_date"] == day]
-        betas, exposures, diagnostics = pipeline.factor_betas(
-            held[day], closes, day_greeks, _gross(valuations, day), day, SETTINGS
-        )
-        frames[day] = _write_day(
-            engine,
-            day,
-            BETAS_SCHEMA,
-            {tables.factor_betas: betas, tables.portfolio_factors: exposures, tables.factor_diagnostics: diagnostics},
-        )
-        vifs = {r.etf: round(float(r.vif), 2) for r in diagnostics.itertuples()}
-    return _result(BETAS_KEY, BETAS_SCHEMA, frames, {"vif": dg.MetadataValue.json(vifs)})
+) -> Iterator[dg.MaterializeResult]:
+    """Betas per position and factor, portfolio aggregates per day; the market-wide diagnostics beside them."""
+    with _daily(context, warehouse, BETAS_KEY) as step:
+        days = _days(context)
+        held = _held_by_day(step.engine, days)
+        start = calendar.sessions_back(min(days), SETTINGS.beta_window + 1)[0]
+        closes = store.close_history(step.engine, price_source.build(step.engine), _tickers(held), start, max(days))
+        greeks_rows = store.read_rows(step.engine, tables.position_greeks, start, max(days))
+        valuations = store.read_rows(step.engine, tables.position_valuations, min(days), max(days))
+        frames, vifs = {}, {}
+        for day in days:
+            day_greeks, gross = greeks_rows[greeks_rows["as_of_date"] == day], _gross(valuations, day)
+
+            def compute(
+                keys: Sequence[PortfolioKey],
+                day: dt.date = day,
+                day_greeks: pd.DataFrame = day_greeks,
+                gross: dict[PortfolioKey, float] = gross,
+            ) -> Frames:
+                held_today = _sound(held[day], keys)
+                mine = pipeline.only(day_greeks, keys)
+                return pipeline.factor_betas(held_today, closes, mine, gross, day, SETTINGS)[:2]
+
+            diagnostics = _diagnostics(step, closes, day)
+            frames[day] = step.write(
+                day,
+                held[day],
+                compute,
+                [(tables.factor_betas, BETAS_SCHEMA), (tables.portfolio_factors, None)],
+                also={tables.factor_diagnostics: diagnostics},
+            )
+            vifs = {r.etf: round(float(r.vif), 2) for r in diagnostics.itertuples()} if len(diagnostics) else {}
+        yield step.result(BETAS_SCHEMA, frames, {"vif": dg.MetadataValue.json(vifs)})
 
 
 @dg.asset(
@@ -395,42 +571,50 @@ def factor_betas(
     "volatility and Sharpe over 60 sessions, max drawdown over 90 (empyrical), 1-day 95% VaR parametric and "
     "historical, and factor-model VaR √(eᵀBΣBᵀe) with sample and 0.94-EWMA covariance. "
     "Table analytics.equity_risk_metrics.",
-    check_specs=[pandera_check_spec(RISK_KEY, RISK_SCHEMA)],
+    check_specs=[pandera_check_spec(RISK_KEY, RISK_SCHEMA), _computed_spec(RISK_KEY)],
     metadata={"table": "analytics.equity_risk_metrics"},
     **_DAILY,
 )
 def risk_metrics(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, price_source: PriceSourceResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Risk metrics per portfolio per day."""
-    days = _days(context)
-    engine = warehouse.engine
-    lookback = max(SETTINGS.drawdown_window, SETTINGS.risk_window, SETTINGS.beta_window) + 1
-    start = calendar.sessions_back(min(days), lookback)[0]
-    valuations = store.read_rows(engine, tables.position_valuations, start, max(days))
-    history = valuations.groupby(["tenant_id", "portfolio_id", "as_of_date"], as_index=False)[
-        ["daily_pnl", "market_value"]
-    ].sum()
-    closes = store.close_history(engine, price_source.build(engine), SETTINGS.etfs, start, max(days))
-    etf_returns = closes.astype(float) / closes.astype(float).shift(1) - 1.0
-    greeks_rows = store.read_rows(engine, tables.position_greeks, min(days), max(days))
-    betas = store.read_rows(engine, tables.factor_betas, min(days), max(days))
-    frames = {}
-    for day in days:
-        window = etf_returns[etf_returns.index <= day].tail(SETTINGS.beta_window)
+    with _daily(context, warehouse, RISK_KEY) as step:
+        days = _days(context)
+        engine = step.engine
+        lookback = max(SETTINGS.drawdown_window, SETTINGS.risk_window, SETTINGS.beta_window) + 1
+        start = calendar.sessions_back(min(days), lookback)[0]
+        valuations = store.read_rows(engine, tables.position_valuations, start, max(days))
+        history = valuations.groupby(["tenant_id", "portfolio_id", "as_of_date"], as_index=False)[
+            ["daily_pnl", "market_value"]
+        ].sum()
+        closes = store.close_history(engine, price_source.build(engine), SETTINGS.etfs, start, max(days))
+        etf_returns = closes.astype(float) / closes.astype(float).shift(1) - 1.0
         spy = etf_returns["SPY"] if "SPY" in etf_returns else pd.Series(dtype=float)
         spy.index = pd.Index(spy.index)
-        frame = pipeline.risk_metrics(
-            history[history["as_of_date"] <= day],
-            spy,
-            greeks_rows[greeks_rows["as_of_date"] == day],
-            betas[betas["as_of_date"] == day],
-            window,
-            day,
-            SETTINGS,
-        )
-        frames[day] = _write_day(engine, day, RISK_SCHEMA, {tables.risk_metrics: frame})
-    return _result(RISK_KEY, RISK_SCHEMA, frames)
+        greeks_rows = store.read_rows(engine, tables.position_greeks, min(days), max(days))
+        betas = store.read_rows(engine, tables.factor_betas, min(days), max(days))
+        frames = {}
+        for day in days:
+            window = etf_returns[etf_returns.index <= day].tail(SETTINGS.beta_window)
+            upto = history[history["as_of_date"] <= day]
+            day_greeks, day_betas = greeks_rows[greeks_rows["as_of_date"] == day], betas[betas["as_of_date"] == day]
+
+            def compute(
+                keys: Sequence[PortfolioKey],
+                day: dt.date = day,
+                upto: pd.DataFrame = upto,
+                day_greeks: pd.DataFrame = day_greeks,
+                day_betas: pd.DataFrame = day_betas,
+                window: pd.DataFrame = window,
+            ) -> Frames:
+                only = pipeline.only
+                mine = (only(upto, keys), spy, only(day_greeks, keys), only(day_betas, keys), window)
+                return (pipeline.risk_metrics(*mine, day, SETTINGS),)
+
+            today = upto[upto["as_of_date"] == day]
+            frames[day] = step.write(day, today, compute, [(tables.risk_metrics, RISK_SCHEMA)])
+        yield step.result(RISK_SCHEMA, frames)
 
 
 @dg.asset(
@@ -439,36 +623,42 @@ def risk_metrics(
     description="One row per portfolio per trading day: totals, long/short/gross/net exposure, P&L, Greeks by "
     "view, factor betas and risk metrics; rows older than the retention (factors.yaml, default 365 days) are "
     "removed. Table analytics.equity_portfolio_snapshots.",
-    check_specs=[pandera_check_spec(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA)],
+    check_specs=[pandera_check_spec(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA), _computed_spec(SNAPSHOTS_KEY)],
     metadata={"table": "analytics.equity_portfolio_snapshots"},
     **_DAILY,
 )
-def portfolio_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def portfolio_snapshots(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
     """Snapshot each portfolio per day, then apply the retention."""
-    days = _days(context)
-    engine = warehouse.engine
-    start, end = min(days), max(days)
-    valuations = store.read_rows(engine, tables.position_valuations, start, end)
-    greeks_rows = store.read_rows(engine, tables.position_greeks, start, end)
-    factors_rows = store.read_rows(engine, tables.portfolio_factors, start, end)
-    risk_rows = store.read_rows(engine, tables.risk_metrics, start, end)
-    frames = {}
-    for day in days:
-        frame = pipeline.snapshots(
-            valuations[valuations["as_of_date"] == day],
-            greeks_rows[greeks_rows["as_of_date"] == day],
-            factors_rows[factors_rows["as_of_date"] == day],
-            risk_rows[risk_rows["as_of_date"] == day],
-            day,
-        )
-        frames[day] = _write_day(engine, day, SNAPSHOTS_SCHEMA, {tables.portfolio_snapshots: frame})
-    cutoff = end - dt.timedelta(days=SETTINGS.snapshot_retention_days)
-    with engine.begin() as conn:
-        removed = conn.execute(
-            tables.portfolio_snapshots.delete().where(tables.portfolio_snapshots.c.as_of_date < cutoff)
-        ).rowcount
-    retention = {"retention_cutoff": cutoff.isoformat(), "rows_removed_by_retention": removed}
-    return _result(SNAPSHOTS_KEY, SNAPSHOTS_SCHEMA, frames, retention)
+    with _daily(context, warehouse, SNAPSHOTS_KEY) as step:
+        days = _days(context)
+        engine = step.engine
+        start, end = min(days), max(days)
+        inputs = [
+            store.read_rows(engine, table, start, end)
+            for table in (
+                tables.position_valuations,
+                tables.position_greeks,
+                tables.portfolio_factors,
+                tables.risk_metrics,
+            )
+        ]
+        frames = {}
+        for day in days:
+            today = [frame[frame["as_of_date"] == day] for frame in inputs]
+
+            def compute(keys: Sequence[PortfolioKey], day: dt.date = day, today: list[pd.DataFrame] = today) -> Frames:
+                return (pipeline.snapshots(*(pipeline.only(frame, keys) for frame in today), day),)
+
+            frames[day] = step.write(day, today[0], compute, [(tables.portfolio_snapshots, SNAPSHOTS_SCHEMA)])
+        cutoff = end - dt.timedelta(days=SETTINGS.snapshot_retention_days)
+        with engine.begin() as conn:
+            removed = conn.execute(
+                tables.portfolio_snapshots.delete().where(tables.portfolio_snapshots.c.as_of_date < cutoff)
+            ).rowcount
+        retention = {"retention_cutoff": cutoff.isoformat(), "rows_removed_by_retention": removed}
+        yield step.result(SNAPSHOTS_SCHEMA, frames, retention)
 
 
 equity_file_assets: list[dg.AssetsDefinition] = [equity_positions]

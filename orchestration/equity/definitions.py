@@ -141,7 +141,8 @@ def execute_backfills(
     """Run what the backfill sensor would request, in process (for `calcbridge process`/`up`).
 
     Tagged with the sensor's name and run key, so the daemon's sensor later skips the same requests.
-    Returns (run id, backfill id, success) per run and the new cursor.
+    A run that failed leaves its backfill `failed` (its steps record their own error; a run that failed before
+    or between them is marked here). Returns (run id, backfill id, success) per run and the new cursor.
     """
     requests, new_cursor = backfill_requests(engine, cursor, today, SETTINGS.backfill_days)
     outcomes = []
@@ -151,7 +152,14 @@ def execute_backfills(
         if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
             continue
         result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-        outcomes.append((result.run_id, request.tags["calcbridge/backfill_id"], result.success))
+        backfill_id = request.tags["calcbridge/backfill_id"]
+        if not result.success:
+            failure = result.get_run_failure_event()
+            message = failure.message if failure is not None else f"run {result.run_id} failed"
+            store.fail_open_backfill(
+                engine, backfill_id, {"code": "RUN_FAILED", "message": message, "where": f"run {result.run_id}"}
+            )
+        outcomes.append((result.run_id, backfill_id, result.success))
     return outcomes, new_cursor
 
 

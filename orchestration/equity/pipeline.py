@@ -1,20 +1,151 @@
-"""One trading day of the equity pipeline as plain functions over frames (the assets call these per day)."""
+"""One trading day of the equity pipeline as plain functions over frames (the assets call these per day).
+
+`isolated` runs a day's calculation for every portfolio at once and, only when that raises or its rows are
+unfit to write, again one portfolio at a time: a portfolio whose figures cannot be computed is left out with
+its typed error (a `PortfolioFailure`), and every other tenant's and portfolio's rows are still written.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from orchestration.core.errors import InputError
 from orchestration.equity import calendar, factors, greeks, risk, valuation
 from orchestration.equity.config import EquitySettings
 from orchestration.equity.prices import TickerFailure
 from orchestration.equity.tables import MARKET_TENANT
 
 POSITION_KEYS = ["tenant_id", "portfolio_id", "position_id", "ticker", "position_type"]
+PORTFOLIO = ["tenant_id", "portfolio_id"]
+PortfolioKey = tuple[str, str]
+Frames = tuple[pd.DataFrame, ...]
+COMPUTE_ERRORS = (InputError, ArithmeticError, ValueError)
+"""What one portfolio's bad figures raise: a typed input error, an overflow, a value numpy or pandas refuses."""
+
+
+@dataclass(frozen=True)
+class PortfolioFailure:
+    """A portfolio left out of one step of one trading day, with the typed error that left it out."""
+
+    tenant_id: str
+    portfolio_id: str
+    file_name: str
+    day: dt.date
+    step: str
+    error: InputError
+
+    @property
+    def where(self) -> str:
+        """Tenant, portfolio, file, day and step, then where in them the error is."""
+        head = f"tenant {self.tenant_id}, portfolio {self.portfolio_id}, file {self.file_name}, {self.day}, {self.step}"
+        return f"{head}: {self.error.where}" if self.error.where else head
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON for the asset check's metadata and the run's failure."""
+        return {
+            "tenant_id": self.tenant_id,
+            "portfolio_id": self.portfolio_id,
+            "file_name": self.file_name,
+            "day": self.day.isoformat(),
+            "step": self.step,
+            "code": self.error.code,
+            "message": self.error.message,
+            "where": self.where,
+        }
+
+
+def left_out(failures: Sequence[PortfolioFailure]) -> list[dict[str, Any]]:
+    """One entry per failing (tenant, portfolio): its first failure, with how many days and up to which day."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for failure in sorted(failures, key=lambda f: f.day):
+        entry = grouped.setdefault((failure.tenant_id, failure.portfolio_id), {**failure.as_dict(), "days": 0})
+        entry["days"] += 1
+        entry["last_day"] = failure.day.isoformat()
+    return list(grouped.values())
+
+
+def run_error(failures: Sequence[Mapping[str, Any]], listed: int) -> InputError:
+    """The run's typed failure: every portfolio left out (`left_out` entries), the first `listed` in its details."""
+    named = "; ".join(
+        f"tenant {f['tenant_id']}, portfolio {f['portfolio_id']} ({f['file_name']}): {f['days']} day(s) "
+        f"{f['day']}..{f['last_day']} left out at {f['step']}: {f['code']}: {f['message']}"
+        for f in failures[:5]
+    )
+    more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+    return InputError(
+        failures[0]["code"],
+        f"{len(failures)} portfolio(s) could not be computed and were left out of the daily chain: {named}{more}",
+        failures[0]["where"],
+        {"failures": list(failures[:listed])},
+    )
+
+
+def portfolio_keys(frame: pd.DataFrame) -> list[PortfolioKey]:
+    """The (tenant, portfolio) pairs of a frame, sorted."""
+    if frame.empty:
+        return []
+    pairs = frame[PORTFOLIO].drop_duplicates().itertuples(index=False)
+    return sorted((str(t), str(p)) for t, p in pairs)
+
+
+def only(frame: pd.DataFrame, keys: Sequence[PortfolioKey]) -> pd.DataFrame:
+    """The rows of `frame` that belong to one of the portfolios `keys`."""
+    if frame.empty:
+        return frame
+    wanted = pd.MultiIndex.from_tuples(list(keys), names=PORTFOLIO) if keys else pd.MultiIndex.from_tuples([])
+    mine = pd.MultiIndex.from_frame(frame[PORTFOLIO].astype(str)).isin(wanted)
+    return frame[mine].reset_index(drop=True)
+
+
+def file_names(held: pd.DataFrame) -> dict[PortfolioKey, str]:
+    """The governing file's name of each portfolio in `held` (positions carrying `file_name`)."""
+    if held.empty or "file_name" not in held:
+        return {}
+    rows = held[[*PORTFOLIO, "file_name"]].drop_duplicates(PORTFOLIO).itertuples(index=False)
+    return {(str(t), str(p)): str(f) for t, p, f in rows}
+
+
+def typed(error: Exception) -> InputError:
+    """A bad figure's error as the typed VALIDATION_ERROR it is (a typed error stays as it is)."""
+    if isinstance(error, InputError):
+        return error
+    return InputError("VALIDATION_ERROR", f"the figures cannot be computed ({type(error).__name__}: {error})", "")
+
+
+def isolated(
+    keys: Sequence[PortfolioKey],
+    compute: Callable[[Sequence[PortfolioKey]], Frames],
+    check: Callable[[Frames], Frames],
+    width: int = 1,
+) -> tuple[Frames, dict[PortfolioKey, InputError]]:
+    """`check(compute(keys))` for all portfolios at once; when that fails, per portfolio, leaving out the failures.
+
+    `compute` returns the day's `width` frames for the portfolios it is given; `check` returns them validated or
+    raises. Only the errors bad figures raise are caught (COMPUTE_ERRORS); anything else is a fault of the step.
+    """
+    try:
+        return check(compute(keys)), {}
+    except COMPUTE_ERRORS:
+        pass
+    good: list[Frames] = []
+    failed: dict[PortfolioKey, InputError] = {}
+    for key in keys:
+        try:
+            good.append(check(compute([key])))
+        except COMPUTE_ERRORS as error:
+            failed[key] = typed(error)
+    joined = []
+    for i in range(width):
+        frames = [part[i] for part in good if not part[i].empty]
+        joined.append(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    return tuple(joined), failed
 
 
 def _close(closes: pd.DataFrame, ticker: str, day: dt.date) -> float:
@@ -168,8 +299,7 @@ def factor_betas(
     The window is the last `beta_window` returns (beta_window + 1 sessions of prices ending on `day`).
     """
     sessions = calendar.sessions_back(day, settings.beta_window + 1)
-    etfs = settings.etfs
-    factor_returns = factors.simple_returns(closes.reindex(index=sessions, columns=etfs)).iloc[1:]
+    factor_returns = _factor_returns(closes, sessions, settings)
     diagnostics = _diagnostics(factor_returns, day, settings)
     if held.empty:
         return pd.DataFrame(), pd.DataFrame(), diagnostics
@@ -203,6 +333,16 @@ def factor_betas(
     betas = pd.DataFrame(rows)
     exposures = _portfolio_factors(held, result.beta, day_greeks, gross, day, settings)
     return betas, exposures, diagnostics
+
+
+def _factor_returns(closes: pd.DataFrame, sessions: list[dt.date], settings: EquitySettings) -> pd.DataFrame:
+    return factors.simple_returns(closes.reindex(index=sessions, columns=settings.etfs)).iloc[1:]
+
+
+def factor_diagnostics(closes: pd.DataFrame, day: dt.date, settings: EquitySettings) -> pd.DataFrame:
+    """The market-wide rows of `day`: the factor ETFs' correlations and VIFs (no tenant's positions enter)."""
+    sessions = calendar.sessions_back(day, settings.beta_window + 1)
+    return _diagnostics(_factor_returns(closes, sessions, settings), day, settings)
 
 
 def _short_interest_row(settings: EquitySettings) -> dict[str, Any]:
@@ -346,10 +486,12 @@ def risk_metrics(
     return pd.DataFrame(rows)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
+def _clean(value: Any) -> float | None:
+    """A figure for a JSON document: None when missing (NULL read back as None) or not finite."""
+    if value is None:
         return None
-    return value
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def snapshots(
@@ -374,8 +516,8 @@ def snapshots(
                 "portfolio_id": portfolio,
                 **{k: v for k, v in summary.items() if k not in ("long_count", "short_count")},
                 "greeks": greeks.aggregate(g.rename(columns=lambda c: c)) if len(g) else {},
-                "factor_betas": {str(x.factor): _clean(float(x.portfolio_beta)) for x in f.itertuples()},
-                "risk_metrics": {c: _clean(float(r.iloc[0][c])) for c in metric_columns} if len(r) else {},
+                "factor_betas": {str(x.factor): _clean(x.portfolio_beta) for x in f.itertuples()},
+                "risk_metrics": {c: _clean(r.iloc[0][c]) for c in metric_columns} if len(r) else {},
             }
         )
     return pd.DataFrame(rows)

@@ -23,6 +23,10 @@ from orchestration.equity import occ
 from orchestration.equity.tags import parse_tags
 
 REQUIRED = ("ticker", "quantity", "entry_price", "entry_date")
+MAX_QUANTITY = Decimal(10) ** 15
+"""Largest |quantity| (shares or contracts) a file may hold: every figure derived from it stays finite."""
+MAX_PRICE = Decimal(10) ** 9
+"""Largest entry price (and market close) taken; with MAX_QUANTITY and a 100 multiplier a value stays below 1e26."""
 ALIASES = {"csvticker": "ticker", "symbol": "ticker"}
 NAMESPACE = uuid.UUID("6f1c1b2e-5c7d-4e0a-9a55-0e3f0c2d4b71")
 POSITION_COLUMNS = [
@@ -68,6 +72,38 @@ def _decimal(value: str, field: str, where: str) -> Decimal:
     return number
 
 
+def _bounded(number: Decimal, field: str, limit: Decimal, where: str) -> Decimal:
+    """`number` when |number| ≤ limit; beyond it every figure derived from it could overflow, so it is refused."""
+    if abs(number) > limit:
+        raise InputError(
+            "VALIDATION_ERROR",
+            f"{field} {number} is beyond ±{limit:.0e} (figures derived from it would overflow)",
+            where,
+            {"column": field, "value": str(number), "limit": str(limit)},
+        )
+    return number
+
+
+def check_figures(held: pd.DataFrame) -> pd.DataFrame:
+    """`held` when every quantity and entry price is finite and within bounds; else InputError naming file and row.
+
+    The daily chain's guard for positions already in the warehouse (the file run refuses such rows when parsed).
+    """
+    for column, limit in (("quantity", MAX_QUANTITY), ("entry_price", MAX_PRICE)):
+        values = pd.to_numeric(held[column], errors="coerce").astype(float)
+        bad = ~(values.abs() <= float(limit))  # NaN and ±inf compare False
+        if bad.any():
+            row = held[bad.to_numpy()].iloc[0]
+            number = row.get("row_number", "?")
+            raise InputError(
+                "VALIDATION_ERROR",
+                f"{column} {row[column]} is not a finite number within ±{limit:.0e} (figures would overflow)",
+                f"{row.get('file_name', '?')} row {number} ({row['ticker']}), column {column}",
+                {"column": column, "value": str(row[column]), "row": str(number)},
+            )
+    return held
+
+
 def parse_positions(
     data: bytes,
     *,
@@ -103,10 +139,12 @@ def parse_positions(
             instrument = occ.parse_symbol(ticker)
         except occ.SymbolError as error:
             raise InputError("INVALID_SYMBOL", str(error), where, {"row": number, "ticker": ticker}) from error
-        quantity = _decimal(record.get("quantity") or "", "quantity", where)
+        quantity = _bounded(_decimal(record.get("quantity") or "", "quantity", where), "quantity", MAX_QUANTITY, where)
         if quantity == 0:
             raise InputError("VALIDATION_ERROR", "quantity is zero", where, {"row": number})
-        entry_price = _decimal(record.get("entry_price") or "", "entry_price", where)
+        entry_price = _bounded(
+            _decimal(record.get("entry_price") or "", "entry_price", where), "entry_price", MAX_PRICE, where
+        )
         if entry_price < 0:
             raise InputError("VALIDATION_ERROR", f"entry_price {entry_price} is negative", where, {"row": number})
         try:

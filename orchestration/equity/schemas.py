@@ -1,7 +1,19 @@
-"""The equity domain's pandera schemas: what each table's rows must satisfy before they are written."""
+"""The equity domain's pandera schemas: what each table's rows must satisfy before they are written.
 
+`writable` is the test a daily frame passes after its schema, before it is written: every value the warehouse
+would refuse (an infinity, a NaN in a NOT NULL column, a non-finite number inside a JSON document) is found
+first, so a portfolio whose figures fail it is left out of the day on its own instead of failing every
+tenant's write.
+"""
+
+import numpy as np
+import pandas as pd
 import pandera.pandas as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
+from orchestration.core.copy_text import unfit
+from orchestration.core.errors import InputError
 from orchestration.equity.occ import POSITION_TYPES
 
 _TYPES = pa.Check.isin(list(POSITION_TYPES))
@@ -89,3 +101,44 @@ SNAPSHOTS_SCHEMA = pa.DataFrameSchema(
     ],
     name="equity_portfolio_snapshots",
 )
+
+
+def _refused(frame: pd.DataFrame, column: sa.Column) -> tuple[int, str] | None:
+    """The first row of `frame[column.name]` the warehouse would refuse, and why; None when it takes them all."""
+    values = frame[column.name]
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float)
+        bad = ~np.isfinite(numbers) if not column.nullable else np.isinf(numbers)
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            return position, f"{numbers[position]!r} is not a finite number"
+        return None
+    if not column.nullable and values.isna().any():
+        return int(np.flatnonzero(values.isna().to_numpy())[0]), "a value is missing (the column is NOT NULL)"
+    if values.dtype == object and (isinstance(column.type, JSONB | sa.Numeric | sa.Float)):
+        for position, value in enumerate(values.tolist()):
+            why = unfit(value)
+            if why is not None:
+                return position, why
+    return None
+
+
+def writable(frame: pd.DataFrame, table: sa.Table, where: str) -> pd.DataFrame:
+    """`frame` when every value is one `table` takes; else a typed VALIDATION_ERROR naming column and row."""
+    if frame.empty:
+        return frame
+    for column in table.columns:
+        if column.name not in frame.columns:
+            continue
+        refused = _refused(frame, column)
+        if refused is not None:
+            position, why = refused
+            row = frame.iloc[position]
+            label = row.get("position_id", row.get("portfolio_id", position))
+            raise InputError(
+                "VALIDATION_ERROR",
+                f"{table.name}.{column.name}: {why}",
+                f"{where}: {table.name}.{column.name} ({label})",
+                {"table": table.fullname, "column": column.name, "row": str(label)},
+            )
+    return frame

@@ -2,13 +2,16 @@
 
 Daily tables are replaced a whole trading day at a time (every tenant's rows of that partition in one
 transaction), so a re-run gives the same rows and a tenant whose portfolio is gone loses its stale rows.
+Prices reach the warehouse one ticker's fault at a time: a ticker the source cannot fetch, or whose bar the
+prices schema refuses (a zero, negative or non-finite close), is a recorded failure and the others go on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
+from orchestration.core.errors import InputError
 from orchestration.equity import calendar, tables
-from orchestration.equity.prices import PriceSource, TickerFailure, TransientSourceError
+from orchestration.equity.positions import MAX_PRICE
+from orchestration.equity.prices import PRICE_COLUMNS, FetchResult, PriceSource, TickerFailure, TransientSourceError
+
+TRANSIENT = (TransientSourceError, sa.exc.OperationalError, sa.exc.InterfaceError)
+"""Faults the asset's RetryPolicy retries: a backfill that meets one is still under way, not failed."""
 
 
 def day_key(day: dt.date) -> str:
@@ -28,11 +36,14 @@ def day_key(day: dt.date) -> str:
 
 
 def load_positions(engine: Engine) -> pd.DataFrame:
-    """Every landed position of every tenant, with its file's effective date (positions_on picks per day)."""
-    p = tables.positions
+    """Every landed position of every tenant, with its file's effective date and name (positions_on picks per day)."""
+    p, f = tables.positions, tables.portfolios
+    query = sa.select(p, f.c.file_name).join(
+        f, sa.and_(f.c.tenant_id == p.c.tenant_id, f.c.partition_key == p.c.partition_key), isouter=True
+    )
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(p)).mappings().all()
-    frame = pd.DataFrame(rows, columns=[c.name for c in p.columns])
+        rows = conn.execute(query).mappings().all()
+    frame = pd.DataFrame(rows, columns=[*(c.name for c in p.columns), "file_name"])
     for column in ("quantity", "entry_price", "strike"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
@@ -73,12 +84,66 @@ def close_history(
         stocks = [t for t in wanted if len(t) < 15]
         gaps = [t for t in stocks if closes[t].isna().any()]
         if gaps:
-            fetched = source.fetch(gaps, start, end).prices
+            fetched, _ = valid_prices(fetch_each(source, gaps, start, end).prices)
             if not fetched.empty:
                 extra = fetched.pivot_table(index="price_date", columns="ticker", values="close", aggfunc="last")
                 closes = closes.combine_first(extra.reindex(index=days))
                 closes = closes.reindex(index=days, columns=wanted)
     return closes.astype(float)
+
+
+def fetch_each(source: PriceSource, tickers: Sequence[str], start: dt.date, end: dt.date) -> FetchResult:
+    """The source's fetch of every ticker; when one ticker breaks the whole call, each alone (that one failing).
+
+    A transient fault is raised for the RetryPolicy; anything else a ticker raises is its SOURCE_ERROR.
+    """
+    try:
+        return source.fetch(tickers, start, end)
+    except TRANSIENT:
+        raise
+    except Exception as error:  # one ticker's fault must not stop the others: each is fetched alone below
+        first_error = error
+    frames: list[pd.DataFrame] = []
+    out = FetchResult(pd.DataFrame(columns=PRICE_COLUMNS))
+    for ticker in tickers:
+        try:
+            one = source.fetch([ticker], start, end)
+        except TRANSIENT:
+            raise
+        except Exception as error:  # recorded as this ticker's failure
+            out.failures.append(TickerFailure(ticker, "SOURCE_ERROR", f"{type(error).__name__}: {error}"))
+            continue
+        frames.append(one.prices)
+        out.failures.extend(one.failures)
+        out.requests += one.requests
+        out.cache_hits += one.cache_hits
+    frames = [f for f in frames if not f.empty]
+    if not frames:  # no ticker priced alone either: the source itself is at fault, not one ticker
+        raise first_error
+    out.prices = pd.concat(frames, ignore_index=True)[PRICE_COLUMNS]
+    return out
+
+
+def valid_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[str, dt.date], str]]:
+    """The bars the prices schema takes, and why each other (ticker, day) was refused (INVALID_PRICE).
+
+    A close must be finite, positive and at most MAX_PRICE; open, high, low and volume finite where given;
+    one bar per ticker and day.
+    """
+    if prices.empty:
+        return prices, {}
+    close = pd.to_numeric(prices["close"], errors="coerce").astype(float)
+    others = prices[["open", "high", "low", "volume"]].apply(pd.to_numeric, errors="coerce").astype(float)
+    reasons = pd.Series("", index=prices.index)
+    reasons[~((close > 0) & (close <= float(MAX_PRICE)))] = "close is not a positive finite price within 1e9"
+    reasons[others.isin([math.inf, -math.inf]).any(axis=1)] = "open, high, low or volume is infinite"
+    reasons[prices.duplicated(["ticker", "price_date"], keep=False)] = "more than one bar for the day"
+    bad = reasons != ""
+    refused = {
+        (str(row.ticker), row.price_date): f"{row.ticker} on {row.price_date}: {why} (close {row.close!r})"
+        for row, why in zip(prices[bad].itertuples(index=False), reasons[bad], strict=True)
+    }
+    return prices[~bad].reset_index(drop=True), refused
 
 
 class SqlCache:
@@ -136,41 +201,74 @@ def update_backfill(engine: Engine, backfill_id: str, **values: Any) -> None:
         conn.execute(b.update().where(b.c.backfill_id == backfill_id).values(**values))
 
 
+def backfill_portfolio(engine: Engine, backfill_id: str | None) -> tuple[str, str] | None:
+    """The (tenant, portfolio) a backfill was requested for; None outside a backfill."""
+    if not backfill_id:
+        return None
+    b = tables.backfill_progress
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(b.c.tenant_id, b.c.portfolio_id).where(b.c.backfill_id == backfill_id)).first()
+    return (str(row.tenant_id), str(row.portfolio_id)) if row else None
+
+
+def error_details(error: BaseException) -> dict[str, Any]:
+    """What a failed backfill row carries: a typed error's code, message and where; else its type and text."""
+    if isinstance(error, InputError):
+        return {"code": error.code, "message": error.message, "where": error.where}
+    return {"code": type(error).__name__, "message": str(error), "where": None}
+
+
+def fail_open_backfill(engine: Engine, backfill_id: str, details: Mapping[str, Any]) -> None:
+    """Mark a backfill `failed` unless it already ended (its run failed outside the steps that record it)."""
+    b = tables.backfill_progress
+    statement = (
+        b.update()
+        .where(b.c.backfill_id == backfill_id, b.c.status.in_(("pending", "processing")))
+        .values(status="failed", error_details=dict(details))
+    )
+    with engine.begin() as conn:
+        conn.execute(statement)
+
+
 @dataclass
 class BackfillProgress:
-    """The backfill row of one run (none for a run outside a backfill), moved along as the run goes."""
+    """The backfill row of one run (none for a run outside a backfill), moved along as the run's steps go."""
 
     engine: Engine
     backfill_id: str | None
 
-    def completed(self, *, symbols: int, failures: Sequence[TickerFailure]) -> None:
-        """Every day written: symbols priced and failed, and why each failure failed."""
+    def priced(self, *, symbols: int, failures: Sequence[TickerFailure]) -> None:
+        """Prices written: symbols priced and failed, and why each failure failed; the chain goes on."""
         if self.backfill_id:
             update_backfill(
                 self.engine,
                 self.backfill_id,
-                status="completed",
                 processed_symbols=symbols - len(failures),
                 failed_symbols=len(failures),
-                completed_at=dt.datetime.now(dt.UTC),
                 error_details={f.ticker: f.message for f in failures} or None,
             )
 
+    def completed(self) -> None:
+        """The run's last step wrote every day with no failure of the backfill's own portfolio."""
+        if self.backfill_id:
+            update_backfill(self.engine, self.backfill_id, status="completed", completed_at=dt.datetime.now(dt.UTC))
+
 
 @contextmanager
-def backfill_progress(engine: Engine, backfill_id: str | None) -> Iterator[BackfillProgress]:
-    """`processing` on entry; `failed` with the error when the block raises.
+def backfill_progress(engine: Engine, backfill_id: str | None, *, starts: bool = False) -> Iterator[BackfillProgress]:
+    """One step of a backfill's run: `processing` as the first (`starts`) begins; `failed` when the block raises.
 
-    A transient source error is retried by the asset's retry policy, so the backfill is still under way.
+    The failed row carries the error (a typed error's code, message and where). A transient fault is retried by
+    the asset's retry policy, so the backfill is still under way.
     """
     progress = BackfillProgress(engine, backfill_id)
-    if backfill_id:
+    if backfill_id and starts:
         update_backfill(engine, backfill_id, status="processing", started_at=dt.datetime.now(dt.UTC))
     try:
         yield progress
-    except TransientSourceError:
+    except TRANSIENT:
         raise
     except Exception as error:
         if backfill_id:
-            update_backfill(engine, backfill_id, status="failed", error_details={"error": str(error)})
+            update_backfill(engine, backfill_id, status="failed", completed_at=None, error_details=error_details(error))
         raise

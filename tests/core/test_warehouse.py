@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestration.core import warehouse
+from orchestration.core.errors import InputError
 
 other = sa.Table(
     "warehouse_probe_other",
@@ -72,7 +73,7 @@ def test_rows_round_trip_with_types(engine):
 
 
 def test_special_characters_nulls_and_nan_survive_copy(engine):
-    """COPY text escaping: backslashes, tabs and newlines in text and JSON; null JSON; NaN inside JSON → null."""
+    """COPY text escaping: backslashes, tabs and newlines in text and JSON; null JSON; NaN inside JSON is refused."""
     tricky = "a\\b\tc\nd\re \\N"
     frame = pd.DataFrame(
         {
@@ -80,8 +81,16 @@ def test_special_characters_nulls_and_nan_survive_copy(engine):
             "amount": [None, decimal.Decimal("-0.01")],
             "count": pd.array([None, 7], dtype="Int64"),
             "as_of": [None, dt.date(2026, 1, 2)],
-            "payload": [{"s": tricky, "x": float("nan")}, None],
+            "payload": [{"s": tricky, "x": None}, None],
         }
+    )
+    nan_inside = frame.assign(payload=[{"s": tricky, "x": float("nan")}, None])
+    with pytest.raises(InputError) as refused:  # orjson would write it as null: silently a different value
+        warehouse.replace_partition(engine, probe, nan_inside, tenant_id="acme", partition_key="p1")
+    assert (refused.value.code, refused.value.details["column"], refused.value.details["row"]) == (
+        "VALIDATION_ERROR",
+        "payload",
+        0,
     )
     warehouse.replace_partition(engine, probe, frame, tenant_id="acme", partition_key="p1")
     assert _rows(engine) == [

@@ -76,6 +76,15 @@ def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comp
     return result
 
 
+def _runtime_env(home: Path) -> dict[str, str]:
+    """`postgres.runtime_env` of `home` as a fresh process computes it: the session's own URLs set aside."""
+    saved = {k: os.environ.pop(k) for k in ("DAGSTER_PG_URL", "DATABASE_URL", "DAGSTER_HOME") if k in os.environ}
+    try:
+        return postgres.runtime_env(PlatformSettings(home=home))
+    finally:
+        os.environ.update(saved)
+
+
 @dataclass
 class World:
     base: str
@@ -103,9 +112,8 @@ def world() -> Iterator[World]:
     keys = {
         t: _cli(env, "apikey", "create", "--tenant", t).stdout.strip().splitlines()[-1] for t in (OWNER, EMPTY, OTHER)
     }
-    settings = PlatformSettings(home=home)
     port = _free_port()
-    server_env = {**env, **postgres.runtime_env(settings), "CALCBRIDGE_API_ENV": "development"}
+    server_env = {**env, **_runtime_env(home), "CALCBRIDGE_API_ENV": "development"}
     server_env["CALCBRIDGE_API_RATE_LIMIT_PER_SECOND"] = "0"
     server_env["CALCBRIDGE_API_REQUIRE_DAEMON"] = "false"
     server = subprocess.Popen(
