@@ -17,10 +17,19 @@ from sqlalchemy.sql import ColumnElement
 from api.deps import Reader, records
 from api.errors import not_found
 from api.marts import equity as m
+from api.marts.ops import configuration as cfg
 
 GroupBy = Literal["type", "tag"]
 TagMode = Literal["any", "all"]
 View = Literal["portfolio", "longs", "shorts"]
+
+BETA_WINDOW = (
+    sa.select(cfg.c.document["beta_window"].as_integer())
+    .where(cfg.c.kind == "equity_setting", cfg.c.tenant_id == "*", cfg.c.name == "factors")
+    .scalar_subquery()
+    .label("window_days")
+)
+"""factors.yaml's beta window as ops/configuration validated it."""
 
 GROUP_COLUMNS = (
     m.position_groups.c.group_key.label("key"),
@@ -233,14 +242,23 @@ async def greeks_row(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.da
     return row
 
 
-async def factor_day(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None) -> dt.date:
-    """The portfolio's latest day with factor exposures on or before `as_of` (404 when none)."""
+async def factor_day(db: Reader, tenant_id: str, portfolio_id: str, as_of: dt.date | None) -> tuple[dt.date, Any]:
+    """The portfolio's latest day with factor exposures on or before `as_of` (404 when none) and the beta window."""
     f = m.factor_exposures
-    query = sa.select(sa.func.max(f.c.as_of_date)).where(*scope(f, tenant_id, portfolio_id), *_on_or_before(f, as_of))
-    day: dt.date | None = (await db.execute(query)).scalar()
+    query = sa.select(sa.func.max(f.c.as_of_date), BETA_WINDOW).where(
+        *scope(f, tenant_id, portfolio_id), *_on_or_before(f, as_of)
+    )
+    day, window = (await db.execute(query)).one()
     if day is None:
         raise _no_day(portfolio_id)
-    return day
+    return day, window
+
+
+def factor_rank(factor: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The factor's place in factors.yaml (marts.configuration) to order by; a factor it does not list sorts last."""
+    c = cfg
+    place = sa.select(c.c.position).where(c.c.kind == "equity_factor", c.c.tenant_id == "*", c.c.name == factor)
+    return sa.nulls_last(place.scalar_subquery().asc())
 
 
 async def day_rows(

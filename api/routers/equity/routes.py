@@ -10,13 +10,12 @@ Models in `schemas.py` and `risk_schemas.py`, warehouse reads in `queries.py` of
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from api import configuration
-from api.deps import Caller, Db, Reader, requires
+from api.deps import Caller, Db, requires
 from api.errors import ApiError, ErrorCode, ErrorDetail, error_responses, not_found
 from api.marts import equity as m
 from api.routers.equity import queries as q
@@ -82,18 +81,6 @@ OVERVIEW_COLUMNS = [
         *("position_count", "counts_by_type"),
     )
 ]
-
-
-async def _factor_settings(db: Reader) -> tuple[dict[str, int], dict[str, Any]]:
-    """Each factor's place in factors.yaml, and the equity settings (window, rates), as ops/configuration holds them."""
-    found = await configuration.by_kind(db, ["equity_factor", "equity_setting"])
-    rank = {name: place for place, (name, _) in enumerate(found["equity_factor"])}
-    return rank, dict(found["equity_setting"]).get("factors", {})
-
-
-def _by_factor(rank: dict[str, int]) -> Callable[[Mapping[str, Any]], int]:
-    """Sort key: the row's factor's place in factors.yaml (unknown factors last)."""
-    return lambda row: rank.get(row["factor"], len(rank))
 
 
 def _position(row: Any) -> dict[str, Any]:
@@ -246,10 +233,15 @@ async def risk_factors(
     """Portfolio and position betas per factor, the factor correlation matrix and VIFs, on one trading day."""
     tenant = caller.tenant_id
     portfolio = await q.require_portfolio(db, tenant, portfolio_id)
-    day = await q.factor_day(db, tenant, portfolio, as_of)
+    day, window = await q.factor_day(db, tenant, portfolio, as_of)
     exposures, betas, diagnostics = m.factor_exposures, m.factor_betas, m.factor_diagnostics
     factors = await q.day_rows(
-        db, exposures, day, [exposures.c[k] for k in FactorOut.model_fields], q.scope(exposures, tenant, portfolio)
+        db,
+        exposures,
+        day,
+        [exposures.c[k] for k in FactorOut.model_fields],
+        q.scope(exposures, tenant, portfolio),
+        order_by=[q.factor_rank(exposures.c.factor)],
     )
     positions = await q.day_rows(
         db,
@@ -259,16 +251,21 @@ async def risk_factors(
         q.scope(betas, tenant, portfolio),
         order_by=[betas.c.ticker, betas.c.factor],
     )
-    matrix = await q.day_rows(db, diagnostics, day, [diagnostics.c[k] for k in DiagnosticOut.model_fields])
-    rank, equity_settings = await _factor_settings(db)
+    matrix = await q.day_rows(
+        db,
+        diagnostics,
+        day,
+        [diagnostics.c[k] for k in DiagnosticOut.model_fields],
+        order_by=[q.factor_rank(diagnostics.c.factor)],
+    )
     return FactorsOut.model_validate(
         {
             "portfolio_id": portfolio,
             "as_of_date": day,
-            "window_days": equity_settings.get("beta_window"),
-            "factors": sorted(factors, key=_by_factor(rank)),
+            "window_days": window,
+            "factors": factors,
             "positions": positions,
-            "diagnostics": sorted(matrix, key=_by_factor(rank)),
+            "diagnostics": matrix,
         }
     )
 

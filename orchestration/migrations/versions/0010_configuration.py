@@ -30,7 +30,7 @@ def upgrade() -> None:
             "source", sa.Text(), nullable=False, comment="Where it came from: a path under assets_config/, or code."
         ),
         sa.Column("config_sha256", sa.Text(), nullable=False, comment="sha256 of every file under assets_config/."),
-        sa.PrimaryKeyConstraint("partition_key", "kind", "tenant_id", "name", name="pk_configuration"),
+        sa.PrimaryKeyConstraint("kind", "tenant_id", "name", "partition_key", name="pk_configuration"),
         schema="ops",
         comment=(
             "Every configuration document and vocabulary the pipeline validated (assets_config/ and the code's own "

@@ -9,12 +9,6 @@ with results as (
     where is_current
 ),
 
-band as (
-    select (document ->> 'value')::numeric as dead_band_pct
-    from {{ ref('configuration') }}
-    where kind = 'compliance_setting' and name = 'trend_dead_band_pct' and tenant_id = '*'
-),
-
 points as (
     select
         *,
@@ -49,15 +43,16 @@ final as (
         lag(status) over deal_test as previous_status,
         coalesce(lag(status) over deal_test <> status, false) as status_changed,
         jsonb_agg(point) over (deal_test rows between 2 preceding and current row) as trend_values,
-        band.dead_band_pct,
-        case when trigger_level <> 0 then abs(trigger_level) * band.dead_band_pct / 100 else 0.005 end as dead_band,
+        {{ trend_dead_band_pct() }} as dead_band_pct,
+        case
+            when trigger_level <> 0 then abs(trigger_level) * {{ trend_dead_band_pct() }} / 100 else 0.005
+        end as dead_band,
         jsonb_agg(point) over (
             partition by tenant_id, deal_id, test_id order by report_date desc
             rows between current row and unbounded following
         ) as history,
         executed_at
     from points
-    left join band on true
     window deal_test as (partition by tenant_id, deal_id, test_id order by report_date)
 )
 
