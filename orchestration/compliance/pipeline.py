@@ -395,6 +395,7 @@ def run_scenario(
         other = compute(frame, deal, with_details=False)
     except ScenarioInvalidError as error:
         row["errors"] = [i.as_dict() for i in error.issues]
+        row["workbook_id"] = row["workbook_id"] or _named_workbook_id(engine, tenant_id, doc)
         return ScenarioOutcome(
             pd.DataFrame([row]),
             empty_changes,
@@ -432,6 +433,15 @@ def run_scenario(
         ]
     )
     return ScenarioOutcome(pd.DataFrame([row]), changes, None)
+
+
+def _named_workbook_id(engine: Engine, tenant_id: str, doc: Mapping[str, Any]) -> str | None:
+    """The processed workbook an invalid scenario names (by id or name), so it is listed under that workbook."""
+    workbook_id, name = doc.get("workbook_id"), doc.get("workbook")
+    if not isinstance(workbook_id, str | None) or not isinstance(name, str | None) or not (workbook_id or name):
+        return None
+    workbook = find_workbook(engine, tenant_id, workbook_id=workbook_id, name=name)
+    return workbook.workbook_id if workbook is not None else None
 
 
 def workbook_pending(engine: Engine, tenant_id: str, document: Any) -> bool:

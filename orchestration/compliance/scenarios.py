@@ -331,28 +331,45 @@ REASON_NOUNS = {
 }
 
 
-def _fmt(value: float | None, unit: str) -> str:
-    """A figure for a reason sentence: percent 1 dp, bps and rating factors whole, years 2 dp."""
+_DECIMALS = {"percent": 1, "pct": 1, "%": 1, "bps": 0, "rating_factor": 0, "factor": 0, "years": 2}
+"""Decimals a reason shows by unit: percent 1, bps and rating factors 0, years and anything else 2."""
+
+
+def _fmt(value: float | None, unit: str, decimals: int | None = None) -> str:
+    """A figure for a reason sentence in its unit, with `decimals` (the unit's default when None)."""
     if value is None:
         return "n/a"
+    places = _DECIMALS.get(unit, 2) if decimals is None else decimals
+    number = f"{value:.{places}f}"
     if unit in ("percent", "pct", "%"):
-        return f"{value:.1f}%"
+        return f"{number}%"
     if unit == "bps":
-        return f"{value:.0f} bps"
-    if unit in ("rating_factor", "factor"):
-        return f"{value:.0f}"
+        return f"{number} bps"
     if unit == "years":
-        return f"{value:.2f} years"
-    return f"{value:.2f}"
+        return f"{number} years"
+    return number
+
+
+def _pair(base: float, scenario: float, unit: str) -> tuple[str, str]:
+    """Both figures with the fewest decimals (the unit's default or more, up to 6) that tell them apart."""
+    places = _DECIMALS.get(unit, 2)
+    while places < 6 and _fmt(base, unit, places) == _fmt(scenario, unit, places):
+        places += 1
+    return _fmt(base, unit, places), _fmt(scenario, unit, places)
 
 
 def reason(test_id: str, name: str, unit: str, base: float | None, scenario: float | None) -> str:
-    """Generated explanation, e.g. 'Reduced CCC exposure from 8.2% to 7.4%'."""
+    """Generated explanation, e.g. 'Reduced CCC exposure from 8.2% to 7.4%' ('from 400.0 bps to 400.3 bps').
+
+    The figures carry as many decimals as it takes to show the change, so a reason never reads "from 400 bps to
+    400 bps".
+    """
     noun = REASON_NOUNS.get(test_id, name)
     if base is None or scenario is None or base == scenario:
         return f"{noun[0].upper()}{noun[1:]} unchanged at {_fmt(scenario, unit)}"
     verb = "Reduced" if scenario < base else "Increased"
-    return f"{verb} {noun} from {_fmt(base, unit)} to {_fmt(scenario, unit)}"
+    before, after = _pair(base, scenario, unit)
+    return f"{verb} {noun} from {before} to {after}"
 
 
 def _delta(base: float | None, scenario: float | None) -> tuple[float | None, float | None]:

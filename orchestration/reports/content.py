@@ -166,6 +166,17 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
 
 def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes | None:
     """The compliance trend chart: cushion % per test across report dates (bars for a single date)."""
+    fig = compliance_trend_figure(history, current)
+    if fig is None:
+        return None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def compliance_trend_figure(history: pd.DataFrame, current: pd.DataFrame) -> Any:
+    """The chart of `compliance_trend_png` as a Matplotlib figure; the legend sits right of the plot, off the lines."""
     frame = history if not history.empty else current
     if frame.empty or "cushion_pct" not in frame.columns:
         return None
@@ -174,13 +185,13 @@ def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes 
     if frame.empty:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=90)
+    fig, ax = plt.subplots(figsize=(10, 3.6), dpi=90)
     dates = frame["report_date"].drop_duplicates().sort_values()
     if len(dates) > 1:
         for test_id, rows in frame.sort_values("report_date").groupby("test_id", sort=True):
             ax.plot(rows["report_date"], rows["cushion_pct"], marker="o", linewidth=1.2, label=str(test_id))
         fig.autofmt_xdate()
-        ax.legend(fontsize=6, ncol=4, loc="upper left")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     else:
         latest = frame.sort_values("test_id")
         colours = ["#2e7d32" if v >= 0 else "#c62828" for v in latest["cushion_pct"]]
@@ -190,10 +201,7 @@ def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes 
     ax.set_ylabel("cushion, %")
     ax.set_title("Compliance cushion trend", fontsize=10)
     ax.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig
 
 
 def table_rows(frame: pd.DataFrame, columns: tuple[tuple[str, str], ...]) -> list[list[Any]]:

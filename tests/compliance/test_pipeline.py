@@ -403,6 +403,10 @@ def test_invalid_scenario_fails_visibly_with_field_paths(platform, world):
     detail = client.get(f"/api/v1/scenarios/{row['scenario_id']}", headers=h["a"]).json()
     assert detail["errors"][0]["code"] == "POSITIVE_NUMBER_REQUIRED"
     assert client.get(f"/api/v1/scenarios/{row['scenario_id']}/compare", headers=h["a"]).status_code == 404
+    # The failed version is listed under the workbook it names (it had no workbook_id and was missing there).
+    assert row["workbook_id"] == wid
+    listed = client.get(f"/api/v1/workbooks/{wid}/scenarios", headers=h["a"]).json()["data"]
+    assert [(x["id"], x["status"]) for x in listed if x["id"] == row["scenario_id"]] == [(row["scenario_id"], "failed")]
 
 
 def test_alerts_fire_once_per_cooldown_and_events_on_status_change(platform, world):

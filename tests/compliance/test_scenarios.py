@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from orchestration.compliance import scenarios
 from orchestration.compliance.engine import compute
 from orchestration.compliance.scenarios import ScenarioInvalidError, apply_changes, compare, validate
 from orchestration.compliance.status import publish, round_half_up
@@ -171,3 +172,16 @@ def test_changes_can_target_a_position_added_earlier_in_the_scenario() -> None:
     added = other.holdings.set_index("cusip").loc["Z00000009"]
     assert added["effective_rating"] == "Caa2"
     assert [t["par_delta"] for t in trades] == [2e6, 0.0, -0.5e6]
+
+
+@pytest.mark.parametrize(
+    ("unit", "base", "scenario", "expected"),
+    [
+        ("bps", 400.0, 400.3, "Increased WAS from 400.0 bps to 400.3 bps"),  # 0 decimals would read 400 to 400
+        ("bps", 412.0, 398.0, "Reduced WAS from 412 bps to 398 bps"),  # the unit's own 0 decimals tell them apart
+        ("bps", 400.0, 400.0004, "Increased WAS from 400.0000 bps to 400.0004 bps"),
+        ("percent", 8.21, 8.24, "Increased WAS from 8.21% to 8.24%"),  # 1 decimal reads 8.2% to 8.2%
+    ],
+)
+def test_a_reason_shows_the_change_with_as_many_decimals_as_it_needs(unit, base, scenario, expected):
+    assert scenarios.reason("was_test", "WAS", unit, base, scenario) == expected

@@ -194,3 +194,23 @@ def test_reconciliation_exports_escape_cells():
 @pytest.mark.parametrize(("value", "expected"), [("=1+1", "'=1+1"), ("-2", "'-2"), ("a=b", "a=b"), (-2.0, -2.0)])
 def test_escape_cell(value, expected):
     assert escape_cell(value) == expected
+
+
+def test_the_trend_legend_does_not_cover_the_lines():
+    """Ten tests over three report dates: the legend's box lies outside the plotting area (it used to sit inside)."""
+    from orchestration.reports.content import compliance_trend_figure
+
+    dates = ["2026-01-31", "2026-02-28", "2026-03-31"]
+    history = pd.DataFrame(
+        [
+            {"test_id": f"test_{i}", "report_date": d, "cushion_pct": 5.0 * i - j}
+            for i in range(10)
+            for j, d in enumerate(dates)
+        ]
+    )
+    fig = compliance_trend_figure(history, history)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    legend, plot = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= plot.x1  # entirely to the right of the axes: no line is hidden under it
+    assert len(ax.get_legend().get_texts()) == 10
