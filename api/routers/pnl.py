@@ -225,6 +225,23 @@ def _column_ids(kind: str, label: str, period_start: dt.date, end: dt.date) -> t
     return (label,)
 
 
+COLUMN_KINDS = ("month", "quarter", "mtd", "ytd")
+"""Seed 003's selectable columns, in the order a response lists them."""
+
+
+def _column_kinds(columns: str | None) -> tuple[str, ...]:
+    """The column kinds asked for (`month,ytd`), each known and named once; all of them when none is given."""
+    if columns is None:
+        return COLUMN_KINDS
+    asked = [part.strip().lower() for part in columns.split(",")]
+    unknown = [part for part in asked if part not in COLUMN_KINDS]
+    if unknown or not asked:
+        raise _bad_request("columns", f"{unknown or asked} unknown; choose from {', '.join(COLUMN_KINDS)}")
+    if len(set(asked)) != len(asked):
+        raise _bad_request("columns", f"{columns!r} names a column kind twice")
+    return tuple(asked)
+
+
 def _responses() -> dict[int | str, dict[str, Any]]:
     responses = error_responses(401, 403, 404, 429, 503)
     responses[400] = {
@@ -244,6 +261,9 @@ offsetting figures subtracted) in these columns:
   falls later in it, up to the period's last day or endDate, whichever is earlier (the column's own
   startDate / endDate say which days it holds).
 - **MTD**: the first day of endDate's month to endDate. **YTD**: 1 January of endDate's year to endDate.
+
+`columns` (optional, e.g. `month,ytd`) selects which of the four kinds to show, as seed 003's "selectable columns"
+asks; the response keeps the order month, quarter, MTD, YTD. An unknown or repeated kind is a 400.
 
 endDate is the reporting date: no fact after it counts in any column. startDate only picks the first month
 and quarter shown; it never cuts a calendar period, so a range that starts mid-month shows that whole
@@ -265,6 +285,14 @@ async def get_profit_loss(
     portfolio_id: Annotated[str, Query(alias="portfolioId", max_length=200, description="The portfolio's id.")],
     start_date: Annotated[str, Query(alias="startDate", max_length=10, description="First reporting day, YYYY-MM-DD.")],
     end_date: Annotated[str, Query(alias="endDate", max_length=10, description="Last reporting day, YYYY-MM-DD.")],
+    columns: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Column kinds to show, comma-separated: month, quarter, mtd, ytd (default: all four).",
+            examples=["month,ytd"],
+        ),
+    ] = None,
 ) -> ProfitLossOut:
     """P&L rows per figure for every month and quarter of the range, and MTD and YTD, all as of endDate."""
     if not portfolio_id.strip():
@@ -280,24 +308,26 @@ async def get_profit_loss(
     today = dt.datetime.now(dt.UTC).date()
     if end > today:
         raise ApiError(404, f"endDate {end} is in the future (today is {today}); no P&L exists for it yet")
+    kinds = _column_kinds(columns)
     found = await _figures_as_of(db, caller.tenant_id, portfolio_id, start, end)
     if not found and not await _has_facts(db, caller.tenant_id, portfolio_id):
         raise ApiError(404, f"portfolio {portfolio_id!r} not found: no P&L facts were landed for it")
-    columns = reporting_columns(start, end)
-    zeros = dict.fromkeys((c[0] for c in columns), 0)
+    shown = [c for c in reporting_columns(start, end) if c[1] in kinds]
+    zeros = dict.fromkeys((c[0] for c in shown), 0)
     rows: dict[tuple[str, bool], dict[str, Any]] = {}
     totals = dict(zeros)
     for line_kind, figure, offsetting, kind, label, period_start, amount in found:
         values = totals if line_kind == "total" else rows.setdefault((figure, offsetting), dict(zeros))
         for column_id in _column_ids(kind, label, period_start, end):
-            values[column_id] = amount
+            if column_id in zeros:
+                values[column_id] = amount
     return ProfitLossOut.model_validate(
         {
             "request": {"path": request.url.path, "parameters": dict(request.query_params)},
             "portfolioId": portfolio_id,
             "startDate": start,
             "endDate": end,
-            "columns": [{"id": c[0], "type": c[1], "startDate": c[2], "endDate": c[3]} for c in columns],
+            "columns": [{"id": c[0], "type": c[1], "startDate": c[2], "endDate": c[3]} for c in shown],
             "rows": [
                 {"figure": figure, "isOffsetting": offsetting, "values": values}
                 for (figure, offsetting), values in rows.items()

@@ -243,7 +243,7 @@ def position_contributions(
 def brinson_attribution(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Attribution of one performance file; a file without a BY_GROUP benchmark writes no rows (and says so)."""
+    """Attribution of one performance file; a file without a usable benchmark writes no rows (and says so)."""
     record, prepared = _prepared(context, warehouse)
     frames = attribution_frames(prepared)
     metadata: dict[str, Any] = {

@@ -1,23 +1,30 @@
-"""Brinson attribution by one group key (conventions 9 and 10) and its linking over a period (11)."""
+"""Brinson attribution by one or several group keys (conventions 9 and 10) and its linking over a period (11)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 
 from orchestration.performance.backend import Backend, Number, attribution_k
 from orchestration.performance.contribution import PositionMatrix
-from orchestration.performance.inputs import Benchmark, BrinsonModel, Linking, Position
+from orchestration.performance.inputs import UNCLASSIFIED, Benchmark, BrinsonModel, Linking, Position
 
-UNCLASSIFIED = "UNCLASSIFIED"
-"""The group of a position that lacks the group key."""
+SEPARATOR = "|"
+"""Joins the values (and names) of several group keys into one label, in the keys' order."""
 
 
-def group_of(keys: dict[str, str], group_key: str) -> str:
-    return keys.get(group_key, UNCLASSIFIED)
+def group_label(keys: dict[str, str], key_set: Sequence[str]) -> str:
+    """The group of a position or benchmark row for a set of keys: its values joined with `|` in that order."""
+    return SEPARATOR.join(keys.get(k, UNCLASSIFIED) for k in key_set)
+
+
+def key_sets(keys: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every non-empty subset of the benchmark's group keys, in the benchmark's order, single keys first."""
+    return [combo for size in range(1, len(keys) + 1) for combo in combinations(keys, size)]
 
 
 @dataclass(frozen=True)
@@ -44,16 +51,16 @@ def benchmark_total(b: Backend, benchmark: Benchmark | None, dates: Sequence[dt.
 
 
 def benchmark_side(
-    b: Backend, benchmark: Benchmark, dates: Sequence[dt.date], group_key: str, groups: Sequence[str]
+    b: Backend, benchmark: Benchmark, dates: Sequence[dt.date], key_set: Sequence[str], groups: Sequence[str]
 ) -> BenchmarkSide:
-    """Benchmark rows aggregated to one group key: w = Σ weight, r = Σ weight·return / Σ weight (0 if no weight)."""
+    """Benchmark rows aggregated to a set of group keys: w = Σ weight, r = Σ weight·return / Σ weight (0 if none)."""
     index = {d: t for t, d in enumerate(dates)}
     position = {g: i for i, g in enumerate(groups)}
     weights = b.zeros((len(groups), len(dates)))
     weighted = b.zeros((len(groups), len(dates)))
     covered = np.zeros((len(groups), len(dates)), dtype=bool)
     for row in benchmark.rows:
-        g, t = position[row.key[group_key]], index[row.date]
+        g, t = position[group_label(row.key, key_set)], index[row.date]
         w = b.scalar(row.weight)
         weights[g, t] = weights[g, t] + w
         weighted[g, t] = weighted[g, t] + w * b.scalar(row.ret)
@@ -65,14 +72,14 @@ def benchmark_side(
 
 
 def portfolio_side(
-    b: Backend, m: PositionMatrix, positions: Sequence[Position], group_key: str, groups: Sequence[str]
+    b: Backend, m: PositionMatrix, positions: Sequence[Position], key_set: Sequence[str], groups: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Convention 9: w_p,g = Σ_g begin_mv / Σ begin_mv and r_p,g = Σ_g pnl / Σ_g begin_mv (BOD weights, GROSS)."""
     position = {g: i for i, g in enumerate(groups)}
     begin = b.zeros((len(groups), m.begin_mv.shape[1]))
     pnl = b.zeros(begin.shape)
     for i, p in enumerate(positions):
-        g = position[group_of(p.group_keys, group_key)]
+        g = position[group_label(p.group_keys, key_set)]
         begin[g] = begin[g] + m.begin_mv[i]
         pnl[g] = pnl[g] + m.pnl[i]
     total = begin.sum(axis=0) if len(groups) else b.zeros(begin.shape[1])

@@ -69,7 +69,10 @@ class DailyContributions:
 def daily_contributions(
     b: Backend, m: PositionMatrix, returns: np.ndarray, fees: np.ndarray, weighting: Weighting
 ) -> DailyContributions:
-    """Convention 7: c_i,t = w_i,t × r_i,t with w = cap / Σ cap; the NET fee line is −fees_t / Σ cap."""
+    """Convention 7: c_i,t = w_i,t × r_i,t with w = cap / Σ cap; the NET fee line is fees_t / Σ cap.
+
+    Fees are negative for charges (seed 002), so a charge gives a negative fee line and a rebate a positive one.
+    """
     cap = capital(b, m, weighting)
     total = cap.sum(axis=0) if cap.shape[0] else b.zeros(cap.shape[1])
     weights = b.safe_div(cap, total[None, :])
@@ -77,7 +80,7 @@ def daily_contributions(
         weighting=weighting,
         weights=weights,
         contributions=weights * returns,
-        fee_line=b.safe_div(-fees, total),
+        fee_line=b.safe_div(fees, total),
     )
 
 

@@ -2,7 +2,7 @@
 
 `synthetic_performance` also feeds the benchmark (bench/performance_engine.py) at any size. Positions
 reconcile to the portfolio by construction: Σ begin_mv = begin_mv and Σ pnl = the gross P&L, with
-fees paid out of the positions' EOD flows.
+fees paid out of the positions' EOD flows. Fees and tx_costs follow seed 002's sign: negative for charges.
 """
 
 from __future__ import annotations
@@ -97,12 +97,11 @@ def synthetic_performance(
         begins = [e + s for e, s in zip(ends, bod_shares, strict=True)]
         begin = sum(begins, Decimal(0))
         fees = (
-            (begin * Decimal("0.0075") / 252).quantize(CENTS)
+            -(begin * Decimal("0.0075") / 252).quantize(CENTS)
             if day.weekday() == 4 or t == len(dates) - 1
             else Decimal(0)
-        )
-        tx_costs = (abs(bod) + abs(eod)) * Decimal("0.0005") if (bod or eod) else Decimal(0)
-        tx_costs = tx_costs.quantize(CENTS)
+        )  # seed 002: negative for a charge
+        tx_costs = -((abs(bod) + abs(eod)) * Decimal("0.0005")).quantize(CENTS) if (bod or eod) else Decimal(0)
         for sector in market:
             market[sector] = rng.gauss(0.0003, 0.009)
         pnls: list[Decimal] = []
@@ -110,9 +109,9 @@ def synthetic_performance(
             r = market[sector] + rng.gauss(0.0, 0.006)
             pnls.append((b_i * Decimal(repr(round(r, 6)))).quantize(CENTS, ROUND_HALF_EVEN))
         if tx_costs:
-            pnls[0] -= tx_costs  # position pnl is after transaction costs (convention 3)
+            pnls[0] += tx_costs  # position pnl is after transaction costs (convention 3); tx_costs < 0
         gross_end = [b_i + p_i for b_i, p_i in zip(begins, pnls, strict=True)]
-        eod_shares = _split(eod - fees, gross_end) if (eod or fees) else [Decimal(0)] * len(specs)
+        eod_shares = _split(eod + fees, gross_end) if (eod or fees) else [Decimal(0)] * len(specs)
         ends = [g + s for g, s in zip(gross_end, eod_shares, strict=True)]
         end = sum(ends, Decimal(0))
         series.append(

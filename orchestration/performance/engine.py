@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from orchestration.performance.attribution import (
+    SEPARATOR,
     benchmark_side,
     benchmark_total,
     daily_effects,
-    group_of,
+    group_label,
+    key_sets,
     link_effects,
     portfolio_side,
 )
@@ -39,9 +41,10 @@ from orchestration.performance.inputs import (
     BRINSON_MODELS,
     FEES_LINE,
     METRIC_BASES,
+    RETURN_BASES,
     WEIGHTINGS,
-    MetricBasis,
     PerformanceInput,
+    ReturnBasis,
 )
 from orchestration.performance.periods import Period, resolve_periods
 from orchestration.performance.returns import annualize, daily_returns, modified_dietz, should_annualize, twr, years
@@ -58,8 +61,8 @@ class Prepared:
     dates: list[dt.date]
     periods: list[Period]
     bounds: list[tuple[int, int]]
-    daily: dict[MetricBasis, np.ndarray]
-    period_returns: dict[MetricBasis, list[Number]]
+    daily: dict[ReturnBasis, np.ndarray]
+    period_returns: dict[ReturnBasis, list[Number]]
     bench_daily: np.ndarray
     bench_has_day: np.ndarray
     bench_period: list[Number]
@@ -95,8 +98,8 @@ def _prepare(inp: PerformanceInput) -> Prepared:
 
         raise InputError("PERFORMANCE_INVALID_CONFIG", str(exc), "config.periods") from exc
     bounds = [period_bounds(dates, p.start, p.end) for p in periods]
-    daily = {basis: daily_returns(b, inp.series, basis) for basis in METRIC_BASES}
-    period_returns = {basis: [twr(b, daily[basis][lo:hi]) for lo, hi in bounds] for basis in METRIC_BASES}
+    daily = {basis: daily_returns(b, inp.series, basis) for basis in RETURN_BASES}
+    period_returns = {basis: [twr(b, daily[basis][lo:hi]) for lo, hi in bounds] for basis in RETURN_BASES}
     bench_daily, has_day = benchmark_total(b, inp.benchmark, dates)
     prepared = Prepared(
         inp=inp,
@@ -141,9 +144,9 @@ def _benchmark_notes(p: Prepared) -> None:
         return
     held = np.asarray(p.matrix.begin_mv != 0) & p.bench_has_day[None, :]
     for key in bench.group_keys:
-        labels = np.array([group_of(pos.group_keys, key) for pos in p.inp.positions], dtype=object)
+        labels = np.array([group_label(pos.group_keys, (key,)) for pos in p.inp.positions], dtype=object)
         groups = sorted(set(labels.tolist()) | {row.key[key] for row in bench.rows})
-        covered = benchmark_side(p.b, bench, p.dates, key, groups).covered
+        covered = benchmark_side(p.b, bench, p.dates, (key,), groups).covered
         gaps: dict[str, int] = {}
         for g, group in enumerate(groups):
             count = int((held[labels == group] & ~covered[g][None, :]).sum())
@@ -222,7 +225,7 @@ def _period_frame(p: Prepared) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for i, (period, (lo, hi)) in enumerate(zip(p.periods, p.bounds, strict=True)):
         count = max(hi - lo, 0)
-        for basis in METRIC_BASES:
+        for basis in RETURN_BASES:
             total = p.period_returns[basis][i]
             dietz = (
                 modified_dietz(b, p.inp.series, period.start, period.end)
@@ -438,7 +441,11 @@ _EFFECTS = ("allocation", "selection", "interaction")
 
 
 def attribution_frames(p: Prepared) -> AttributionFrames:
-    """Brinson BF and BHB per benchmark group key, linked NONE/CARINO/LOG per period (conventions 9–11)."""
+    """Brinson BF and BHB per set of benchmark group keys, linked NONE/CARINO/LOG per period (conventions 9–11).
+
+    A set of several keys is stored under its keys joined with `|` in the benchmark's order (say
+    `sector|region`), its groups likewise (`Technology|US`); the API reorders them as asked.
+    """
     with _context(p):
         return _attribution_frames(p)
 
@@ -456,10 +463,12 @@ def _attribution_frames(p: Prepared) -> AttributionFrames:
     r_gross = p.daily["GROSS"]  # convention 9: attribution is on the GROSS basis
     totals = list(zip(p.period_returns["GROSS"], p.bench_period, strict=True))
     names = [period.name for period in p.periods]
-    for key in bench.group_keys:
-        groups = sorted({group_of(pos.group_keys, key) for pos in inp.positions} | {row.key[key] for row in bench.rows})
-        w_p, r_p = portfolio_side(b, m, inp.positions, key, groups)
-        side = benchmark_side(b, bench, p.dates, key, groups)
+    for key_set in key_sets(bench.group_keys):
+        key = SEPARATOR.join(key_set)
+        labels = {group_label(pos.group_keys, key_set) for pos in inp.positions}
+        groups = sorted(labels | {group_label(row.key, key_set) for row in bench.rows})
+        w_p, r_p = portfolio_side(b, m, inp.positions, key_set, groups)
+        side = benchmark_side(b, bench, p.dates, key_set, groups)
         for model in BRINSON_MODELS:
             daily = daily_effects(w_p, r_p, side, model)
             linked = {name: link_effects(b, daily[name], r_gross, side.total, p.bounds, totals) for name in _EFFECTS}

@@ -23,12 +23,15 @@ from orchestration.performance.backend import PRECISION_MODES, Number, Precision
 from orchestration.performance.periods import PERIOD_TYPES, PeriodSpec
 
 MetricBasis = Literal["NET", "GROSS"]
+ReturnBasis = Literal["NET", "GROSS", "PURE_GROSS"]
 AnnualizationBasis = Literal["ACT_365", "BUS_252", "ACT_ACT"]
 Linking = Literal["NONE", "CARINO", "LOG"]
 Weighting = Literal["BOD", "AVG_CAPITAL", "TWR_DENOM"]
 BrinsonModel = Literal["BRINSON_FACHLER", "BRINSON_HOOD_BEEBOWER"]
 
 METRIC_BASES: tuple[MetricBasis, ...] = ("NET", "GROSS")
+RETURN_BASES: tuple[ReturnBasis, ...] = ("NET", "GROSS", "PURE_GROSS")
+"""Portfolio returns also come PURE_GROSS (tx costs added back too); contribution and attribution use METRIC_BASES."""
 ANNUALIZATION_BASES: tuple[AnnualizationBasis, ...] = ("ACT_365", "BUS_252", "ACT_ACT")
 LINKINGS: tuple[Linking, ...] = ("NONE", "CARINO", "LOG")
 WEIGHTINGS: tuple[Weighting, ...] = ("BOD", "AVG_CAPITAL", "TWR_DENOM")
@@ -42,7 +45,10 @@ FEES_LINE = "__FEES__"
 
 
 class PortfolioDay(NamedTuple):
-    """One row of the portfolio series (convention 2: begin_mv after BOD flow, end_mv after EOD flow and costs)."""
+    """One row of the portfolio series (convention 2: begin_mv after BOD flow, end_mv after EOD flow and costs).
+
+    Seed 002 signs: fees and tx_costs are negative for charges; a positive value is a rebate.
+    """
 
     date: dt.date
     begin_mv: Number
@@ -274,10 +280,12 @@ def _parse_series(raw: Any) -> tuple[PortfolioDay, ...]:
                 raise _fail("PERFORMANCE_NEGATIVE_MARKET_VALUE", f"{name} is {getattr(d, name)} on {d.date}", at)
         if d.begin_mv == 0:
             raise _fail("PERFORMANCE_ZERO_BEGIN_MV", f"begin_mv is 0 on {d.date}: the day's return is undefined", at)
-        if d.end_mv - d.eod_cf + d.fees <= 0 or d.end_mv - d.eod_cf <= 0:
+        net = d.end_mv - d.eod_cf
+        if net <= 0 or net - d.fees <= 0 or net - d.fees - d.tx_costs <= 0:
             raise _fail(
                 "PERFORMANCE_RETURN_BELOW_MINUS_100",
-                f"end_mv − eod_cf is not positive on {d.date}: a return at or below −100% cannot be linked",
+                f"end_mv − eod_cf (NET, GROSS or PURE_GROSS) is not positive on {d.date}: "
+                "a return at or below −100% cannot be linked",
                 at,
             )
         if i and abs(d.begin_mv - (days[i - 1].end_mv + d.bod_cf)) > CENT:
@@ -379,34 +387,65 @@ def _parse_positions(raw: Any, dates: Mapping[str, dt.date]) -> tuple[Position, 
     return tuple(positions)
 
 
+BENCHMARK_MODES = ("BY_GROUP", "BY_INSTRUMENT")
+UNCLASSIFIED = "UNCLASSIFIED"
+"""The group of a position or benchmark constituent that lacks a group key."""
+
+
 def _parse_benchmark(raw: Any, dates: set[dt.date], notes: list[str]) -> Benchmark | None:
+    """The benchmark: BY_GROUP rows name their groups; BY_INSTRUMENT rows are constituents mapped by group_keys.
+
+    A BY_INSTRUMENT row is a constituent (`id`, or a `key` object) whose own `group_keys` give its groups
+    (a missing key is UNCLASSIFIED). Either way each row's key holds every benchmark group key, so
+    attribution aggregates both alike (seed 002).
+    """
     if raw is None:
         return None
     obj = _mapping(raw, "benchmark")
     mode = str(obj.get("mode") or "BY_GROUP")
-    if mode != "BY_GROUP":
-        notes.append(f"benchmark_mode_unsupported: {mode}; attribution needs BY_GROUP and is skipped")
+    if mode not in BENCHMARK_MODES:
+        notes.append(f"benchmark_mode_unsupported: {mode}; attribution needs BY_GROUP or BY_INSTRUMENT, skipped")
         return None
-    keys = tuple(str(k) for k in _list(_required(obj, "group_keys", "benchmark"), "benchmark.group_keys"))
+    by_instrument = mode == "BY_INSTRUMENT"
+    items = [
+        (f"benchmark.weights[{i}]", _mapping(item, f"benchmark.weights[{i}]"))
+        for i, item in enumerate(_list(obj.get("weights") or [], "benchmark.weights"))
+    ]
+    if by_instrument and obj.get("group_keys") is None:
+        found: dict[str, None] = {}
+        for where, robj in items:
+            found.update(dict.fromkeys(str(k) for k in _mapping(robj.get("group_keys") or {}, f"{where}.group_keys")))
+        keys = tuple(found)
+    else:
+        keys = tuple(str(k) for k in _list(_required(obj, "group_keys", "benchmark"), "benchmark.group_keys"))
     if not keys:
         raise _fail("PERFORMANCE_INVALID_VALUE", "benchmark.group_keys is empty", "benchmark.group_keys")
     rows: list[BenchmarkRow] = []
-    seen: set[tuple[dt.date, tuple[str, ...]]] = set()
+    seen: set[tuple[dt.date, Any]] = set()
     outside = 0
-    for i, item in enumerate(_list(obj.get("weights") or [], "benchmark.weights")):
-        where = f"benchmark.weights[{i}]"
-        robj = _mapping(item, where)
+    for where, robj in items:
         day = _date(_required(robj, "date", where), f"{where}.date")
         at = f"{where} ({day})"
-        key_map = _mapping(_required(robj, "key", at), f"{at}.key")
-        missing = [k for k in keys if k not in key_map]
-        if missing:
-            raise _fail("PERFORMANCE_INVALID_VALUE", f"key lacks group key(s) {missing}", f"{at}.key")
-        key = {k: str(key_map[k]) for k in keys}
-        ident = (day, tuple(key.values()))
-        if ident in seen:
-            raise _fail("PERFORMANCE_DUPLICATE_BENCHMARK_ROW", f"benchmark key {key} appears twice on {day}", at)
-        seen.add(ident)
+        if by_instrument:
+            ident: Any = _required(robj, "id", at) if robj.get("key") is None else robj.get("key")
+            ident = (
+                str(ident)
+                if not isinstance(ident, Mapping)
+                else tuple(sorted((str(k), str(v)) for k, v in ident.items()))
+            )
+            groups = _mapping(robj.get("group_keys") or {}, f"{at}.group_keys")
+            key = {k: str(groups.get(k, UNCLASSIFIED)) for k in keys}
+        else:
+            key_map = _mapping(_required(robj, "key", at), f"{at}.key")
+            missing = [k for k in keys if k not in key_map]
+            if missing:
+                raise _fail("PERFORMANCE_INVALID_VALUE", f"key lacks group key(s) {missing}", f"{at}.key")
+            key = {k: str(key_map[k]) for k in keys}
+            ident = tuple(key.values())
+        if (day, ident) in seen:
+            what = "constituent" if by_instrument else "key"
+            raise _fail("PERFORMANCE_DUPLICATE_BENCHMARK_ROW", f"benchmark {what} {ident} appears twice on {day}", at)
+        seen.add((day, ident))
         weight = _number(_required(robj, "weight", at), f"{at}.weight")
         ret = _number(_required(robj, "return", at), f"{at}.return")
         if ret <= -1:
@@ -501,7 +540,7 @@ def reconcile_positions(inp: PerformanceInput) -> None:
     worst_pnl: Number = 0
     off: list[dt.date] = []
     for t, day in enumerate(inp.series):
-        gross_pnl = day.end_mv - day.eod_cf - day.begin_mv + day.fees
+        gross_pnl = day.end_mv - day.eod_cf - day.begin_mv - day.fees  # fees ≤ 0 for a charge (seed 002)
         gap_begin = abs(begin[t] - day.begin_mv)
         gap_pnl = abs(pnl[t] - gross_pnl)
         worst_begin, worst_pnl = max(worst_begin, gap_begin), max(worst_pnl, gap_pnl)
@@ -554,5 +593,18 @@ def _parse_document(doc: Mapping[str, Any]) -> PerformanceInput:
         config=config,
         notes=notes,
     )
+    rebate_notes(series, inp.notes)
     reconcile_positions(inp)
     return inp
+
+
+def rebate_notes(series: Sequence[PortfolioDay], notes: list[str]) -> None:
+    """Seed 002: fees/tx_costs are negative for charges; a positive value is a rebate, accepted and noted."""
+    for name, label in (("fees", "fee_rebates"), ("tx_costs", "tx_cost_rebates")):
+        rebates = [(d.date, getattr(d, name)) for d in series if getattr(d, name) > 0]
+        if rebates:
+            total = sum((amount for _, amount in rebates), start=rebates[0][1] * 0)
+            notes.append(
+                f"{label}: {len(rebates)} day(s) with positive {name} (a rebate; charges are negative), "
+                f"first {rebates[0][0]}, total {total}"
+            )

@@ -1,4 +1,7 @@
-"""Portfolio returns: daily NET/GROSS (convention 2), period TWR and Modified Dietz (4), annualization (6)."""
+"""Portfolio returns: daily NET/GROSS/PURE_GROSS (convention 2), period TWR and Modified Dietz (4), annualization (6).
+
+Fees and tx_costs follow seed 002: negative for charges.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,24 @@ from typing import Any
 import numpy as np
 
 from orchestration.performance.backend import Backend, Number
-from orchestration.performance.inputs import AnnualizationBasis, MetricBasis, PortfolioDay
+from orchestration.performance.inputs import AnnualizationBasis, PortfolioDay, ReturnBasis
 from orchestration.performance.periods import days_by_year_length
 
 
-def daily_returns(b: Backend, series: Sequence[PortfolioDay], basis: MetricBasis) -> np.ndarray:
-    """Convention 2: NET r = (end_mv − eod_cf)/begin_mv − 1; GROSS adds fees back (tx costs stay deducted).
+def daily_returns(b: Backend, series: Sequence[PortfolioDay], basis: ReturnBasis) -> np.ndarray:
+    """Convention 2: NET r = (end_mv − eod_cf)/begin_mv − 1; GROSS = (end_mv − eod_cf − fees)/begin_mv − 1.
 
-    The denominator is the signed begin_mv (after the BOD flow).
+    Seed 002 signs: fees and tx_costs are negative for charges (a positive value is a rebate), so GROSS
+    adds a charge back; PURE_GROSS also adds back tx_costs. The denominator is begin_mv after the BOD flow.
     """
     begin = b.array(d.begin_mv for d in series)
     end = b.array(d.end_mv for d in series)
     eod = b.array(d.eod_cf for d in series)
     numerator = end - eod
-    if basis == "GROSS":
-        numerator = numerator + b.array(d.fees for d in series)
+    if basis in ("GROSS", "PURE_GROSS"):
+        numerator = numerator - b.array(d.fees for d in series)
+    if basis == "PURE_GROSS":
+        numerator = numerator - b.array(d.tx_costs for d in series)
     return numerator / begin - b.one
 
 

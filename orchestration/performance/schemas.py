@@ -9,6 +9,7 @@ from orchestration.performance.inputs import (
     BRINSON_MODELS,
     LINKINGS,
     METRIC_BASES,
+    RETURN_BASES,
     WEIGHTINGS,
 )
 from orchestration.performance.periods import PERIOD_TYPES
@@ -71,7 +72,7 @@ PERIOD_RETURNS_SCHEMA = pa.DataFrameSchema(
         "end_date": pa.Column(None),
         "requested_start_date": pa.Column(None),
         "is_clipped_to_inception": pa.Column(bool),
-        "metric_basis": _text(pa.Check.isin(METRIC_BASES)),
+        "metric_basis": _text(pa.Check.isin(RETURN_BASES)),
         "annualization_basis": _text(pa.Check.isin(ANNUALIZATION_BASES)),
         "daily_rows": pa.Column(int, pa.Check.ge(0)),
         "calendar_days": pa.Column(int, pa.Check.gt(0)),

@@ -95,3 +95,52 @@ def two_day_attribution_doc(mode: str = "DECIMAL_STRICT") -> dict[str, Any]:
         },
         "config": {"precision_mode": mode},
     }
+
+
+def one_day_doc(mode: str, benchmark: dict[str, Any]) -> dict[str, Any]:
+    """One day, R = 1010/1000 − 1 = 0.01: A Tech/US 400 (+8), B Tech/EU 100 (−1), C Energy/US 500 (+3)."""
+
+    def position(pid: str, sector: str, region: str, begin: int, pnl: int) -> dict[str, Any]:
+        row = {"date": "2024-03-01", "begin_mv": begin, "pnl": pnl, "end_mv": begin + pnl}
+        return {"id": pid, "group_keys": {"sector": sector, "region": region}, "series": [row]}
+
+    return {
+        "portfolio": {"id": "KEYS"},
+        "series": [{"date": "2024-03-01", "begin_mv": 1000, "end_mv": 1010}],
+        "positions": [
+            position("A", "Tech", "US", 400, 8),
+            position("B", "Tech", "EU", 100, -1),
+            position("C", "Energy", "US", 500, 3),
+        ],
+        "benchmark": benchmark,
+        "config": {"precision_mode": mode},
+    }
+
+
+BY_GROUP = {
+    "mode": "BY_GROUP",
+    "group_keys": ["sector", "region"],
+    "weights": [
+        {"date": "2024-03-01", "key": {"sector": s, "region": r}, "weight": w, "return": ret}
+        for s, r, w, ret in (
+            ("Tech", "US", 0.3, 0.01),
+            ("Tech", "EU", 0.2, 0.0),
+            ("Energy", "US", 0.3, 0.005),
+            ("Energy", "EU", 0.2, 0.01),
+        )
+    ],
+}
+# The same benchmark as constituents: X1 + X2 make Tech/US (w 0.3, r = (0.1·0.02 + 0.2·0.005)/0.3 = 0.01).
+BY_INSTRUMENT = {
+    "mode": "BY_INSTRUMENT",
+    "weights": [
+        {"date": "2024-03-01", "id": i, "group_keys": {"sector": s, "region": r}, "weight": w, "return": ret}
+        for i, s, r, w, ret in (
+            ("X1", "Tech", "US", 0.1, 0.02),
+            ("X2", "Tech", "US", 0.2, 0.005),
+            ("X3", "Tech", "EU", 0.2, 0.0),
+            ("X4", "Energy", "US", 0.3, 0.005),
+            ("X5", "Energy", "EU", 0.2, 0.01),
+        )
+    ],
+}

@@ -49,14 +49,16 @@ def day(date, begin, bod=0, fees=0, tx=0, eod=0, end=0):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_daily_returns_with_bod_and_eod_flows_and_fees(mode):
-    # Previous end 1000, BOD flow +100 → begin_mv 1100 (after the flow). Fees 2 and tx costs 1 are paid,
-    # then an EOD redemption of 50 leaves end_mv 1058.
-    # NET   r = (1058 − (−50))/1100 − 1 = 1108/1100 − 1 = 8/1100  = 0.0072727…
-    # GROSS r = (1058 + 50 + 2)/1100 − 1 = 1110/1100 − 1 = 10/1100 = 0.0090909… (tx costs stay deducted)
+    # Previous end 1000, BOD flow +100 → begin_mv 1100 (after the flow). Fees 2 and tx costs 1 are charged
+    # (seed 002: negative, −2 and −1), then an EOD redemption of 50 leaves end_mv 1058.
+    # NET        r = (1058 − (−50))/1100 − 1 = 1108/1100 − 1 = 8/1100 = 0.0072727…
+    # GROSS      r = (1058 + 50 − (−2))/1100 − 1 = 1110/1100 − 1 = 10/1100 = 0.0090909…
+    # PURE_GROSS r = (1058 + 50 + 2 − (−1))/1100 − 1 = 1111/1100 − 1 = 11/1100 = 0.01
     b = backend_for(mode)
-    series = [day("2024-01-02", 1100, bod=100, fees=2, tx=1, eod=-50, end=1058)]
+    series = [day("2024-01-02", 1100, bod=100, fees=-2, tx=-1, eod=-50, end=1058)]
     assert close(daily_returns(b, series, "NET")[0], D(8) / D(1100))
     assert close(daily_returns(b, series, "GROSS")[0], D(10) / D(1100))
+    assert close(daily_returns(b, series, "PURE_GROSS")[0], D("0.01"))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -72,11 +74,11 @@ def test_modified_dietz_weights_bod_and_eod_flows(mode):
     # Period 2024-01-01..2024-01-10: CD = 10. V0 = 1000 (first begin − its BOD flow 0), V1 = 1080.
     # BOD +100 on 01-04: D = 3, W = (10 − 3)/10 = 0.7. EOD −50 on 01-08: D = 7 + 1 = 8, W = (10 − 8)/10 = 0.2.
     # MD = (1080 − 1000 − 50)/(1000 + 0.7·100 + 0.2·(−50)) = 30/1060 = 0.028301886792…
-    # Fees (5 on 01-04) are not flows.
+    # Fees (a −5 charge on 01-04) are not flows.
     b = backend_for(mode)
     series = [
         day("2024-01-01", 1000, end=1010),
-        day("2024-01-04", 1110, bod=100, fees=5, end=1120),
+        day("2024-01-04", 1110, bod=100, fees=-5, end=1120),
         day("2024-01-08", 1120, eod=-50, end=1080),
     ]
     result = modified_dietz(b, series, dt.date(2024, 1, 1), dt.date(2024, 1, 10))
@@ -180,14 +182,14 @@ def _positions(rows):
 def test_contribution_weightings_and_the_fee_line(mode):
     # A: begin 600 (after a BOD flow of 100), pnl 12, EOD flow −50; B: begin 400, pnl −4.
     # r_A = 12/600 = 0.02, r_B = −4/400 = −0.01.
-    # BOD: w = 0.6, 0.4 → c_A = 0.012, c_B = −0.004. Fee 2 on Σcap 1000 → __FEES__ = −0.002.
+    # BOD: w = 0.6, 0.4 → c_A = 0.012, c_B = −0.004. Fee charge −2 on Σcap 1000 → __FEES__ = −0.002.
     # AVG_CAPITAL: cap_A = (600 − 100) + ½(100 − 50) = 525, cap_B = 400, Σ = 925
     #   → c_A = 0.02·525/925 = 10.5/925, c_B = −0.01·400/925 = −4/925; fee line −2/925.
     b = backend_for(mode)
     dates = [dt.date(2024, 1, 2)]
     m = position_matrix(b, _positions([("A", 600, 100, 12, -50), ("B", 400, 0, -4, 0)]), dates)
     r = position_returns(b, m)
-    fees = b.array([D(2)])
+    fees = b.array([D(-2)])  # seed 002: negative for a charge
     bod = daily_contributions(b, m, r, fees, "BOD")
     assert [close(v, e) for v, e in zip(bod.contributions[:, 0], (D("0.012"), D("-0.004")), strict=True)] == [True] * 2
     assert close(bod.fee_line[0], D("-0.002"))

@@ -13,7 +13,7 @@ from api.keys import create_api_key
 from orchestration.core.resources import LandingZoneResource
 from orchestration.performance import tables
 from tests.api.helpers import assert_envelope
-from tests.performance.helpers import dumps, land, two_day_attribution_doc
+from tests.performance.helpers import BY_INSTRUMENT, dumps, land, one_day_doc, two_day_attribution_doc
 
 D = Decimal
 SUFFIX = uuid.uuid4().hex[:6]
@@ -46,6 +46,14 @@ def landed(platform, tmp_path_factory):
         "strict": land(platform, zone, TENANT, "performance", "strict.json", dumps(strict).encode()),
         "float": land(platform, zone, TENANT, "performance", "float.json", dumps(floats).encode()),
         "pnl": land(platform, zone, TENANT, "pnl", "facts.csv", PNL_CSV.encode()),
+        "keys": land(
+            platform,
+            zone,
+            TENANT,
+            "performance",
+            "keys.json",
+            json.dumps(one_day_doc("DECIMAL_STRICT", BY_INSTRUMENT)).encode(),
+        ),
     }
     for _, outcome in keys.values():
         assert outcome.success
@@ -103,6 +111,10 @@ def test_returns_are_served_as_decimal_strings_with_the_envelope(api):
     # NET equals GROSS here (no fees); Modified Dietz is published for ITD NET: no flows, so
     # (1028.16 − 1000)/1000 = 0.02816.
     assert D(one["data"]["periods"][0]["modified_dietz"]) == D("0.02816")
+    pure = client.get("/api/v1/performance/ATTR/returns", params={"basis": "PURE_GROSS"}, headers=headers).json()
+    # No fees or tx costs: PURE_GROSS = GROSS = 0.02816 (the seed-signed arithmetic is in test_fee_signs).
+    assert pure["data"]["metric_basis"] == "PURE_GROSS"
+    assert D(pure["data"]["periods"][0]["twr"]) == D("0.02816")
 
 
 def test_float64_portfolios_answer_numbers_rounded_to_config_rounding(api):
@@ -142,6 +154,12 @@ def test_contribution_lines_and_groups(api):
     assert "__FEES__" in {line["line"] for line in carino["data"]["lines"]}
     assert abs(D(carino["diagnostics"]["residuals"]["bp_difference"])) < D("1e-25")
     assert "carino_linking_applied" in carino["diagnostics"]["notes"]
+    log = client.get(
+        "/api/v1/performance/ATTR/contribution", params={**params, "linking": "LOG"}, headers=headers
+    ).json()["diagnostics"]["residuals"]
+    # LOG lines sum to ln(1 + R) = ln(1.02816): 0 bp against it, (0.02816 − ln 1.02816) × 10⁴ against R.
+    assert abs(D(log["vs_log_bp_difference"])) < D("1e-25")
+    assert abs(D(log["bp_difference"]) - (D("0.02816") - D("1.02816").ln()) * 10_000) < D("1e-25")
 
 
 def test_attribution(api):
@@ -161,10 +179,26 @@ def test_attribution(api):
     assert D(bhb["data"]["totals"]["total"]) == D(body["data"]["totals"]["total"])
 
 
+def test_attribution_by_two_keys_in_the_order_asked_against_a_by_instrument_benchmark(api):
+    client, headers, _ = api
+    params = {"period": "ITD", "model": "BRINSON_FACHLER", "linking": "NONE", "group_by": "region,sector"}
+    body = client.get("/api/v1/performance/KEYS/attribution", params=params, headers=headers).json()
+    assert body["data"]["group_by"] == "region,sector"
+    groups = {g["group"]: g for g in body["data"]["groups"]}
+    # Worked in test_attribution_groups (there keyed sector|region): labels now follow the order asked.
+    assert list(groups) == ["EU|Energy", "EU|Tech", "US|Energy", "US|Tech"]
+    assert D(groups["US|Tech"]["allocation"]) == D("0.00035")
+    assert D(groups["EU|Tech"]["selection"]) == D("-0.002")
+    assert D(groups["EU|Energy"]["interaction"]) == D("0.002")
+    assert D(body["data"]["totals"]["total"]) == D("0.0035")  # R − B = 0.01 − 0.0065
+    one = client.get("/api/v1/performance/KEYS/attribution", params={**params, "group_by": "sector"}, headers=headers)
+    assert D({g["group"]: g for g in one.json()["data"]["groups"]}["Tech"]["selection"]) == D("0.004")
+
+
 def test_portfolios_and_tenant_isolation_and_errors(api):
     client, headers, other = api
     listed = client.get("/api/v1/performance/portfolios", headers=headers).json()
-    assert [p["portfolio_id"] for p in listed["data"]] == ["ATTR", "ATTR-F"]
+    assert [p["portfolio_id"] for p in listed["data"]] == ["ATTR", "ATTR-F", "KEYS"]
     assert client.get("/api/v1/performance/portfolios", headers=other).json()["data"] == []
     assert_envelope(client.get("/api/v1/performance/ATTR/returns", headers=other), 404, "RESOURCE_NOT_FOUND")
     missing = client.get("/api/v1/performance/ATTR/returns", params={"period": "NOPE"}, headers=headers)
@@ -232,6 +266,25 @@ def test_profit_and_loss_across_a_year_end(api):
     }  # fmt: skip
 
 
+def test_profit_and_loss_columns_are_selectable(api):
+    """Seed 003's selectable columns: `month,ytd` keeps those kinds only, with the amounts of the full answer."""
+    client, headers, _ = api
+    params = {"portfolioId": "PNL1", "startDate": "2023-12-01", "endDate": "2024-02-10"}
+    body = _pnl(client, headers, **params, columns="ytd,month").json()
+    # The months Dec, Jan, Feb, then YTD, in the response's own order (not the order asked).
+    assert [c["id"] for c in body["columns"]] == ["2023-12", "2024-01", "2024-02", "YTD"]
+    rows = {(r["figure"], r["isOffsetting"]): r["values"] for r in body["rows"]}
+    # interest_income as worked in the year-end test: Dec 50, Jan 75, Feb 0, YTD 75.
+    assert rows[("interest_income", False)] == {"2023-12": 50.0, "2024-01": 75.0, "2024-02": 0.0, "YTD": 75.0}
+    assert body["totals"] == {"2023-12": 20.0, "2024-01": 55.0, "2024-02": -12.5, "YTD": 42.5}
+    only_mtd = _pnl(client, headers, **params, columns="mtd").json()
+    assert [c["id"] for c in only_mtd["columns"]] == ["MTD"]
+    assert only_mtd["totals"] == {"MTD": -12.5}
+    for bad in ("week", "month,month", ""):
+        error = assert_envelope(_pnl(client, headers, **params, columns=bad), 400, "VALIDATION_ERROR")
+        assert error["details"][0]["field"] == "columns"
+
+
 @pytest.mark.parametrize(
     ("params", "status", "code", "mentions"),
     [
@@ -259,7 +312,7 @@ def test_profit_and_loss_parameters_are_declared_required_and_the_range_is_bound
     client, headers, _ = api
     operation = client.get("/openapi.json").json()["paths"]["/api/v1/portfolio/profitloss"]["get"]
     declared = {p["name"]: p["required"] for p in operation["parameters"] if p["in"] == "query"}
-    assert declared == {"portfolioId": True, "startDate": True, "endDate": True}
+    assert declared == {"portfolioId": True, "startDate": True, "endDate": True, "columns": False}
     assert {"400", "404", "422"} <= set(operation["responses"])
     # 1 Jan 2014 – 1 Jan 2024 is 3,652 days: inside the ten-year bound; a day over 3,660 is not.
     inside = _pnl(client, headers, portfolioId="PNL1", startDate="2014-01-01", endDate="2024-01-01")

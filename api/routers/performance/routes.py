@@ -9,6 +9,7 @@ Models in `schemas.py` and `schemas_linked.py`, queries in `queries.py` of this 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from api.routers.performance.schemas import (
     Linking,
     MetricBasis,
     PortfoliosEnvelope,
+    ReturnBasis,
     ReturnsEnvelope,
     Value,
     Weighting,
@@ -110,6 +112,17 @@ def _group_by(raw: str | None, allowed: list[str], what: str) -> list[str]:
     return keys
 
 
+def _reordered(rows: Sequence[Any], stored: list[str], asked: list[str]) -> list[dict[str, Any]]:
+    """Attribution rows with group labels in the order the keys were asked (stored in the benchmark's order)."""
+    order = [stored.index(k) for k in asked]
+    out = []
+    for row in rows:
+        parts = str(row["group_value"]).split("|")
+        label = "|".join(parts[i] for i in order) if len(parts) == len(stored) else row["group_value"]
+        out.append({**row, "group_value": label})
+    return sorted(out, key=lambda r: r["group_value"])
+
+
 def _effects(fmt: Formatter, row: Any, total_column: str) -> dict[str, Value]:
     """The Brinson effects of a row (and their bp), its total from `total_column`."""
     out: dict[str, Value] = {}
@@ -173,7 +186,10 @@ async def get_returns(
     caller: Caller,
     portfolio_id: PortfolioId,
     period: PeriodQuery = None,
-    basis: Annotated[MetricBasis | None, Query(description="NET or GROSS; default config.metric_basis.")] = None,
+    basis: Annotated[
+        ReturnBasis | None,
+        Query(description="NET, GROSS (fees added back) or PURE_GROSS (fees and tx costs); default config basis."),
+    ] = None,
     annualization: Annotated[
         AnnualizationBasis | None, Query(description="Annualization basis; default config.annualization.basis.")
     ] = None,
@@ -335,10 +351,15 @@ async def get_attribution(
     model: Annotated[BrinsonModel, Query(description="Brinson-Fachler or Brinson-Hood-Beebower.")] = "BRINSON_FACHLER",
     linking: Annotated[Linking | None, Query(description="Attribution linking (convention 11).")] = None,
     group_by: Annotated[
-        str | None, Query(max_length=128, description="One benchmark group key; default the benchmark's first.")
+        str | None,
+        Query(
+            max_length=512,
+            description="Comma-separated benchmark group keys (labels join values with |, in the order given); "
+            "default the benchmark's first key.",
+        ),
     ] = None,
 ) -> AttributionEnvelope:
-    """Allocation, selection and interaction per group for one group key, linked over the period (GROSS basis)."""
+    """Allocation, selection and interaction per group of one or several keys, linked over the period (GROSS)."""
     portfolio = await load_portfolio(db, caller.tenant_id, portfolio_id)
     config = portfolio["config"] or {}
     fmt = _formatter(portfolio)
@@ -346,17 +367,17 @@ async def get_attribution(
     linking = linking or config.get("linking", "CARINO")
     bench_keys: list[str] = portfolio["benchmark_group_keys"] or []
     if not bench_keys:
-        raise ApiError(404, f"portfolio {portfolio_id!r} has no BY_GROUP benchmark, so no attribution")
+        raise ApiError(404, f"portfolio {portfolio_id!r} has no BY_GROUP or BY_INSTRUMENT benchmark, so no attribution")
     keys = _group_by(group_by, bench_keys, "benchmark") or bench_keys[:1]
-    if len(keys) != 1:
-        raise ApiError(422, "attribution groups by one benchmark group key at a time (convention 9)")
-    key = keys[0]
-    rows = await attribution_rows(db, portfolio, name, key, model, linking)
+    stored = [k for k in bench_keys if k in keys]  # the engine stores a key set in the benchmark's order
+    key = "|".join(stored)
+    rows = _reordered(await attribution_rows(db, portfolio, name, key, model, linking), stored, keys)
     pick = {"period_name": name, "group_key": key, "model": model, "linking": linking}
     total = await totals_row(db, "attribution", portfolio, **pick)
     period_info = await period_row(db, portfolio, name)
     notes = [LINKING_NOTES[linking], *(n for n in (portfolio["notes"] or []) if not n.startswith("positions_"))]
-    selection = {"period": name, "model": model, "linking": linking, "group_by": key, "metric_basis": "GROSS"}
+    group_by = ",".join(keys)
+    selection = {"period": name, "model": model, "linking": linking, "group_by": group_by, "metric_basis": "GROSS"}
     return AttributionEnvelope.model_validate(
         {
             "data": {
@@ -366,7 +387,7 @@ async def get_attribution(
                 "end_date": period_info["end_date"],
                 "model": model,
                 "linking": linking,
-                "group_by": key,
+                "group_by": group_by,
                 "portfolio_return": fmt(total["portfolio_return"]),
                 "benchmark_return": fmt(total["benchmark_return"]),
                 "active_return": fmt(total["active_return"]),

@@ -18,6 +18,8 @@ Value = str | float | None
 """A decimal string (DECIMAL_STRICT) or a JSON number (FLOAT64)."""
 
 MetricBasis = Literal["NET", "GROSS"]
+ReturnBasis = Literal["NET", "GROSS", "PURE_GROSS"]
+"""Period returns also come PURE_GROSS (fees and transaction costs added back)."""
 AnnualizationBasis = Literal["ACT_365", "BUS_252", "ACT_ACT"]
 Weighting = Literal["BOD", "AVG_CAPITAL", "TWR_DENOM"]
 Linking = Literal["NONE", "CARINO", "LOG"]
@@ -141,7 +143,7 @@ class PeriodReturnOut(BaseModel):
 
 class ReturnsData(BaseModel):
     portfolio_id: str
-    metric_basis: MetricBasis
+    metric_basis: ReturnBasis
     annualization_basis: AnnualizationBasis
     periods: list[PeriodReturnOut]
 
