@@ -78,6 +78,8 @@ position_daily = _mart(
     *_float("market_value", "exposure", "cost_basis", "unrealized_pnl", "daily_pnl"),
     sa.Column("daily_pnl_fallback", sa.Boolean),
     *_float("mtd_pnl", "ytd_pnl", "exposure_pct_gross"),
+    *[sa.Column(name, sa.Boolean) for name in ("mtd_pnl_fallback", "ytd_pnl_fallback", "expired")],
+    sa.Column("realized_pnl", sa.Float),
     sa.Column("tags", JSONB),
     sa.Column("greeks_source", sa.Text),
     *_float(
@@ -180,6 +182,8 @@ risk_metrics = _mart(
         "gross_market_value",
         "risk_free_rate",
     ),
+    sa.Column("status", sa.Text),
+    sa.Column("reasons", JSONB),
 )
 
 market_prices = _mart(

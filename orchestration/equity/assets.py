@@ -30,7 +30,7 @@ from orchestration.core.materialize import TableFrame, input_errors, landed, wri
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.core.warehouse import ALL_TENANTS, replace_partitions
-from orchestration.equity import calendar, pipeline, schemas, store, tables
+from orchestration.equity import calendar, pipeline, schemas, store, tables, valuation
 from orchestration.equity.config import load_tag_settings, settings
 from orchestration.equity.occ import POSITION_TYPES
 from orchestration.equity.pipeline import Frames, PortfolioFailure, PortfolioKey
@@ -333,10 +333,16 @@ _DAILY = {
 
 
 def _universe(positions: pd.DataFrame, days: list[dt.date]) -> list[str]:
+    """Tickers to price: every held stock and underlying, the options not yet expired on the range's first day."""
     held = set()
+    first = min(days)
     for day in days:
         on = positions_on(positions, day)
-        held |= set(on["ticker"]) | set(on["underlying"])
+        live = [
+            not valuation.is_expired(t, e, first - dt.timedelta(days=1))
+            for t, e in zip(on["position_type"], on["expiry"], strict=True)
+        ]
+        held |= set(on["ticker"][live]) | set(on["underlying"])
     return sorted(held | set(SETTINGS.etfs))
 
 
@@ -449,6 +455,8 @@ def position_valuations(
         days = _days(context)
         held = _held_by_day(step.engine, days)
         start = calendar.last_session_of_previous_year(min(days))
+        settled = [valuation.earliest_settlement(held[d], d, calendar.xnys().first_session.date()) for d in days]
+        start = min([start, *(d for d in settled if d is not None)])  # expired options settle on the underlying's close
         closes = store.close_history(step.engine, price_source.build(step.engine), _tickers(held), start, max(days))
         frames = {
             day: step.write(

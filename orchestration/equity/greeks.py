@@ -82,7 +82,8 @@ def position_greeks(
     """Per-contract and position Greeks plus delta-adjusted exposure for every position.
 
     `positions` needs position_type, quantity, multiplier, underlying, underlying_price, strike, expiry,
-    option_type. Rows get `source`: stock, black_scholes, expired (intrinsic delta) or mock.
+    option_type. Rows get `source`: stock, black_scholes, expired (on or after its expiry date: settled, every
+    Greek and the delta-adjusted exposure 0) or mock.
     """
     records = []
     for row in positions.itertuples(index=False):
@@ -100,9 +101,8 @@ def position_greeks(
             record["time_to_expiry"] = t
             flag = "c" if row.option_type == "C" else "p"
             strike = float(row.strike)
-            if t <= 0 and _usable(spot):
-                itm = spot > strike if flag == "c" else spot < strike
-                per = ContractGreeks((1.0 if flag == "c" else -1.0) if itm else 0.0, 0.0, 0.0, 0.0, 0.0)
+            if t <= 0:  # settled at intrinsic value on its expiry date (valuation.py): no delta, no exposure
+                per = ContractGreeks(0.0, 0.0, 0.0, 0.0, 0.0)
                 scale = quantity * multiplier
                 source = "expired"
             elif _usable(spot, strike, t, sigma):
@@ -117,7 +117,10 @@ def position_greeks(
         record.update({g: getattr(per, g) for g in GREEKS})
         record.update({f"position_{g}": getattr(per, g) * scale for g in GREEKS})
         record["source"] = source
-        record["delta_adjusted_exposure"] = record["position_delta"] * spot if math.isfinite(spot) else math.nan
+        if source == "expired":
+            record["delta_adjusted_exposure"] = 0.0
+        else:
+            record["delta_adjusted_exposure"] = record["position_delta"] * spot if math.isfinite(spot) else math.nan
         records.append(record)
     result = pd.DataFrame(records, index=positions.index)
     return pd.concat([positions, result], axis=1)

@@ -191,7 +191,9 @@ def valuations(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date) -> pd.Dat
     frame["month_ref_close"] = [_close(closes, t, month_ref) for t in frame["ticker"]]
     frame["year_ref_date"] = year_ref
     frame["year_ref_close"] = [_close(closes, t, year_ref) for t in frame["ticker"]]
-    out = valuation.value_positions(frame, day)
+    frame["settlement_price"] = valuation.settlement_prices(frame, closes, day)
+    references = {"previous_close": prev, "last_close": prev, "month_ref_close": month_ref, "year_ref_close": year_ref}
+    out = valuation.value_positions(valuation.settle(frame, day, references), day)
     out["as_of_date"] = day
     out["quantity"] = out["quantity"].astype(float)
     out["multiplier"] = out["multiplier"].astype(int)
@@ -219,6 +221,10 @@ def valuations(held: pd.DataFrame, closes: pd.DataFrame, day: dt.date) -> pd.Dat
         "mtd_pnl",
         "ytd_pnl",
         "period_pnl_fallback",
+        "mtd_pnl_fallback",
+        "ytd_pnl_fallback",
+        "expired",
+        "realized_pnl",
         "exposure_pct_gross",
         "tags",
     ]
@@ -305,6 +311,10 @@ def factor_betas(
         return pd.DataFrame(), pd.DataFrame(), diagnostics
     returns = _position_returns(held, closes, sessions).iloc[1:]
     result = factors.ols_betas(returns.to_numpy().T, factor_returns.to_numpy().T, min_obs=settings.min_observations)
+    expired = np.array(
+        [valuation.is_expired(r.position_type, getattr(r, "expiry", None), day) for r in held.itertuples()]
+    )
+    beta = np.where(expired[:, None], np.nan, result.beta) if len(expired) else result.beta
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(held.itertuples(index=False)):
         base = {
@@ -317,7 +327,10 @@ def factor_betas(
         }
         for k, factor in enumerate(settings.factors):
             n = int(result.n_obs[i, k])
-            ok = bool(np.isfinite(result.beta[i, k]))
+            ok = bool(np.isfinite(beta[i, k]))
+            if expired[i]:
+                rows.append(base | _expired_row(factor.name, factor.etf, n, getattr(row, "expiry", None)))
+                continue
             rows.append(
                 base
                 | {
@@ -331,7 +344,7 @@ def factor_betas(
             )
         rows.append(base | _short_interest_row(settings))
     betas = pd.DataFrame(rows)
-    exposures = _portfolio_factors(held, result.beta, day_greeks, gross, day, settings)
+    exposures = _portfolio_factors(held, beta, day_greeks, gross, day, settings)
     return betas, exposures, diagnostics
 
 
@@ -343,6 +356,19 @@ def factor_diagnostics(closes: pd.DataFrame, day: dt.date, settings: EquitySetti
     """The market-wide rows of `day`: the factor ETFs' correlations and VIFs (no tenant's positions enter)."""
     sessions = calendar.sessions_back(day, settings.beta_window + 1)
     return _diagnostics(_factor_returns(closes, sessions, settings), day, settings)
+
+
+def _expired_row(factor: str, etf: str, n_obs: int, expiry_date: Any) -> dict[str, Any]:
+    """An expired option's row for one factor: no beta and no exposure, with the reason."""
+    nan = math.nan
+    return {
+        "factor": factor,
+        "etf": etf,
+        "n_obs": n_obs,
+        "status": "expired",
+        "reason": f"option expired on {expiry_date}: settled at intrinsic value, no factor exposure",
+        **dict.fromkeys(("beta", "alpha", "r_squared", "t_stat", "std_error"), nan),
+    }
 
 
 def _short_interest_row(settings: EquitySettings) -> dict[str, Any]:
@@ -449,6 +475,7 @@ def risk_metrics(
     if history.empty:
         return pd.DataFrame()
     etfs = settings.etfs
+    factor_observations = len(factor_returns[etfs].dropna())
     sample_cov = factors.covariance(factor_returns[etfs])
     ewma_cov = factors.covariance(factor_returns[etfs], settings.ewma_lambda)
     rows = []
@@ -464,6 +491,7 @@ def risk_metrics(
             risk_window=settings.risk_window,
             drawdown_window=settings.drawdown_window,
             confidence=settings.var_confidence,
+            min_observations=settings.min_observations,
         )
         g = day_greeks[(day_greeks["tenant_id"] == row.tenant_id) & (day_greeks["portfolio_id"] == row.portfolio_id)]
         b = day_betas[(day_betas["tenant_id"] == row.tenant_id) & (day_betas["portfolio_id"] == row.portfolio_id)]
@@ -471,19 +499,44 @@ def risk_metrics(
             index=g["position_id"], columns=etfs
         )
         exposures = g["delta_adjusted_exposure"].to_numpy(dtype=float)
+        values = metrics.as_dict()
+        reasons: dict[str, str] = values.pop("reasons")
+        why = _factor_var_reason(exposures, matrix.to_numpy(), factor_observations, settings.min_observations)
+        if why is None:
+            var_sample = risk.factor_var(exposures, matrix.to_numpy(), sample_cov, settings.var_confidence)
+            var_ewma = risk.factor_var(exposures, matrix.to_numpy(), ewma_cov, settings.var_confidence)
+        else:
+            var_sample = var_ewma = math.nan
+            reasons |= {"var_95_factor": why, "var_95_factor_ewma": why}
         rows.append(
             {
                 "tenant_id": row.tenant_id,
                 "as_of_date": day,
                 "portfolio_id": row.portfolio_id,
-                **metrics.as_dict(),
-                "var_95_factor": risk.factor_var(exposures, matrix.to_numpy(), sample_cov, settings.var_confidence),
-                "var_95_factor_ewma": risk.factor_var(exposures, matrix.to_numpy(), ewma_cov, settings.var_confidence),
+                **values,
+                "var_95_factor": var_sample,
+                "var_95_factor_ewma": var_ewma,
                 "gross_market_value": float(row.market_value),
                 "risk_free_rate": settings.risk_free_rate,
+                "status": "insufficient_data" if reasons else "ok",
+                "reasons": reasons,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _factor_var_reason(exposures: np.ndarray, betas: np.ndarray, observations: int, required: int) -> str | None:
+    """Why factor VaR cannot be computed (too few factor returns for Σ, or no exposure with a beta), else None.
+
+    Its inputs are the factor ETFs' returns (Σ) and each position's beta, itself held to `min_observations`
+    aligned returns; a position without a beta (or an expired option, DAE 0) adds nothing.
+    """
+    if observations < required:
+        return risk.too_few(observations, required, "complete factor ETF returns")
+    with_beta = np.isfinite(betas).any(axis=1) & np.isfinite(exposures) & (exposures != 0)
+    if not with_beta.any():
+        return "no position with an exposure has a factor beta"
+    return None
 
 
 def _clean(value: Any) -> float | None:
@@ -508,7 +561,8 @@ def snapshots(
         g = day_greeks[(day_greeks["tenant_id"] == tenant) & (day_greeks["portfolio_id"] == portfolio)]
         f = day_factors[(day_factors["tenant_id"] == tenant) & (day_factors["portfolio_id"] == portfolio)]
         r = day_risk[(day_risk["tenant_id"] == tenant) & (day_risk["portfolio_id"] == portfolio)]
-        metric_columns = [c for c in r.columns if c not in ("tenant_id", "as_of_date", "portfolio_id", "partition_key")]
+        keys = ("tenant_id", "as_of_date", "portfolio_id", "partition_key", "status", "reasons")
+        metric_columns = [c for c in r.columns if c not in keys]
         rows.append(
             {
                 "tenant_id": tenant,

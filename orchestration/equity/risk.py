@@ -5,12 +5,15 @@ book's return is measured on the capital at risk). Beta to SPY, annualised volat
 (annual risk-free rate / 252 per day) use the last `risk_window` returns; maximum drawdown the last
 `drawdown_window`; 1-day 95% VaR is reported as a positive loss fraction of gross value (× gross for $):
 parametric −(μ + z₀.₀₅σ), historical −5th percentile (empyrical), factor-model z·√(eᵀ B Σ Bᵀ e) in dollars.
+Beta, volatility, Sharpe and both return-based VaRs need at least `min_observations` returns (factors.yaml,
+default 20); with fewer they are NaN (served null) and `reasons` says why, metric by metric.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import empyrical
 import numpy as np
@@ -20,7 +23,7 @@ from scipy.stats import norm
 
 @dataclass(frozen=True)
 class RiskMetrics:
-    """One portfolio's metrics on one day; NaN where the history is too short."""
+    """One portfolio's metrics on one day; NaN where the history is too short, with the reason in `reasons`."""
 
     n_returns: int
     daily_return: float
@@ -30,9 +33,19 @@ class RiskMetrics:
     max_drawdown: float
     var_95_parametric: float
     var_95_historical: float
+    reasons: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+ESTIMATES = ("beta_spy", "annual_volatility", "sharpe_ratio", "var_95_parametric", "var_95_historical")
+"""The metrics estimated from the return sample, so held to `min_observations`."""
+
+
+def too_few(count: int, required: int, what: str = "daily returns") -> str:
+    """The reason a metric is null: how many observations there were and how many it needs."""
+    return f"{count} {what} < {required} required (min_observations)"
 
 
 def portfolio_returns(daily_pnl: pd.Series, gross_market_value: pd.Series) -> pd.Series:
@@ -50,15 +63,30 @@ def compute_metrics(
     risk_window: int = 60,
     drawdown_window: int = 90,
     confidence: float = 0.95,
+    min_observations: int = 20,
 ) -> RiskMetrics:
-    """Metrics of the latest windows of `returns` (dates index); SPY returns aligned by date."""
+    """Metrics of the latest windows of `returns` (dates index); SPY returns aligned by date.
+
+    Fewer than `min_observations` returns (beta: returns aligned with SPY's) leave a metric NaN with its reason;
+    max drawdown, a realised figure rather than an estimate, needs two returns.
+    """
     recent = returns.tail(risk_window)
     n = len(recent)
-    if n < 2:
-        nan = math.nan
-        return RiskMetrics(n, float(returns.iloc[-1]) if n else nan, nan, nan, nan, nan, nan, nan)
+    nan = math.nan
+    min_observations = max(min_observations, 2)
+    if n < min_observations:
+        short = dict.fromkeys(ESTIMATES, too_few(n, min_observations))
+        drawdown = float(empyrical.max_drawdown(returns.tail(drawdown_window))) if n >= 2 else nan
+        if n < 2:
+            short["max_drawdown"] = f"{n} daily returns < 2 required"
+        return RiskMetrics(n, float(recent.iloc[-1]) if n else nan, nan, nan, nan, drawdown, nan, nan, short)
     aligned = pd.concat([recent, spy_returns], axis=1, join="inner").dropna()
-    beta = float(empyrical.beta(aligned.iloc[:, 0], aligned.iloc[:, 1])) if len(aligned) >= 2 else math.nan
+    reasons: dict[str, str] = {}
+    if len(aligned) >= min_observations:
+        beta = float(empyrical.beta(aligned.iloc[:, 0], aligned.iloc[:, 1]))
+    else:
+        beta = nan
+        reasons["beta_spy"] = too_few(len(aligned), min_observations, "returns aligned with SPY's")
     mu = float(recent.mean())
     sigma = float(recent.std(ddof=1))
     z = float(norm.ppf(1 - confidence))
@@ -71,6 +99,7 @@ def compute_metrics(
         max_drawdown=float(empyrical.max_drawdown(returns.tail(drawdown_window))),
         var_95_parametric=-(mu + z * sigma),
         var_95_historical=-float(empyrical.value_at_risk(recent, cutoff=1 - confidence)),
+        reasons=reasons,
     )
 
 

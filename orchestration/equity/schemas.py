@@ -73,7 +73,7 @@ GREEKS_SCHEMA = pa.DataFrameSchema(
 
 BETAS_SCHEMA = pa.DataFrameSchema(
     {
-        "status": pa.Column(str, pa.Check.isin(["ok", "insufficient_data", "unavailable"])),
+        "status": pa.Column(str, pa.Check.isin(["ok", "insufficient_data", "unavailable", "expired"])),
         "method": pa.Column(str, pa.Check.isin(["regression", "underlying"])),
         "r_squared": pa.Column(float, pa.Check.in_range(0, 1 + 1e-9), nullable=True),
         "n_obs": pa.Column("int64", pa.Check.ge(0)),
@@ -84,7 +84,11 @@ BETAS_SCHEMA = pa.DataFrameSchema(
 
 
 RISK_SCHEMA = pa.DataFrameSchema(
-    {"max_drawdown": pa.Column(float, pa.Check.le(0), nullable=True), "gross_market_value": pa.Column(float)},
+    {
+        "max_drawdown": pa.Column(float, pa.Check.le(0), nullable=True),
+        "gross_market_value": pa.Column(float),
+        "status": pa.Column(str, pa.Check.isin(["ok", "insufficient_data"])),
+    },
     name="equity_risk_metrics",
 )
 

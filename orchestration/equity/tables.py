@@ -138,6 +138,43 @@ def _daily(name: str, *columns: sa.Column, pk: tuple[str, ...], comment: str) ->
     )
 
 
+def _valuation_flags() -> list[sa.Column]:
+    """The P&L fallback flags split by period, and an option's expiry settlement (migration 0011)."""
+    false = sa.text("false")
+    return [
+        sa.Column(
+            "mtd_pnl_fallback",
+            sa.Boolean,
+            nullable=False,
+            server_default=false,
+            comment="No close on the last session of the previous month: MTD P&L is P&L since entry.",
+        ),
+        sa.Column(
+            "ytd_pnl_fallback",
+            sa.Boolean,
+            nullable=False,
+            server_default=false,
+            comment="No close on the last session of the previous year: YTD P&L is P&L since entry.",
+        ),
+        sa.Column(
+            "expired",
+            sa.Boolean,
+            nullable=False,
+            server_default=false,
+            comment="An option on or after its expiry date: settled at intrinsic value, market value 0.",
+        ),
+        sa.Column(
+            "realized_pnl",
+            sa.Float,
+            nullable=False,
+            server_default=sa.text("0"),
+            comment="quantity × multiplier × (settlement − entry) for an expired option; 0 otherwise.",
+        ),
+    ]
+
+
+VALUATION_FLAGS = _valuation_flags()
+
 position_valuations = _daily(
     "equity_position_valuations",
     sa.Column("portfolio_id", sa.Text, nullable=False),
@@ -160,9 +197,10 @@ position_valuations = _daily(
     sa.Column("daily_pnl_fallback", sa.Boolean, nullable=False, comment="Previous close missing; seed fallback."),
     sa.Column("mtd_pnl", sa.Float, nullable=False),
     sa.Column("ytd_pnl", sa.Float, nullable=False),
-    sa.Column("period_pnl_fallback", sa.Boolean, nullable=False),
+    sa.Column("period_pnl_fallback", sa.Boolean, nullable=False, comment="mtd_pnl_fallback or ytd_pnl_fallback."),
     sa.Column("exposure_pct_gross", sa.Float, nullable=False),
     sa.Column("tags", JSONB, nullable=False),
+    *VALUATION_FLAGS,
     pk=("position_id",),
     comment="Market value, exposure and P&L per position per trading day.",
 )
@@ -257,6 +295,20 @@ risk_metrics = _daily(
     sa.Column("var_95_factor_ewma", sa.Float, comment="Dollars, 0.94 exponentially weighted covariance."),
     sa.Column("gross_market_value", sa.Float, nullable=False),
     sa.Column("risk_free_rate", sa.Float, nullable=False),
+    sa.Column(
+        "status",
+        sa.Text,
+        nullable=False,
+        server_default="ok",
+        comment="ok, or insufficient_data when a metric is null (see reasons).",
+    ),
+    sa.Column(
+        "reasons",
+        JSONB,
+        nullable=False,
+        server_default=sa.text("'{}'::jsonb"),
+        comment="Why each null metric is null (metric → reason), e.g. fewer returns than min_observations.",
+    ),
     pk=("portfolio_id",),
     comment="Portfolio risk metrics (empyrical) per trading day.",
 )

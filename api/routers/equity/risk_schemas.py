@@ -98,7 +98,10 @@ class FactorsOut(BaseModel):
 
 
 class RiskMetricsOut(BaseModel):
-    """Seed 004's risk metrics (empyrical) on the portfolio's daily return (P&L / previous gross value)."""
+    """Seed 004's risk metrics (empyrical) on the portfolio's daily return (P&L / previous gross value).
+
+    A metric estimated from fewer observations than `min_observations` is null, with its reason in `reasons`.
+    """
 
     model_config = example(
         portfolio_id=PORTFOLIO,
@@ -115,6 +118,8 @@ class RiskMetricsOut(BaseModel):
         var_95_factor_ewma=33000.0,
         gross_market_value=3_050_000.0,
         risk_free_rate=0.05,
+        status="ok",
+        reasons={},
     )
 
     portfolio_id: str
@@ -131,6 +136,12 @@ class RiskMetricsOut(BaseModel):
     var_95_factor_ewma: float | None = Field(description="Same with the 0.94 EWMA factor covariance.")
     gross_market_value: float
     risk_free_rate: float
+    status: str = Field(description="`ok`, or `insufficient_data` when a metric is null (see `reasons`).")
+    reasons: dict[str, str] = Field(
+        description="Why each null metric is null, by metric name: beta, volatility, Sharpe and the return-based "
+        "VaRs need at least `min_observations` daily returns (factors.yaml, default 20); factor VaR needs that "
+        "many factor ETF returns and a position with a beta. Empty when every metric is computed."
+    )
 
 
 class PriceOut(BaseModel):

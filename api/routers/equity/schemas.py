@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PORTFOLIO = "acme-long-short"
 AS_OF = "2026-11-20"
@@ -108,6 +108,10 @@ class PositionOut(BaseModel):
         daily_pnl_fallback=False,
         mtd_pnl=800.0,
         ytd_pnl=1495.65,
+        mtd_pnl_fallback=False,
+        ytd_pnl_fallback=False,
+        expired=False,
+        realized_pnl=0.0,
         exposure_pct_gross=3.0,
         tags=["momentum", "technology"],
         greeks=None,
@@ -130,9 +134,25 @@ class PositionOut(BaseModel):
     cost_basis: float
     unrealized_pnl: float
     daily_pnl: float
-    daily_pnl_fallback: bool
+    daily_pnl_fallback: bool = Field(
+        description="No close on the previous session: daily P&L is against the last known close, else the entry price."
+    )
     mtd_pnl: float
     ytd_pnl: float
+    mtd_pnl_fallback: bool = Field(
+        description="No close on the last session of the previous month: MTD P&L is P&L since entry."
+    )
+    ytd_pnl_fallback: bool = Field(
+        description="No close on the last session of the previous year (an option often has none): YTD P&L is "
+        "P&L since entry."
+    )
+    expired: bool = Field(
+        description="An option on or after its expiry date: settled at intrinsic value from the underlying's close "
+        "(`price`, `price_source` settlement), market value, exposure and Greeks 0, its P&L in `realized_pnl`."
+    )
+    realized_pnl: float = Field(
+        description="quantity × multiplier × (settlement − entry price) for an expired option; 0 otherwise."
+    )
     exposure_pct_gross: float
     tags: list[str]
     greeks: PositionGreeksOut | None

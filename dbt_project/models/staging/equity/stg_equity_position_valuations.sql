@@ -28,6 +28,10 @@ final as (
         daily_pnl_fallback,
         mtd_pnl,
         ytd_pnl,
+        mtd_pnl_fallback,
+        ytd_pnl_fallback,
+        expired,
+        realized_pnl,
         exposure_pct_gross,
         tags
     from valuations

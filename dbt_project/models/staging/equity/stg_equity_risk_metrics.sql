@@ -1,4 +1,4 @@
--- One row per portfolio per trading day of risk metrics; NaN figures become null.
+-- One row per portfolio per trading day of risk metrics; NaN figures become null, `reasons` says why.
 with metrics as (
     select * from {{ source('equity_analytics', 'equity_risk_metrics') }}
 ),
@@ -20,7 +20,9 @@ final as (
         {{ equity_finite('var_95_factor') }} as var_95_factor,
         {{ equity_finite('var_95_factor_ewma') }} as var_95_factor_ewma,
         gross_market_value,
-        risk_free_rate
+        risk_free_rate,
+        status,
+        reasons
     from metrics
 )
 
