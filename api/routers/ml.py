@@ -112,7 +112,9 @@ class ModelOut(BaseModel):
                     "active_model_path": "acme/breach/active.ubj",
                     "is_active": True,
                     "promoted": True,
-                    "promotion_reason": "first model of its scope",
+                    "promotion_reason": (
+                        "first model of its scope; recall 1.00 at the HIGH tier (p ≥ 0.66) on the validation split"
+                    ),
                     "trained_at": "2026-01-15T14:30:52Z",
                     "job_id": "5f0c7a2e-2b1d-4c3a-9e8f-1a2b3c4d5e6f",
                     "test_auc": 0.87,

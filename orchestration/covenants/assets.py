@@ -216,7 +216,8 @@ def _model_metadata(result: dict[str, Any]) -> dict[str, Any]:
     description=(
         "The tenant's XGBoost breach-risk model, trained on its deals as of the file with seed 001's config "
         "(assets_config/ml/breach_model.yaml or run config); saved as UBJSON, registered in "
-        "analytics.covenants_models, promoted to active when its test AUC is not worse."
+        "analytics.covenants_models, promoted to active only with recall > 0 at the HIGH risk tier and a "
+        "better validation AUC than the active model (promotion_reason says why)."
     ),
     check_specs=[pandera_check_spec(MODEL_KEY, MODELS_SCHEMA)],
     retry_policy=TRANSIENT_RETRY,

@@ -56,11 +56,14 @@ class TrainingConfig(BaseModel):
 
 
 class PromotionConfig(BaseModel):
-    """A new model becomes active only when its test AUC ≥ the active one's − `tolerance` (issue 7)."""
+    """Promotion: recall > 0 at the HIGH tier and validation AUC > the active one's − `tolerance` (issue 14).
+
+    Tolerance 0 means strictly better; the HIGH edge is `risk_tiers.high` of covenants.yaml.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Literal["test_auc"] = "test_auc"
+    metric: Literal["val_auc"] = "val_auc"
     tolerance: float = Field(default=0.0, ge=0)
 
 

@@ -4,7 +4,9 @@ About a third of the deals deteriorate from a random quarter on (EBITDA falls, d
 their leverage and coverage covenants drift into NEAR_BREACH and then BREACH: the breach model has a
 planted signal. Half of those recover a few quarters later, so a breach today is not a certain breach
 tomorrow. Healthy deals wander with noise around comfortable levels, a few close to a threshold.
-The same seed always gives the same bytes.
+Every quarterly report is on one basis (issue 14): flows (EBITDA, interest, capex, principal) are the last
+twelve months to the quarter end, balances (debt, current assets and liabilities) are at the quarter end, so
+leverage and interest coverage breach at realistic rates. The same seed always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ SECTORS = ("Technology", "Healthcare", "Manufacturing", "Retail", "Energy", "Tel
 REGIONS = ("North America", "Europe", "Asia Pacific", "Latin America")
 START = dt.date(2023, 1, 1)
 TENANT_SEEDS = {"acme": 1, "globex": 2}
+
+METRICS = (
+    "total_debt",
+    "ebitda",
+    "interest_expense",
+    "current_assets",
+    "current_liabilities",
+    "capex",
+    "scheduled_principal",
+)
+LTM_QUARTERS = 4
+LEVERAGE_AT_CLOSE = (2.6, 3.6)
+ANNUAL_RATE = (0.065, 0.095)
+AMORTISATION_PER_QUARTER = 0.0125
 
 COVENANT_KINDS: tuple[tuple[str, str, str, tuple[int, int]], ...] = (
     ("Max Leverage Ratio", "total_debt / ebitda", "<=", (400, 500)),
@@ -101,41 +117,53 @@ def generate_portfolio(
         recovery = onset + int(rng.integers(3, 7)) if bad and rng.random() < 0.5 else quarters + 99
         if bad:
             deteriorating.add(deal_id)
-        ebitda = commitment * rng.uniform(0.25, 0.4)
-        leverage = rng.uniform(1.8, 3.4)
-        rate = rng.uniform(0.015, 0.025)
-        current = rng.uniform(1.5, 2.4)
-        for q in range(quarters):
-            start, end = quarter_bounds(q)
-            decline = max(0, min(q, recovery) - onset + 1) - 2 * max(0, q - recovery)
-            decline = max(decline, 0)
-            ebitda_q = ebitda * (0.86**decline) * rng.normal(1.0, 0.05)
-            debt_q = ebitda * leverage * (1.03**decline) * rng.normal(1.0, 0.02)
-            interest_q = debt_q * rate * (1.04**decline)
-            assets_q = commitment * 0.2 * rng.normal(1.0, 0.03)
-            liabilities_q = assets_q / (current * (0.93**decline) * rng.normal(1.0, 0.03))
-            capex_q = ebitda * rng.uniform(0.1, 0.2)
-            principal_q = debt_q * 0.02
-            metrics = {
-                "total_debt": debt_q,
-                "ebitda": ebitda_q,
-                "interest_expense": interest_q,
-                "current_assets": assets_q,
-                "current_liabilities": liabilities_q,
-                "capex": capex_q,
-                "scheduled_principal": principal_q,
-            }
-            measurements.extend(
-                {
-                    "deal_id": {"value": deal_id},
-                    "period_start_iso": start.isoformat(),
-                    "period_end_iso": end.isoformat(),
-                    "metric_name": metric,
-                    "metric_value_scaled": round(float(value)),
-                }
-                for metric, value in metrics.items()
-            )
+        measurements.extend(_deal_measurements(rng, deal_id, commitment, quarters, onset, recovery))
     return Portfolio(deals, covenants, measurements, deteriorating)
+
+
+def _deal_measurements(
+    rng: np.random.Generator, deal_id: str, commitment: int, quarters: int, onset: int, recovery: int
+) -> list[dict[str, Any]]:
+    """One deal's quarterly reports on one basis: flows are LTM (the last four quarters), balances at quarter end.
+
+    Quarterly flows are simulated from three quarters before the first report, so the first LTM is full.
+    """
+    annual_ebitda = commitment * rng.uniform(0.25, 0.4)
+    leverage = rng.uniform(LEVERAGE_AT_CLOSE[0], LEVERAGE_AT_CLOSE[1])
+    rate = rng.uniform(ANNUAL_RATE[0], ANNUAL_RATE[1])
+    capex_share = rng.uniform(0.1, 0.2)
+    current = rng.uniform(1.5, 2.4)
+    flows: dict[str, list[float]] = {"ebitda": [], "interest_expense": [], "capex": [], "scheduled_principal": []}
+    rows: list[dict[str, Any]] = []
+    for q in range(-(LTM_QUARTERS - 1), quarters):
+        decline = max(0, max(0, min(q, recovery) - onset + 1) - 2 * max(0, q - recovery))
+        debt = annual_ebitda * leverage * (1.03**decline) * rng.normal(1.0, 0.02)
+        flows["ebitda"].append(annual_ebitda / 4 * (0.86**decline) * rng.normal(1.0, 0.06))
+        flows["interest_expense"].append(debt * rate / 4 * (1.04**decline))
+        flows["capex"].append(annual_ebitda / 4 * capex_share * rng.normal(1.0, 0.1))
+        flows["scheduled_principal"].append(debt * AMORTISATION_PER_QUARTER)
+        assets = commitment * 0.2 * rng.normal(1.0, 0.03)
+        liabilities = assets / (current * (0.93**decline) * rng.normal(1.0, 0.03))
+        if q < 0:
+            continue
+        start, end = quarter_bounds(q)
+        metrics = {
+            "total_debt": debt,
+            **{name: sum(values[-LTM_QUARTERS:]) for name, values in flows.items()},
+            "current_assets": assets,
+            "current_liabilities": liabilities,
+        }
+        rows.extend(
+            {
+                "deal_id": {"value": deal_id},
+                "period_start_iso": start.isoformat(),
+                "period_end_iso": end.isoformat(),
+                "metric_name": metric,
+                "metric_value_scaled": round(float(metrics[metric])),
+            }
+            for metric in METRICS
+        )
+    return rows
 
 
 def covenants_csv(covenants: list[dict[str, Any]]) -> str:

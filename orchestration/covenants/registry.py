@@ -2,8 +2,9 @@
 
 Every trained model is saved as `<store>/<tenant>/<scope>/model-YYYY-MM-DD-HHMMSS.ubj` and recorded in
 `analytics.covenants_models`. It is promoted to active (copied to `active.ubj` beside it, and recorded in
-`analytics.covenants_model_promotions`) only when its test AUC is not worse than the active model's by
-more than the configured tolerance; the first model of a scope is always promoted.
+`analytics.covenants_model_promotions`) only when it flags at least one validation breach as HIGH risk
+(recall > 0 at the HIGH tier threshold of `covenants.yaml`; tenant scopes, where tiers are served) and, when
+a model is active, beats the active model's validation AUC (issue 14). `promotion_reason` says why.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from orchestration.core.warehouse import replace_partitions
 from orchestration.covenants import state, tables
+from orchestration.covenants.config import load_covenants_config
 from orchestration.covenants.training import TrainedModel, model_id_for
 
 if TYPE_CHECKING:  # loaded on first use: every Dagster process imports this module
@@ -45,15 +48,67 @@ def unique_model_id(at: dt.datetime, taken: set[str]) -> str:
     return candidate
 
 
-def promotion_decision(new_auc: float | None, active_auc: float | None, tolerance: float) -> tuple[bool, str]:
-    """Promote when there is no active model, or when new test AUC ≥ active test AUC − tolerance."""
-    if active_auc is None:
-        return True, "first model of its scope"
-    if new_auc is None or math.isnan(new_auc):
-        return False, "test AUC is undefined (one class in the test split)"
-    if new_auc >= active_auc - tolerance:
-        return True, f"test AUC {new_auc:.4f} ≥ active {active_auc:.4f} − tolerance {tolerance:g}"
-    return False, f"test AUC {new_auc:.4f} < active {active_auc:.4f} − tolerance {tolerance:g}"
+@dataclass(frozen=True)
+class Candidate:
+    """What the promotion rule reads of a model: validation AUC and recall at the HIGH tier (None = undefined)."""
+
+    val_auc: float | None
+    high_recall: float | None
+
+
+def recall_at(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> float | None:
+    """Share of the positives with probability ≥ threshold; None when there is no positive."""
+    positives = np.asarray(labels).astype(int) == 1
+    if not positives.any():
+        return None
+    return float(np.mean(np.asarray(probabilities)[positives] >= threshold))
+
+
+def promotion_decision(
+    candidate: Candidate,
+    active_val_auc: float | None,
+    *,
+    has_active: bool,
+    high: float,
+    tolerance: float = 0.0,
+    require_recall: bool = True,
+) -> tuple[bool, str]:
+    """Promote only with recall > 0 at the HIGH tier and, when a model is active, val AUC > active − tolerance.
+
+    The default tolerance 0 means strictly better. `require_recall=False` (public-dataset scopes, which never
+    serve tiers) skips the recall test. The reason names the deciding numbers.
+    """
+    tier = f"the HIGH tier (p ≥ {high:g}) on the validation split"
+    if require_recall and candidate.high_recall is None:
+        return False, f"recall at {tier} is undefined: no breach in the validation split"
+    if require_recall and (candidate.high_recall or 0) <= 0:
+        return False, f"recall 0 at {tier}: no breach would be flagged HIGH"
+    recall = f"recall {candidate.high_recall:.2f} at {tier}" if require_recall else "no tier served"
+    if not has_active:
+        return True, f"first model of its scope; {recall}"
+    new = candidate.val_auc
+    if new is None or math.isnan(new):
+        return False, "validation AUC is undefined (one class in the validation split)"
+    if active_val_auc is None or math.isnan(active_val_auc):
+        return True, f"validation AUC {new:.4f}, active model's undefined; {recall}"
+    margin = f" − tolerance {tolerance:g}" if tolerance else ""
+    if new > active_val_auc - tolerance:
+        return True, f"validation AUC {new:.4f} > active {active_val_auc:.4f}{margin}; {recall}"
+    return False, f"validation AUC {new:.4f} does not beat active {active_val_auc:.4f}{margin}"
+
+
+def _val_auc(result: dict[str, Any] | None) -> float | None:
+    """A registered result's validation AUC (`val_metrics.auc`, else `best_val_auc`); None when undefined."""
+    if not result:
+        return None
+    value = (result.get("val_metrics") or {}).get("auc", result.get("best_val_auc"))
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def candidate_of(trained: TrainedModel, high: float) -> Candidate:
+    """The promotion rule's view of a trained model (no validation predictions → recall undefined)."""
+    recall = recall_at(*trained.validation, high) if trained.validation is not None else None
+    return Candidate(_val_auc(trained.result), recall)
 
 
 def save_model(booster: xgb.Booster, directory: Path, model_id: str) -> Path:
@@ -107,12 +162,17 @@ def register(
     run_id: str,
     source_partition: str,
     tolerance: float,
+    high_threshold: float | None = None,
     extra: dict[str, Any] | None = None,
     feature_spec: dict[str, Any] | None = None,
     feature_importances: list[dict[str, Any]] | None = None,
     now: dt.datetime | None = None,
 ) -> Registered:
-    """Save the model file, decide promotion, write the registry (and promotion) rows; return the result."""
+    """Save the model file, decide promotion, write the registry (and promotion) rows; return the result.
+
+    `high_threshold` is the HIGH risk tier's lower edge; None reads it from `covenants.yaml`, the same edge the
+    predictions use.
+    """
     trained_at = now or dt.datetime.now(dt.UTC)
     model_id = unique_model_id(trained_at, state.taken_model_ids(engine, tenant_id, scope))
     directory = scope_directory(store_root, tenant_id, scope)
@@ -120,7 +180,17 @@ def register(
     active_path = directory / ACTIVE_FILE
     test_auc = trained.result["test_metrics"]["auc"]
     current = state.active_model(engine, tenant_id, scope)
-    promoted, reason = promotion_decision(test_auc, current["test_auc"] if current else None, tolerance)
+    high = load_covenants_config().risk_tiers["high"] if high_threshold is None else high_threshold
+    candidate = candidate_of(trained, high)
+    active_val_auc = _val_auc(current["result"]) if current else None
+    promoted, reason = promotion_decision(
+        candidate,
+        active_val_auc,
+        has_active=current is not None,
+        high=high,
+        tolerance=tolerance,
+        require_recall=not scope.startswith("external:"),
+    )
     result = {
         "status": "complete",
         **(extra or {}),
@@ -130,6 +200,14 @@ def register(
         **trained.result,
         "promoted": promoted,
         "promotion_reason": reason,
+        "promotion_checks": {
+            "metric": "val_auc",
+            "val_auc": candidate.val_auc,
+            "active_model_id": current["model_id"] if current else None,
+            "active_val_auc": active_val_auc,
+            "high_tier_threshold": high,
+            "val_recall_at_high": candidate.high_recall,
+        },
     }
     if feature_importances is not None:
         result["feature_importances"] = feature_importances

@@ -138,11 +138,13 @@ def xgb_params(config: TrainingConfig, device: str) -> dict[str, Any]:
 
 @dataclass
 class TrainedModel:
-    """A booster cut at its best validation round, its feature names and seed 001's result fields."""
+    """A booster cut at its best validation round, its feature names, seed 001's result fields and its validation."""
 
     booster: xgb.Booster
     feature_names: list[str]
     result: dict[str, Any]
+    validation: tuple[np.ndarray, np.ndarray] | None = None
+    """Validation labels and predicted probabilities: what the promotion rule judges the model on."""
 
 
 def model_id_for(at: dt.datetime) -> str:
@@ -157,6 +159,16 @@ def dmatrix(features: pd.DataFrame, names: list[str], labels: np.ndarray | None 
     return xgb.DMatrix(values, label=labels, feature_names=xgb_feature_names(names), missing=np.nan)
 
 
+def best_round_index(val_auc: list[float], val_logloss: list[float]) -> int:
+    """The 0-based round with the highest validation AUC; ties go to the lowest validation log loss.
+
+    AUC only ranks, so it often peaks at the first tree and stays there; cutting at that first peak keeps
+    probabilities near the base rate, which never reach the HIGH tier. Among rounds that rank equally
+    well, the best-calibrated one (lowest log loss) is kept.
+    """
+    return min(range(len(val_auc)), key=lambda i: (-val_auc[i], val_logloss[i], i))
+
+
 def train_classifier(
     features: pd.DataFrame, labels: np.ndarray, config: TrainingConfig, groups: np.ndarray | None = None
 ) -> TrainedModel:
@@ -169,17 +181,19 @@ def train_classifier(
     device = resolve_device(config.device)
     parts = {name: (features.iloc[idx], labels[idx]) for name, idx in (("train", train), ("val", val), ("test", test))}
     matrices = {name: dmatrix(x, names, y) for name, (x, y) in parts.items()}
+    history: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
         xgb_params(config, device),
         matrices["train"],
         num_boost_round=config.n_estimators,
         evals=[(matrices["val"], "val")],  # train metrics are measured once, at the end
         early_stopping_rounds=config.early_stopping_rounds,
+        evals_result=history,
         verbose_eval=False,
     )
     total_rounds = booster.num_boosted_rounds()
-    best_iteration = int(booster.best_iteration)
-    best_val_auc = float(booster.best_score)
+    best_iteration = best_round_index(history["val"]["auc"][:total_rounds], history["val"]["logloss"][:total_rounds])
+    best_val_auc = float(history["val"]["auc"][best_iteration])
     booster = booster[: best_iteration + 1]
     metrics = {
         f"{name}_metrics": classification_metrics(y, booster.predict(matrices[name])) for name, (_, y) in parts.items()
@@ -198,7 +212,8 @@ def train_classifier(
         "config": config.model_dump(),
         "device_used": device,
     }
-    return TrainedModel(booster=booster, feature_names=names, result=result)
+    validation = (parts["val"][1], booster.predict(matrices["val"]))
+    return TrainedModel(booster=booster, feature_names=names, result=result, validation=validation)
 
 
 def feature_importances(booster: xgb.Booster, names: list[str]) -> list[dict[str, Any]]:

@@ -26,12 +26,13 @@ Q2 = [
 
 @pytest.fixture(scope="module")
 def world(platform, tmp_path_factory):
-    """Tenant a: the seed's deal with two quarters plus a 30-deal generated book (so a model trains);
+    """Tenant a: the seed's deal with two quarters plus a 40-deal generated book (so a model trains, and one
+    with validation breaches enough that it flags some HIGH: the promotion rule needs recall > 0 there);
     tenant b: one deal. Files landed, the file job run for each, then the covenants dbt models built."""
     suffix = uuid.uuid4().hex[:6]
     a, b = f"cova-{suffix}", f"covb-{suffix}"
     lander = Lander(platform=platform, root=tmp_path_factory.mktemp("covapi"), store=tmp_path_factory.mktemp("models"))
-    book = generate_portfolio(seed=5, n_deals=30, quarters=8)
+    book = generate_portfolio(seed=5, n_deals=40, quarters=8)
     pack = {
         "deals": [DEAL, *book.deals],
         "covenants": [COVENANT, *book.covenants],
@@ -73,12 +74,12 @@ def test_deals_in_the_seed_shape_and_paginated(world):
             "/api/v1/deals", params={"limit": 7, "order": "asc", **({"cursor": cursor} if cursor else {})}, headers=key
         ).json()
         seen += [d["name"] for d in page["data"]]
-        assert page["pagination"]["total_count"] == 31
+        assert page["pagination"]["total_count"] == 41  # the seed's deal + 40 generated
         cursor = page["pagination"]["cursor"]
         if not page["pagination"]["has_more"]:
             break
     assert seen == sorted(seen)
-    assert len(seen) == 31
+    assert len(seen) == 41
 
 
 def test_tenant_isolation_is_a_404(world):
@@ -148,8 +149,10 @@ def test_predictions_models_and_jobs(world):
     assert status["model"] == {"model_id": active["model_id"], "model_path": "active.ubj", "is_loaded": True}
     with world["platform"].warehouse.connect() as conn:
         deals = conn.execute(sa.text("select count(*) from marts.covenant_deals")).scalar_one()
-    assert status["data"]["deals"] == deals >= 32
+    assert status["data"]["deals"] == deals >= 42  # 41 of tenant a + 1 of tenant b, at least
     assert models["data"][0]["is_active"] is True
+    assert models["data"][0]["promoted"] is True
+    assert models["data"][0]["promotion_reason"].startswith("first model of its scope; recall ")
     assert models["data"][0]["model_path"] == f"{world['tenants'][0]}/breach/{active['model_id']}.ubj"
 
     run_id = world["runs"]["a"].run_id

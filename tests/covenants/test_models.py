@@ -19,8 +19,9 @@ T0 = dt.datetime(2026, 1, 5, 9, 30, 0, tzinfo=dt.UTC)
 def _tiny_model(auc: float) -> TrainedModel:
     x = np.array([[0.0], [1.0], [0.0], [1.0]])
     booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(x, label=[0, 1, 0, 1]), num_boost_round=2)
-    result = {"test_metrics": {"auc": auc}, "best_val_auc": auc, "samples_total": 4}
-    return TrainedModel(booster=booster, feature_names=["f0"], result=result)
+    result = {"val_metrics": {"auc": auc}, "test_metrics": {"auc": auc}, "best_val_auc": auc, "samples_total": 4}
+    # Validation: the breach scored 0.9 ≥ 0.66 → recall 1 at the HIGH tier, so only the AUC decides here.
+    return TrainedModel(booster, ["f0"], result, validation=(np.array([1, 0]), np.array([0.9, 0.1])))
 
 
 def _register(platform, tenant, store, auc, at, tolerance=0.0):
@@ -41,7 +42,7 @@ def test_versioning_and_the_promotion_rule(platform, tenant, tmp_path):
     first = _register(platform, tenant, tmp_path, 0.80, T0)
     assert first.model_id == "model-2026-01-05-093000"
     assert first.promoted
-    assert first.reason == "first model of its scope"
+    assert first.reason == "first model of its scope; recall 1.00 at the HIGH tier (p ≥ 0.66) on the validation split"
     assert first.model_path == tmp_path / tenant / "breach" / "model-2026-01-05-093000.ubj"
     assert first.model_path.read_bytes()[:1] == b"{"  # UBJSON object marker
     assert first.active_model_path.read_bytes() == first.model_path.read_bytes()
@@ -49,16 +50,18 @@ def test_versioning_and_the_promotion_rule(platform, tenant, tmp_path):
     worse = _register(platform, tenant, tmp_path, 0.70, T0)  # same second: the id moves to the next one
     assert worse.model_id == "model-2026-01-05-093001"
     assert not worse.promoted
-    assert worse.reason == "test AUC 0.7000 < active 0.8000 − tolerance 0"
+    assert worse.reason == "validation AUC 0.7000 does not beat active 0.8000"
     assert state.active_model(platform.warehouse, tenant, "breach")["model_id"] == first.model_id
     assert first.active_model_path.read_bytes() == first.model_path.read_bytes()
 
-    equal = _register(platform, tenant, tmp_path, 0.80, T0 + dt.timedelta(minutes=1))  # not worse → promoted
-    assert equal.promoted
-    assert state.active_model(platform.warehouse, tenant, "breach")["model_id"] == "model-2026-01-05-093100"
+    equal = _register(platform, tenant, tmp_path, 0.80, T0 + dt.timedelta(minutes=1))  # equal does not beat
+    assert not equal.promoted
+    better = _register(platform, tenant, tmp_path, 0.82, T0 + dt.timedelta(minutes=2))
+    assert better.promoted
+    assert state.active_model(platform.warehouse, tenant, "breach")["model_id"] == "model-2026-01-05-093200"
 
-    tolerated = _register(platform, tenant, tmp_path, 0.78, T0 + dt.timedelta(minutes=2), tolerance=0.05)
-    assert tolerated.promoted  # 0.78 ≥ 0.80 − 0.05
+    tolerated = _register(platform, tenant, tmp_path, 0.80, T0 + dt.timedelta(minutes=3), tolerance=0.05)
+    assert tolerated.promoted  # 0.80 > 0.82 − 0.05
 
     with platform.warehouse.connect() as conn:
         models = conn.execute(
@@ -74,15 +77,16 @@ def test_versioning_and_the_promotion_rule(platform, tenant, tmp_path):
     assert [tuple(r) for r in models] == [
         ("model-2026-01-05-093000", True),
         ("model-2026-01-05-093001", False),
-        ("model-2026-01-05-093100", True),
+        ("model-2026-01-05-093100", False),
         ("model-2026-01-05-093200", True),
+        ("model-2026-01-05-093300", True),
     ]
     assert [tuple(r) for r in promotions] == [
         ("model-2026-01-05-093000", None),
-        ("model-2026-01-05-093100", "model-2026-01-05-093000"),
-        ("model-2026-01-05-093200", "model-2026-01-05-093100"),
+        ("model-2026-01-05-093200", "model-2026-01-05-093000"),
+        ("model-2026-01-05-093300", "model-2026-01-05-093200"),
     ]
-    assert len(list((tmp_path / tenant / "breach").glob("model-*.ubj"))) == 4
+    assert len(list((tmp_path / tenant / "breach").glob("model-*.ubj"))) == 5
 
 
 def test_breach_model_and_predictions_from_landed_files(platform, lander, tenant):
@@ -119,7 +123,7 @@ def test_breach_model_and_predictions_from_landed_files(platform, lander, tenant
     bad = predictions["deal_id"].isin(portfolio.deteriorating)
     assert predictions.loc[bad, "probability"].mean() > predictions.loc[~bad, "probability"].mean()
 
-    # Retraining on the same data with run config: a new version, promoted when its test AUC is not worse.
+    # Retraining on the same data with run config: a new version, whatever its promotion verdict.
     retrain = lander.run(
         key,
         assets=[breach_model, breach_predictions],
