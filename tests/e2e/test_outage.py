@@ -10,7 +10,6 @@ API's statement timeout plus a margin: a request that is not answered by then fa
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import socket
 import subprocess
@@ -30,6 +29,8 @@ from orchestration.core import postgres
 from orchestration.core.dbt import run_dbt
 from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
 from tests.api.helpers import JWT_SECRET, assert_envelope, make_token
+from tests.e2e.second_home import cli, free_port, home_env
+from tests.e2e.second_home import runtime_env as second_runtime_env
 
 pytestmark = pytest.mark.e2e
 
@@ -92,37 +93,7 @@ class Outage:
 
     def start_postgres(self) -> None:
         """`calcbridge db up`: the same data directory, so the same socket (pgserver derives it from the path)."""
-        _cli(self.env, "db", "up")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _base_env(home: Path) -> dict[str, str]:
-    """This process's environment pointed at a second platform home (no setting of the session's leaks in)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DAGSTER_", "CALCBRIDGE_PG_", "CALCBRIDGE_API_"))
-        and k not in ("DATABASE_URL", "CALCBRIDGE_HOME")
-    }
-    return {**env, "CALCBRIDGE_HOME": str(home)}
-
-
-def _cli(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, f"calcbridge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        cli(self.env, "db", "up")
 
 
 @dg.op
@@ -151,7 +122,7 @@ def _record_dead_letter(dagster_home: Path, dagster_url: str) -> str:
 
 
 def _start_api(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -206,14 +177,11 @@ def outage() -> Iterator[Outage]:
     root = Path(tempfile.mkdtemp(prefix="calcbridge-outage-"))
     home = root / "home"
     settings = PlatformSettings(home=home)
-    env = _base_env(home)
+    env = home_env(home)
     server: subprocess.Popen[bytes] | None = None
     try:
-        _cli(env, "db", "up")
-        with pytest.MonkeyPatch.context() as patch:  # the session's URLs would win over the second server
-            patch.delenv("DAGSTER_PG_URL", raising=False)
-            patch.delenv("DATABASE_URL", raising=False)
-            runtime_env = postgres.runtime_env(settings)
+        cli(env, "db", "up")
+        runtime_env = second_runtime_env(settings)
         child_env = {**env, **runtime_env}
         run_dbt(["seed"], env=child_env)
         run_dbt(["run"], env=child_env)
@@ -337,10 +305,7 @@ def test_a_silent_dagster_storage_answers_503_within_the_connect_timeout(outage:
     """libpq waits for a silent server's reply forever unless told otherwise: the API's Dagster storage URL
     carries a connect timeout. The warehouse still answers; readiness says what is missing."""
     silent = f"postgresql+psycopg2://postgres@127.0.0.1:{silent_port}/calcbridge_dagster"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("DAGSTER_PG_URL", raising=False)
-        patch.delenv("DATABASE_URL", raising=False)
-        runtime_env = {**postgres.runtime_env(outage.settings), "DAGSTER_PG_URL": silent}
+    runtime_env = {**second_runtime_env(outage.settings), "DAGSTER_PG_URL": silent}
     dlq = (f"{V1}/dlq", f"{V1}/dlq/stats", f"{V1}/dlq/{outage.dead_letter}")
     server, base = _start_api(_api_env(outage.env, runtime_env))
     try:

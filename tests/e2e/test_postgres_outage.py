@@ -15,13 +15,13 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from orchestration.core import postgres
 from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
+from tests.e2e.second_home import cli, home_env, runtime_env
 from tests.e2e.test_recovery import CLO_TABLES, ROWS, _blocked_on_holdings, _counts, _large_workbook
 
 pytestmark = pytest.mark.e2e
@@ -30,39 +30,14 @@ WORKER_EXIT_S = 120
 """How long a worker whose database vanished may take to give up before the test kills it, as an operator would."""
 
 
-def _env(home: Path) -> dict[str, str]:
-    """This process's environment pointed at a second platform home (its own server, instance and landing zone)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DAGSTER_", "CALCBRIDGE_PG_")) and k not in ("DATABASE_URL", "CALCBRIDGE_HOME")
-    }
-    return {**env, "CALCBRIDGE_HOME": str(home)}
-
-
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=600,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"calcbridge {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def test_postgres_stopped_mid_write_leaves_nothing_out_of_step_and_rerun_repairs(tmp_path, monkeypatch):
+def test_postgres_stopped_mid_write_leaves_nothing_out_of_step_and_rerun_repairs(tmp_path):
     home = tmp_path / "home"
     settings = PlatformSettings(home=home)
-    env = _env(home)
+    env = home_env(home)
     tenant = f"pgo-{uuid.uuid4().hex[:6]}"
     (tmp_path / "large.xlsx").write_bytes(_large_workbook())
-    _cli(env, "db", "up")
-    _cli(env, "ingest", str(tmp_path / "large.xlsx"), "--tenant", tenant, "--domain", "clo")
+    cli(env, "db", "up")
+    cli(env, "ingest", str(tmp_path / "large.xlsx"), "--tenant", tenant, "--domain", "clo")
     engine = sa.create_engine(postgres.warehouse_url(settings), poolclass=sa.NullPool)
     try:
         holder = engine.connect()
@@ -95,18 +70,16 @@ def test_postgres_stopped_mid_write_leaves_nothing_out_of_step_and_rerun_repairs
 
         # The server comes back. The sweep that `process` and `rerun` start with fails the run that could
         # not record its own end, so the DLQ lists it.
-        _cli(env, "db", "up")
+        cli(env, "db", "up")
         engine.dispose()
         engine = sa.create_engine(postgres.warehouse_url(settings), poolclass=sa.NullPool)
         assert _counts(engine, tenant) == dict.fromkeys((t.name for t in CLO_TABLES), 0)
-        with monkeypatch.context() as patch:  # the session's DAGSTER_PG_URL would win over the second server
-            patch.delenv("DAGSTER_PG_URL", raising=False)
-            instance_env = {**env, **postgres.runtime_env(settings)}
+        instance_env = {**env, **runtime_env(settings)}
         swept, items, runs = _sweep_and_list(instance_env, tenant)
         assert swept == ["clo_files_job"], (worker.returncode, runs)
         assert [(i["domain"], i["status"]) for i in items] == [("clo", "failed")], items
 
-        repaired = _cli(env, "rerun", "--failed", "--tenant", tenant)
+        repaired = cli(env, "rerun", "--failed", "--tenant", tenant)
         assert "1 failed" not in repaired.stdout, repaired.stdout
         counts = _counts(engine, tenant)
         assert counts["clo_workbooks"] == counts["clo_data_quality"] == 1

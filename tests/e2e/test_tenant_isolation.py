@@ -14,7 +14,6 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestration.core import postgres
 from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
+from tests.e2e.second_home import cli, free_port, home_env, runtime_env
 
 pytestmark = pytest.mark.e2e
 
@@ -44,45 +43,6 @@ FIXED_QUERY = {
 GLOBAL = re.compile(r"^/api/v1/(mappings/(profiles|aliases)|calculations/functions)/")
 """Routes whose ids name configuration every tenant shares (served alike to all): not tenant data, not probed."""
 MAX_TRIES = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DAGSTER_", "CALCBRIDGE_PG_")) and k not in ("DATABASE_URL", "CALCBRIDGE_HOME")
-    }
-    return {**env, "CALCBRIDGE_HOME": str(home)}
-
-
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=900,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"calcbridge {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-def _runtime_env(home: Path) -> dict[str, str]:
-    """`postgres.runtime_env` of `home` as a fresh process computes it: the session's own URLs set aside."""
-    saved = {k: os.environ.pop(k) for k in ("DAGSTER_PG_URL", "DATABASE_URL", "DAGSTER_HOME") if k in os.environ}
-    try:
-        return postgres.runtime_env(PlatformSettings(home=home))
-    finally:
-        os.environ.update(saved)
 
 
 @dataclass
@@ -102,18 +62,18 @@ def world() -> Iterator[World]:
     # user) could no longer be stopped.
     home = Path(tempfile.mkdtemp(prefix="calcbridge-isolation-"))
     os.chmod(home, 0o755)
-    env = _env(home)
-    _cli(env, "demo")
+    env = home_env(home)
+    cli(env, "demo")
     broken = home / "broken"
     broken.mkdir()
     (broken / "broken_holdings.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
-    _cli(env, "ingest", str(broken / "broken_holdings.xlsx"), "--tenant", OWNER, "--domain", "clo")
-    _cli(env, "process", check=False)  # the broken workbook fails its run: process exits 1
+    cli(env, "ingest", str(broken / "broken_holdings.xlsx"), "--tenant", OWNER, "--domain", "clo")
+    cli(env, "process", check=False)  # the broken workbook fails its run: process exits 1
     keys = {
-        t: _cli(env, "apikey", "create", "--tenant", t).stdout.strip().splitlines()[-1] for t in (OWNER, EMPTY, OTHER)
+        t: cli(env, "apikey", "create", "--tenant", t).stdout.strip().splitlines()[-1] for t in (OWNER, EMPTY, OTHER)
     }
-    port = _free_port()
-    server_env = {**env, **_runtime_env(home), "CALCBRIDGE_API_ENV": "development"}
+    port = free_port()
+    server_env = {**env, **runtime_env(PlatformSettings(home=home)), "CALCBRIDGE_API_ENV": "development"}
     server_env["CALCBRIDGE_API_RATE_LIMIT_PER_SECOND"] = "0"
     server_env["CALCBRIDGE_API_REQUIRE_DAEMON"] = "false"
     server = subprocess.Popen(
@@ -140,7 +100,7 @@ def world() -> Iterator[World]:
         client.close()
         server.terminate()
         server.wait(timeout=30)
-        _cli(env, "db", "down", check=False)
+        cli(env, "db", "down", check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -1,0 +1,60 @@
+"""A second platform home for end-to-end tests that stop servers or build whole worlds, apart from the session's.
+
+Its own CALCBRIDGE_HOME (embedded Postgres, Dagster instance, landing zone), the `calcbridge` CLI run in
+subprocesses against it, and the runtime environment a fresh process computes for it: the session's URLs
+(DAGSTER_PG_URL, DATABASE_URL) would otherwise win over the second server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.core import postgres
+from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def home_env(home: Path) -> dict[str, str]:
+    """This process's environment pointed at `home`: no Dagster, Postgres or API setting of the session leaks in."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DAGSTER_", "CALCBRIDGE_PG_", "CALCBRIDGE_API_"))
+        and k not in ("DATABASE_URL", "CALCBRIDGE_HOME")
+    }
+    return {**env, "CALCBRIDGE_HOME": str(home)}
+
+
+def cli(env: dict[str, str], *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """`calcbridge <args>` in a subprocess with `env`; a non-zero exit fails the test when `check`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"calcbridge {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def runtime_env(settings: PlatformSettings) -> dict[str, str]:
+    """`postgres.runtime_env` of `settings` as a fresh process computes it: the session's own URLs set aside."""
+    saved = {k: os.environ.pop(k) for k in ("DAGSTER_PG_URL", "DATABASE_URL", "DAGSTER_HOME") if k in os.environ}
+    try:
+        return postgres.runtime_env(settings)
+    finally:
+        os.environ.update(saved)
