@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,9 +30,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from api.keys import create_api_key  # noqa: E402
-from bench.api_read import build_world, read_response, servers  # noqa: E402
+from bench.api_read import demo_world, first, read_response, servers  # noqa: E402
 from orchestration.core import postgres  # noqa: E402
-from orchestration.core.settings import get_settings  # noqa: E402
 
 TENANTS = ("acme", "globex", "initech")
 """Two demo tenants with data and one without (it reads empty lists and probes acme's ids)."""
@@ -78,19 +75,10 @@ def _ids(engine: sa.Engine, tenant: str) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for name, sql in queries.items():
         try:
-            out[name] = str(first_for(engine, sql, tenant))
+            out[name] = str(first(engine, sql, tenant))
         except RuntimeError:
             out[name] = None
     return out
-
-
-def first_for(engine: sa.Engine, sql: str, tenant: str) -> object:
-    """`bench.api_read.first` for any tenant."""
-    with engine.connect() as conn:
-        value = conn.execute(sa.text(sql), {"tenant": tenant}).scalar()
-    if value is None:
-        raise RuntimeError(f"no row for {tenant}: {sql}")
-    return value
 
 
 def probes(engine: sa.Engine) -> dict[str, list[Probe]]:
@@ -219,45 +207,25 @@ def report(tally: Tally, elapsed: float, args: argparse.Namespace, servers_count
 
 
 def run(args: argparse.Namespace) -> int:
-    with contextlib.ExitStack() as stack:
-        if args.home:
-            home = Path(args.home).resolve()
-            home.mkdir(parents=True, exist_ok=True)
-        else:
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="calcbridge-load-")))
-        os.chmod(home, 0o755)  # the embedded server may run as an unprivileged user when we are root
-        for key in ("DATABASE_URL", "DAGSTER_PG_URL", "DAGSTER_HOME"):
-            os.environ.pop(key, None)
-        os.environ["CALCBRIDGE_HOME"] = str(home)
-        get_settings.cache_clear()
-        settings = get_settings()
-        engine: sa.Engine | None = None
-        try:
-            build_world(home)
-            engine = sa.create_engine(postgres.warehouse_url(settings, start=True))
-            cycles = probes(engine)
-            keys = {t: create_api_key(engine, t, "load bench") for t in TENANTS}
-            env = {
-                **os.environ,
-                **postgres.runtime_env(settings),
-                "CALCBRIDGE_API_RATE_LIMIT_PER_SECOND": "0",  # one key per tenant shared by many clients
-                "CALCBRIDGE_API_REQUIRE_DAEMON": "false",
-            }
-            with servers(args.servers, env) as started:
-                urls = [url for _, url in started]
-                for tenant, cycle in cycles.items():
-                    for probe in cycle:
-                        answer = httpx.get(urls[0] + probe.path, headers={"X-API-Key": keys[tenant]}, timeout=30)
-                        if answer.status_code not in probe.expected:
-                            raise RuntimeError(f"{tenant} {probe.path} answered {answer.status_code}")
-                routes = {p.label for c in cycles.values() for p in c}
-                print(f"{len(routes)} routes, {sum(len(c) for c in cycles.values())} probes; warm-up 2 s", flush=True)
-                tally, elapsed = asyncio.run(load(urls, cycles, keys, args))
-        finally:
-            if engine is not None:
-                engine.dispose()
-            postgres.stop_embedded(settings)
-            get_settings.cache_clear()
+    with demo_world(args.home, "calcbridge-load-") as (settings, engine):
+        cycles = probes(engine)
+        keys = {t: create_api_key(engine, t, "load bench") for t in TENANTS}
+        env = {
+            **os.environ,
+            **postgres.runtime_env(settings),
+            "CALCBRIDGE_API_RATE_LIMIT_PER_SECOND": "0",  # one key per tenant shared by many clients
+            "CALCBRIDGE_API_REQUIRE_DAEMON": "false",
+        }
+        with servers(args.servers, env) as started:
+            urls = [url for _, url in started]
+            for tenant, cycle in cycles.items():
+                for probe in cycle:
+                    answer = httpx.get(urls[0] + probe.path, headers={"X-API-Key": keys[tenant]}, timeout=30)
+                    if answer.status_code not in probe.expected:
+                        raise RuntimeError(f"{tenant} {probe.path} answered {answer.status_code}")
+            routes = {p.label for c in cycles.values() for p in c}
+            print(f"{len(routes)} routes, {sum(len(c) for c in cycles.values())} probes; warm-up 2 s", flush=True)
+            tally, elapsed = asyncio.run(load(urls, cycles, keys, args))
     report(tally, elapsed, args, args.servers)
     return 0
 

@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 from api.keys import create_api_key  # noqa: E402
 from api.marts.ops import uploads  # noqa: E402
 from orchestration.core import postgres  # noqa: E402
-from orchestration.core.settings import DOMAINS, get_settings  # noqa: E402
+from orchestration.core.settings import DOMAINS, PlatformSettings, get_settings  # noqa: E402
 
 TENANT = "acme"
 PADDED_UPLOADS = 5000
@@ -143,10 +143,10 @@ def pad_uploads(engine: sa.Engine, rows: int) -> None:
         conn.execute(sa.text("analyze marts.uploads"))
 
 
-def first(engine: sa.Engine, sql: str) -> Any:
-    """The first column of the first row of `sql` for the bench tenant, or fail with the query."""
+def first(engine: sa.Engine, sql: str, tenant: str = TENANT) -> Any:
+    """The first column of the first row of `sql` for `tenant` (the bench tenant), or fail with the query."""
     with engine.connect() as conn:
-        value = conn.execute(sa.text(sql), {"tenant": TENANT}).scalar()
+        value = conn.execute(sa.text(sql), {"tenant": tenant}).scalar()
     if value is None:
         raise RuntimeError(f"the demo world has no row for: {sql}")
     return value
@@ -413,13 +413,19 @@ def measure(
     return results
 
 
-def run(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def demo_world(home_arg: str | None, prefix: str) -> Iterator[tuple[PlatformSettings, sa.Engine]]:
+    """The demo world's settings and warehouse engine, in `home_arg` (kept, reused) or a temporary home.
+
+    Builds the world once (`build_world`), starts its embedded Postgres, and stops it (and disposes the engine)
+    on exit; the session's own URLs are cleared so every child process reaches this home.
+    """
     with contextlib.ExitStack() as stack:
-        if args.home:
-            home = Path(args.home).resolve()
+        if home_arg:
+            home = Path(home_arg).resolve()
             home.mkdir(parents=True, exist_ok=True)
         else:
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="calcbridge-bench-")))
+            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
         os.chmod(home, 0o755)  # the embedded server may run as an unprivileged user when we are root
         for key in ("DATABASE_URL", "DAGSTER_PG_URL", "DAGSTER_HOME"):
             os.environ.pop(key, None)
@@ -430,24 +436,29 @@ def run(args: argparse.Namespace) -> int:
         try:
             build_world(home)
             engine = sa.create_engine(postgres.warehouse_url(settings, start=True))
-            pad_uploads(engine, PADDED_UPLOADS)
-            scenarios = [r for r in routes(engine) if not args.only or any(word in r.label for word in args.only)]
-            headers = {"X-API-Key": create_api_key(engine, TENANT, "bench")}
-            env = {
-                **os.environ,
-                **postgres.runtime_env(settings),
-                "CALCBRIDGE_API_RATE_LIMIT_PER_SECOND": "0",
-                "CALCBRIDGE_API_REQUIRE_DAEMON": "false",
-            }
-            print(f"{args.servers} uvicorn servers x 1 worker; {args.seconds:g} s per scenario after 1 s warm-up")
-            cached = measure(env, args, scenarios, headers, [16, 1])
-            cold_env = {**env, "CALCBRIDGE_API_API_KEY_CACHE_SECONDS": "0", "CALCBRIDGE_API_COUNT_CACHE_SECONDS": "0"}
-            cold = measure(cold_env, args, scenarios, headers, [16])
+            yield settings, engine
         finally:
             if engine is not None:
                 engine.dispose()
             postgres.stop_embedded(settings)
             get_settings.cache_clear()
+
+
+def run(args: argparse.Namespace) -> int:
+    with demo_world(args.home, "calcbridge-bench-") as (settings, engine):
+        pad_uploads(engine, PADDED_UPLOADS)
+        scenarios = [r for r in routes(engine) if not args.only or any(word in r.label for word in args.only)]
+        headers = {"X-API-Key": create_api_key(engine, TENANT, "bench")}
+        env = {
+            **os.environ,
+            **postgres.runtime_env(settings),
+            "CALCBRIDGE_API_RATE_LIMIT_PER_SECOND": "0",
+            "CALCBRIDGE_API_REQUIRE_DAEMON": "false",
+        }
+        print(f"{args.servers} uvicorn servers x 1 worker; {args.seconds:g} s per scenario after 1 s warm-up")
+        cached = measure(env, args, scenarios, headers, [16, 1])
+        cold_env = {**env, "CALCBRIDGE_API_API_KEY_CACHE_SECONDS": "0", "CALCBRIDGE_API_COUNT_CACHE_SECONDS": "0"}
+        cold = measure(cold_env, args, scenarios, headers, [16])
     print(f"\nCalcBridge API read benchmark on the demo world (+{PADDED_UPLOADS:,} uploads), tenant {TENANT}")
     print(f"machine: {os.cpu_count()} CPUs shared by the load generator, {args.servers} API processes and Postgres")
     table("caches on (verified-key cache and total_count cache, the defaults)", cached)

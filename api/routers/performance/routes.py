@@ -9,7 +9,6 @@ Models in `schemas.py` and `schemas_linked.py`, queries in `queries.py` of this 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.deps import Caller, Db, requires
 from api.errors import ApiError, error_responses, request_id_of
+from api.routers.performance.groups import group_keys, in_asked_order
 from api.routers.performance.queries import (
     attribution_rows,
     daily_rows,
@@ -99,28 +99,6 @@ def _linking_residuals(total: sa.RowMapping, linking: str, fmt: Formatter) -> di
     if linking == "LOG":
         residuals["vs_log_bp_difference"] = fmt(total["residual_vs_log_bp"])
     return residuals
-
-
-def _group_by(raw: str | None, allowed: list[str], what: str) -> list[str]:
-    """The comma-separated group keys, each one of `allowed` and none repeated (else a 422)."""
-    keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
-    unknown = [k for k in keys if k not in allowed]
-    if unknown:
-        raise ApiError(422, f"unknown {what} group key(s) {unknown}; available: {allowed}")
-    if len(set(keys)) != len(keys):
-        raise ApiError(422, "group_by repeats a key")
-    return keys
-
-
-def _reordered(rows: Sequence[Any], stored: list[str], asked: list[str]) -> list[dict[str, Any]]:
-    """Attribution rows with group labels in the order the keys were asked (stored in the benchmark's order)."""
-    order = [stored.index(k) for k in asked]
-    out = []
-    for row in rows:
-        parts = str(row["group_value"]).split("|")
-        label = "|".join(parts[i] for i in order) if len(parts) == len(stored) else row["group_value"]
-        out.append({**row, "group_value": label})
-    return sorted(out, key=lambda r: r["group_value"])
 
 
 def _effects(fmt: Formatter, row: Any, total_column: str) -> dict[str, Value]:
@@ -288,7 +266,7 @@ async def get_contribution(
     basis = basis or config.get("metric_basis", "NET")
     weighting = weighting or config.get("weighting", "BOD")
     linking = linking or config.get("linking", "CARINO")
-    keys = _group_by(group_by, portfolio["position_group_keys"] or [], "position")
+    keys = group_keys(group_by, portfolio["position_group_keys"] or [], "position")
     pick = {"period_name": name, "metric_basis": basis, "weighting": weighting, "linking": linking}
     if keys:
         lines = [
@@ -368,10 +346,10 @@ async def get_attribution(
     bench_keys: list[str] = portfolio["benchmark_group_keys"] or []
     if not bench_keys:
         raise ApiError(404, f"portfolio {portfolio_id!r} has no BY_GROUP or BY_INSTRUMENT benchmark, so no attribution")
-    keys = _group_by(group_by, bench_keys, "benchmark") or bench_keys[:1]
+    keys = group_keys(group_by, bench_keys, "benchmark") or bench_keys[:1]
     stored = [k for k in bench_keys if k in keys]  # the engine stores a key set in the benchmark's order
     key = "|".join(stored)
-    rows = _reordered(await attribution_rows(db, portfolio, name, key, model, linking), stored, keys)
+    rows = in_asked_order(await attribution_rows(db, portfolio, name, key, model, linking), stored, keys)
     pick = {"period_name": name, "group_key": key, "model": model, "linking": linking}
     total = await totals_row(db, "attribution", portfolio, **pick)
     period_info = await period_row(db, portfolio, name)
