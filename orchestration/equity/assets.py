@@ -529,7 +529,8 @@ def _diagnostics(step: _DailyStep, closes: pd.DataFrame, day: dt.date) -> pd.Dat
     "sessions (≥ 20 aligned observations, no zero-filling): beta, alpha, R², t, SE, n; an option takes its "
     "underlying's beta (method `underlying`: exposure = delta-adjusted exposure × beta). Also portfolio beta "
     "and dollar exposure per factor (analytics.equity_portfolio_factors) and the factor correlation matrix with VIFs "
-    "(analytics.equity_factor_diagnostics). Short Interest is reported unavailable unless a series is given. "
+    "(analytics.equity_factor_diagnostics). Short Interest is regressed on like the others when factors.yaml "
+    "names a series folder, else reported unavailable with the reason. "
     "Table analytics.equity_factor_betas.",
     check_specs=[pandera_check_spec(BETAS_KEY, BETAS_SCHEMA), _computed_spec(BETAS_KEY)],
     metadata={"table": "analytics.equity_factor_betas"},
@@ -544,6 +545,7 @@ def factor_betas(
         held = _held_by_day(step.engine, days)
         start = calendar.sessions_back(min(days), SETTINGS.beta_window + 1)[0]
         closes = store.close_history(step.engine, price_source.build(step.engine), _tickers(held), start, max(days))
+        closes = store.with_short_interest(closes, SETTINGS)
         greeks_rows = store.read_rows(step.engine, tables.position_greeks, start, max(days))
         valuations = store.read_rows(step.engine, tables.position_valuations, min(days), max(days))
         frames, vifs = {}, {}
@@ -597,6 +599,7 @@ def risk_metrics(
             ["daily_pnl", "market_value"]
         ].sum()
         closes = store.close_history(engine, price_source.build(engine), SETTINGS.etfs, start, max(days))
+        closes = store.with_short_interest(closes, SETTINGS)
         etf_returns = closes.astype(float) / closes.astype(float).shift(1) - 1.0
         spy = etf_returns["SPY"] if "SPY" in etf_returns else pd.Series(dtype=float)
         spy.index = pd.Index(spy.index)

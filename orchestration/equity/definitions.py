@@ -2,7 +2,7 @@
 
 The positions asset is on the `equity_files` partitions (so it runs in `equity_files_job`); everything else here
 is on the XNYS trading-day partitions. Schedules follow seed 004 (market data 16:00, risk 17:00, snapshots 17:30
-America/New_York) and skip days NYSE is closed. When a new portfolio file lands, the backfill sensor requests
+America/New_York), run by default once the daemon is up, and skip days NYSE is closed. When a new portfolio file lands, the backfill sensor requests
 one run over the last `backfill_days` sessions (a single-run range backfill of the whole chain).
 """
 
@@ -73,6 +73,7 @@ def _trading_day_schedule(name: str, cron: str, job: Any) -> dg.ScheduleDefiniti
         cron_schedule=cron,
         execution_timezone="America/New_York",
         job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"{job.description} Weekdays at {cron.split()[1]}:{cron.split()[0]:0>2} New York; "
         "skips NYSE holidays.",
     )

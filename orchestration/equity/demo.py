@@ -1,7 +1,8 @@
 """Seed 004's sample portfolio for `calcbridge demo`: $3M gross, 20 longs, 15 shorts, 15 options (tenant acme).
 
-Entry prices are the synthetic source's closes on the entry date, so the 90 trading days of history the
-backfill computes move like the synthetic market. The same call always writes the same bytes.
+Entry prices are the synthetic source's closes on the entry date at the configured levels (factors.yaml
+`synthetic.levels`), so the 90 trading days of history the backfill computes move like the synthetic market and
+the entries anchor each ticker where the configuration does. The same call always writes the same bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from orchestration.core.landing import copy_into_landing
 from orchestration.equity import synthetic
+from orchestration.equity.config import settings
 from orchestration.equity.occ import OptionSymbol, format_occ
 
 DEMO_TENANT = "acme"
@@ -88,8 +90,13 @@ TAGS = {
 }
 
 
+def _anchor(ticker: str) -> synthetic.Anchor:
+    configured = settings().synthetic
+    return configured.anchors().get(ticker, configured.default)
+
+
 def _close(ticker: str, day: dt.date) -> float:
-    return float(synthetic.bars(ticker, day, day)["close"].iloc[0])
+    return float(synthetic.closes(ticker, _anchor(ticker)).loc[day.isoformat()])
 
 
 def positions_csv() -> str:
@@ -109,7 +116,7 @@ def positions_csv() -> str:
         spot = _close(underlying, ENTRY_DATE)
         strike = max(round(spot * moneyness / 5) * 5, 5)
         symbol = format_occ(OptionSymbol(underlying, EXPIRY, kind, Decimal(strike)))
-        premium = round(synthetic.option_close(symbol, ENTRY_DATE), 2)
+        premium = round(synthetic.option_close(symbol, ENTRY_DATE, anchor=_anchor(underlying)), 2)
         size = max(1, round(per_option / (premium * 100))) * (1 if contracts > 0 else -1)
         writer.writerow([symbol, size, f"{premium:.2f}", ENTRY_DATE, "options,hedge" if contracts < 0 else "options"])
     return out.getvalue()

@@ -325,7 +325,7 @@ def factor_betas(
             "ticker": row.ticker,
             "method": beta_method(row.position_type),
         }
-        for k, factor in enumerate(settings.factors):
+        for k, factor in enumerate(settings.factor_set):
             n = int(result.n_obs[i, k])
             ok = bool(np.isfinite(beta[i, k]))
             if expired[i]:
@@ -342,14 +342,15 @@ def factor_betas(
                 }
                 | {f: float(getattr(result, f)[i, k]) for f in factors.STAT_FIELDS if f != "n_obs"}
             )
-        rows.append(base | _short_interest_row(settings))
+        if not settings.short_interest.series_path:
+            rows.append(base | _short_interest_row(settings.short_interest.name))
     betas = pd.DataFrame(rows)
     exposures = _portfolio_factors(held, beta, day_greeks, gross, day, settings)
     return betas, exposures, diagnostics
 
 
 def _factor_returns(closes: pd.DataFrame, sessions: list[dt.date], settings: EquitySettings) -> pd.DataFrame:
-    return factors.simple_returns(closes.reindex(index=sessions, columns=settings.etfs)).iloc[1:]
+    return factors.simple_returns(closes.reindex(index=sessions, columns=settings.factor_columns)).iloc[1:]
 
 
 def factor_diagnostics(closes: pd.DataFrame, day: dt.date, settings: EquitySettings) -> pd.DataFrame:
@@ -371,15 +372,12 @@ def _expired_row(factor: str, etf: str, n_obs: int, expiry_date: Any) -> dict[st
     }
 
 
-def _short_interest_row(settings: EquitySettings) -> dict[str, Any]:
-    reason = (
-        "no short-interest series configured (factors.yaml short_interest.series_path); not computed"
-        if not settings.short_interest.series_path
-        else "a short-interest series path is configured but reading it is not implemented yet; not computed"
-    )
+def _short_interest_row(name: str = "Short Interest") -> dict[str, Any]:
+    """The eighth factor's row when no series folder is configured: unavailable, never invented."""
+    reason = "no short-interest series configured (factors.yaml short_interest.series_path); not computed"
     nan = math.nan
     return {
-        "factor": settings.short_interest.name,
+        "factor": name,
         "etf": None,
         "n_obs": 0,
         "status": "unavailable",
@@ -407,7 +405,7 @@ def _portfolio_factors(
         idx = group.index.to_numpy()
         dae = np.array([float(dae_by_position.get(p, math.nan)) for p in group["position_id"]])
         port, dollars = factors.portfolio_exposures(dae, betas[idx], gross.get((tenant, portfolio), 0.0))
-        for k, factor in enumerate(settings.factors):
+        for k, factor in enumerate(settings.factor_set):
             count = int(np.isfinite(betas[idx, k]).sum())
             rows.append(
                 {
@@ -423,6 +421,8 @@ def _portfolio_factors(
                     "reason": None if count else "no position has a beta for this factor",
                 }
             )
+        if settings.short_interest.series_path:
+            continue
         rows.append(
             {
                 "tenant_id": tenant,
@@ -432,7 +432,11 @@ def _portfolio_factors(
                 "portfolio_beta": math.nan,
                 "dollar_exposure": math.nan,
             }
-            | {k: v for k, v in _short_interest_row(settings).items() if k in ("factor", "etf", "status", "reason")}
+            | {
+                k: v
+                for k, v in _short_interest_row(settings.short_interest.name).items()
+                if k in ("factor", "etf", "status", "reason")
+            }
         )
     return pd.DataFrame(rows)
 
@@ -454,7 +458,7 @@ def _diagnostics(factor_returns: pd.DataFrame, day: dt.date, settings: EquitySet
                 else {},
                 "n_obs": n,
             }
-            for f in settings.factors
+            for f in settings.factor_set
         ]
     )
 
@@ -474,7 +478,7 @@ def risk_metrics(
     """
     if history.empty:
         return pd.DataFrame()
-    etfs = settings.etfs
+    etfs = settings.factor_columns
     factor_observations = len(factor_returns[etfs].dropna())
     sample_cov = factors.covariance(factor_returns[etfs])
     ewma_cov = factors.covariance(factor_returns[etfs], settings.ewma_lambda)

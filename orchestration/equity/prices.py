@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,10 +69,12 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 @dataclass
 class SyntheticPriceSource:
-    """Deterministic factor-model prices (see synthetic.py); options priced with Black-Scholes."""
+    """Deterministic factor-model prices (see synthetic.py) at each ticker's anchor; options by Black-Scholes."""
 
     risk_free_rate: float = synthetic.DEFAULT_RISK_FREE
     unknown: frozenset[str] = frozenset()
+    anchors: Mapping[str, synthetic.Anchor] = field(default_factory=dict)
+    default: synthetic.Anchor = synthetic.DEFAULT_ANCHOR
     name: str = "synthetic"
 
     def fetch(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> FetchResult:
@@ -81,7 +83,7 @@ class SyntheticPriceSource:
             if ticker in self.unknown:
                 failures.append(TickerFailure(ticker, "UNKNOWN_TICKER", f"{ticker} is not in the synthetic universe"))
                 continue
-            frames.append(synthetic.bars(ticker, start, end, self.risk_free_rate))
+            frames.append(synthetic.bars(ticker, start, end, self.risk_free_rate, self.anchors, self.default))
         return FetchResult(_concat(frames), failures)
 
 

@@ -21,10 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
+from orchestration.core.config import ConfigError
 from orchestration.core.errors import InputError
-from orchestration.equity import calendar, tables
+from orchestration.equity import calendar, synthetic, tables
+from orchestration.equity.config import INVALID_EQUITY_CONFIG, EquitySettings
 from orchestration.equity.positions import MAX_PRICE
-from orchestration.equity.prices import PRICE_COLUMNS, FetchResult, PriceSource, TickerFailure, TransientSourceError
+from orchestration.equity.prices import (
+    PRICE_COLUMNS,
+    CsvPriceSource,
+    FetchResult,
+    PriceSource,
+    TickerFailure,
+    TransientSourceError,
+)
 
 TRANSIENT = (TransientSourceError, sa.exc.OperationalError, sa.exc.InterfaceError)
 """Faults the asset's RetryPolicy retries: a backfill that meets one is still under way, not failed."""
@@ -90,6 +99,58 @@ def close_history(
                 closes = closes.combine_first(extra.reindex(index=days))
                 closes = closes.reindex(index=days, columns=wanted)
     return closes.astype(float)
+
+
+def synthetic_anchors(engine: Engine) -> dict[str, synthetic.Anchor]:
+    """Where each stock's synthetic path is pinned: its earliest stored synthetic bar, else its first landed entry.
+
+    The first landed entry is the stock row (never an option's premium) with the earliest entry date, ties to the
+    file landed first; entry prices outside (0, MAX_PRICE] are ignored. A stored bar wins so that bars already
+    written and bars fetched later lie on one path whatever lands afterwards.
+    """
+    p, m = tables.positions, tables.market_prices
+    entries = (
+        sa.select(p.c.ticker, p.c.entry_date, p.c.entry_price)
+        .where(
+            p.c.position_type.in_(("LONG", "SHORT")),
+            p.c.entry_price > 0,
+            p.c.entry_price <= MAX_PRICE,
+        )
+        .distinct(p.c.ticker)
+        .order_by(p.c.ticker, p.c.entry_date, p.c.landed_at, p.c.partition_key, p.c.row_number)
+    )
+    stored = (
+        sa.select(m.c.ticker, m.c.price_date, m.c.close)
+        .where(m.c.source == "synthetic", sa.func.length(m.c.ticker) < 15)
+        .distinct(m.c.ticker)
+        .order_by(m.c.ticker, m.c.price_date)
+    )
+    with engine.connect() as conn:
+        anchors = {t: synthetic.Anchor(d, float(price)) for t, d, price in conn.execute(entries)}
+        anchors.update({t: synthetic.Anchor(d, float(close)) for t, d, close in conn.execute(stored)})
+    return anchors
+
+
+def with_short_interest(closes: pd.DataFrame, settings: EquitySettings) -> pd.DataFrame:
+    """`closes` with the short-interest factor's series as one more column, when factors.yaml configures one.
+
+    The series is a file of the configured folder in any layout the CSV price source reads (`series` names it);
+    its simple returns are the factor's returns, regressed on like an ETF's. A configured series that cannot be
+    read is a ConfigError (INVALID_EQUITY_CONFIG), not a silently missing factor.
+    """
+    folder, name = settings.short_interest.folder(), settings.short_interest.series
+    if folder is None or closes.empty:
+        return closes
+    where = f"factors.yaml short_interest: {folder / name}"
+    if not folder.is_dir():
+        raise ConfigError(INVALID_EQUITY_CONFIG, "the short-interest series folder does not exist", where)
+    start, end = min(closes.index), max(closes.index)
+    result = CsvPriceSource(folder).fetch([name], start, end)
+    if result.failures:
+        failure = result.failures[0]
+        raise ConfigError(INVALID_EQUITY_CONFIG, f"{failure.code}: {failure.message}", where)
+    series = result.prices.set_index("price_date")["close"].astype(float)
+    return closes.assign(**{name: series.reindex(closes.index)})
 
 
 def fetch_each(source: PriceSource, tickers: Sequence[str], start: dt.date, end: dt.date) -> FetchResult:

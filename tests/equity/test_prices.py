@@ -159,7 +159,7 @@ def test_csv_layouts(tmp_path):
 
 def test_synthetic_prices_are_deterministic_and_order_free():
     a = prices.SyntheticPriceSource().fetch(["AAPL", "SPY"], dt.date(2024, 7, 1), dt.date(2024, 7, 9)).prices
-    synthetic.closes.cache_clear()
+    synthetic.unit_path.cache_clear()
     b = prices.SyntheticPriceSource().fetch(["SPY", "AAPL"], dt.date(2024, 7, 8), dt.date(2024, 7, 9)).prices
     merged = a.merge(b, on=["ticker", "price_date"])
     assert len(merged) == 4
