@@ -49,7 +49,10 @@ def describe(definitions: dg.Definitions) -> dict:
             if not job.name.startswith("__")
         },
         "sensors": {s.name: s.default_status.value for s in sorted(repo.sensor_defs, key=lambda s: s.name)},
-        "schedules": {s.name: s.cron_schedule for s in sorted(repo.schedule_defs, key=lambda s: s.name)},
+        "schedules": {
+            s.name: {"cron": s.cron_schedule, "default_status": s.default_status.value}
+            for s in sorted(repo.schedule_defs, key=lambda s: s.name)
+        },
     }
 
 

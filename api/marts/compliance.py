@@ -80,6 +80,35 @@ compliance_tests = sa.Table(
     schema="marts",
 )
 
+compliance_applied_levels = sa.Table(
+    "clo_compliance_applied_levels",
+    metadata,
+    sa.Column("result_key", sa.Text, primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("report_date", sa.Date, nullable=False),
+    sa.Column("deal_id", sa.Text, nullable=False),
+    sa.Column("test_id", sa.Text, nullable=False),
+    sa.Column("sort_order", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("direction", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("profile_id", sa.Text, comment="The profile the deal falls back to; null before migration 0013."),
+    sa.Column("trigger_level", sa.Numeric, nullable=False),
+    sa.Column("trigger_source", sa.Text, comment="sidecar | structure_sheet | profile:<id> | default."),
+    sa.Column("profile_trigger_level", sa.Numeric),
+    sa.Column("trigger_differs_from_profile", sa.Boolean, comment="Null when the profile has no such test."),
+    sa.Column("target_level", sa.Numeric, nullable=False),
+    sa.Column("target_source", sa.Text),
+    sa.Column("profile_target_level", sa.Numeric),
+    sa.Column("target_differs_from_profile", sa.Boolean),
+    sa.Column("is_current", sa.Boolean, nullable=False, comment="The current run of its deal's report date."),
+    sa.Column("executed_at", _tz(), nullable=False),
+    schema="marts",
+)
+
 holding_compliance = sa.Table(
     "clo_holding_compliance",
     metadata,

@@ -1,4 +1,4 @@
-"""CUSIP and ISIN check digits: invalid identifiers are flagged on the holding, never dropped."""
+"""CUSIP, ISIN and FIGI check digits, the LoanX ID shape: invalid identifiers are flagged, never dropped."""
 
 import re
 from collections.abc import Sequence
@@ -7,6 +7,11 @@ import numpy as np
 
 CUSIP_PATTERN = re.compile(r"^[0-9A-Z*@#]{8}[0-9]$")
 ISIN_PATTERN = re.compile(r"^[A-Z]{2}[0-9A-Z]{9}[0-9]$")
+FIGI_PATTERN = re.compile(r"^(?!BS|BM|GG|GB|GH|KY|VG)[B-DF-HJ-NP-TV-Z]{2}G[B-DF-HJ-NP-TV-Z0-9]{8}[0-9]$")
+"""OpenFIGI (OMG FIGI 1.0, 6.1.2): two consonants (not BS, BM, GG, GB, GH, KY or VG, which could start an ISIN),
+`G`, eight consonants or digits, a check digit. Every FIGI issued so far starts `BBG`."""
+LOANX_PATTERN = re.compile(r"^LX[0-9]{6}$")
+"""Markit LoanX ID: `LX` and six digits (no check digit)."""
 
 
 _CUSIP_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*@#")}
@@ -29,6 +34,30 @@ def cusip_check_digit(base: str) -> int:
     upper = base.upper()
     total = sum(map(_CUSIP_ODD.__getitem__, upper[0::2])) + sum(map(_CUSIP_EVEN.__getitem__, upper[1::2]))
     return (10 - total % 10) % 10
+
+
+def figi_check_digit(base: str) -> int:
+    """The check digit of an 11-character FIGI base: CUSIP's modulus 10 double-add-double over eleven characters.
+
+    Letters are A=10…Z=35; working from the right of the base, every second value (the 10th, 8th, …, 2nd
+    character) is doubled; the digits of all values are summed; the check digit is (10 - sum mod 10) mod 10.
+    """
+    upper = base.upper()
+    total = sum(map(_CUSIP_ODD.__getitem__, upper[0::2])) + sum(map(_CUSIP_EVEN.__getitem__, upper[1::2]))
+    return (10 - total % 10) % 10
+
+
+def is_valid_figi(value: str | None) -> bool:
+    """Twelve characters of the FIGI shape whose last digit matches the check digit of the first eleven."""
+    if not value:
+        return False
+    text = value.strip().upper()
+    return bool(FIGI_PATTERN.match(text)) and figi_check_digit(text[:11]) == int(text[11])
+
+
+def is_loanx_id(value: str | None) -> bool:
+    """`LX` and six digits (a LoanX ID has no check digit: its shape is all there is to check)."""
+    return bool(value) and bool(LOANX_PATTERN.match(str(value).strip().upper()))
 
 
 def is_valid_cusip(value: str | None) -> bool:
@@ -125,3 +154,8 @@ def isin_flags(values: Sequence[str | None]) -> list[bool | None]:
     for i, valid in zip(index, ok.tolist(), strict=True):
         flags[i] = valid
     return flags
+
+
+def figi_flags(values: Sequence[str | None]) -> list[bool | None]:
+    """`[None if v is None else is_valid_figi(v) for v in values]` (FIGI columns are rare: a plain loop)."""
+    return [None if v is None else is_valid_figi(v) for v in values]

@@ -25,6 +25,12 @@ INDUSTRY_LIMIT_PCT = 15.0
 OBLIGOR_LIMIT_PCT = 2.5
 CORRELATION_FIELDS: tuple[str, ...] = ("spread", "price", "coupon", "par_amount")
 CORRELATION_MIN = 0.5
+CHECK_DIGIT_LABELS: dict[str, str] = {
+    "cusip_check_digit": "CUSIP",
+    "isin_check_digit": "ISIN",
+    "figi_check_digit": "FIGI",
+}
+"""Validation rules that become an "Invalid … check digit" pattern insight, and the identifier each names."""
 _NS = uuid.UUID("8d3f7f7e-41b4-4c7e-9d6c-1c0c1a0c1a11")
 
 
@@ -33,7 +39,7 @@ def _id(*parts: object) -> str:
 
 
 def _position(row: Any) -> str:
-    for key in ("cusip", "isin", "holding_id"):
+    for key in ("cusip", "isin", "figi", "loanx_id", "asset_id", "holding_id"):
         value = row.get(key) if isinstance(row, dict) else getattr(row, key, None)
         if value is not None and not (isinstance(value, float) and math.isnan(value)):
             return str(value)
@@ -297,8 +303,8 @@ def pattern_insights(
             )
         )
     for failure in diagnostics.get("validation_failures", []):
-        if failure["rule"] in ("cusip_check_digit", "isin_check_digit"):
-            label = "CUSIP" if failure["rule"] == "cusip_check_digit" else "ISIN"
+        if failure["rule"] in CHECK_DIGIT_LABELS:
+            label = CHECK_DIGIT_LABELS[failure["rule"]]
             out.append(
                 _insight(
                     workbook_id,

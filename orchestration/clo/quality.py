@@ -1,7 +1,7 @@
 """Data quality of a workbook's holdings: five dimensions (seed 000) and an overall 0–100 score.
 
 Definitions (also in docs/clo.md), n = number of holdings:
-- completeness: present cells / (n × 10) over ten checks per holding: an identifier (CUSIP or ISIN),
+- completeness: present cells / (n × 10) over ten checks per holding: an identifier (any of IDENTIFIER_FIELDS),
   issuer_name, par_amount, market_value, price, spread, maturity_date, a rating (any agency), industry, country.
 - accuracy: holdings with no accuracy finding / n. Findings: an identifier failing its check digit, par_amount
   ≤ 0, price outside [0, 200], spread outside [0, 3000] bps, a maturity before 1990 or after 2100, or a
@@ -11,8 +11,8 @@ Definitions (also in docs/clo.md), n = number of holdings:
   ratings at most 3 notches apart (when both are present). No applicable check → 100.
 - timeliness: from the report date's age at landing, age = landed date - report date in days:
   100 when age ≤ 7, 0 when age ≥ 97, linear in between (100 × (97 - age) / 90).
-- uniqueness: 1 - duplicates / n, where a duplicate is a holding whose key (CUSIP, else ISIN, else issuer and
-  maturity) already appeared on an earlier row.
+- uniqueness: 1 - duplicates / n, where a duplicate is a holding whose key (its first identifier in the order
+  CUSIP, ISIN, FIGI, LoanX ID, asset id, else issuer and maturity) already appeared on an earlier row.
 - overall: 0.25 completeness + 0.25 accuracy + 0.20 consistency + 0.10 timeliness + 0.20 uniqueness.
 Scores are percentages rounded to 2 decimals; `issues` counts the (dimension, check) pairs with a finding.
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from orchestration.clo.mapping.fields import IDENTIFIER_FIELDS
 from orchestration.core.ratings import CANONICAL_NOTCH
 
 WEIGHTS: dict[str, float] = {
@@ -47,11 +48,26 @@ def _present(series: pd.Series) -> pd.Series:
     return series.notna() & (series.astype(str).str.strip() != "")
 
 
+KEY_ORDER: tuple[str, ...] = ("cusip", "isin", "figi", "loanx_id", "asset_id")
+"""The identifier that keys a holding for uniqueness: the first present, most specific first."""
+
+
 def holding_keys(holdings: pd.DataFrame) -> pd.Series:
-    """The uniqueness key of each holding: CUSIP, else ISIN, else issuer|maturity."""
+    """The uniqueness key of each holding: its first identifier in KEY_ORDER, else issuer|maturity."""
     issuer = holdings["issuer_name"].fillna("").astype(str).str.upper().str.strip()
     maturity = holdings["maturity_date"].astype(str)
-    return holdings["cusip"].fillna(holdings["isin"]).fillna(issuer + "|" + maturity)
+    keys = pd.Series(None, index=holdings.index, dtype=object)
+    for name in KEY_ORDER:
+        if name in holdings:
+            keys = keys.fillna(holdings[name])
+    return keys.fillna(issuer + "|" + maturity)
+
+
+def _flag_false(holdings: pd.DataFrame, column: str) -> pd.Series:
+    """Where a check flag is False (a frame without the column: nowhere)."""
+    if column not in holdings:
+        return pd.Series(False, index=holdings.index)
+    return holdings[column].astype("boolean").eq(False).fillna(False).astype(bool)
 
 
 def _round(value: float) -> float:
@@ -74,7 +90,9 @@ def score(
         return {**empty, "overall_score": 0.0, "issues": 0, "details": {"holdings": 0}}
 
     present = {
-        "identifier": _present(holdings["cusip"]) | _present(holdings["isin"]),
+        "identifier": pd.concat([_present(holdings[f]) for f in IDENTIFIER_FIELDS if f in holdings], axis=1).any(
+            axis=1
+        ),
         "issuer_name": _present(holdings["issuer_name"]),
         "par_amount": holdings["par_amount"].notna(),
         "market_value": holdings["market_value"].notna(),
@@ -102,6 +120,7 @@ def score(
     findings = {
         "cusip_check_digit": holdings["cusip_valid"].astype("boolean").eq(False).fillna(False).astype(bool),
         "isin_check_digit": holdings["isin_valid"].astype("boolean").eq(False).fillna(False).astype(bool),
+        "figi_check_digit": _flag_false(holdings, "figi_valid"),
         "par_not_positive": par.notna() & (par <= 0),
         "price_out_of_range": price.notna() & ((price < 0) | (price > 200)),
         "spread_out_of_range": spread.notna() & ((spread < 0) | (spread > 3000)),

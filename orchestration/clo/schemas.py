@@ -3,6 +3,7 @@
 import pandera.pandas as pa
 
 from orchestration.clo.insights import ANOMALY_FIELDS
+from orchestration.clo.mapping.fields import IDENTIFIER_FIELDS
 from orchestration.clo.quality import DIMENSIONS
 from orchestration.core.patterns import UUID
 from orchestration.core.ratings import FITCH_SCALE, MOODYS_SCALE, SP_SCALE
@@ -60,11 +61,15 @@ HOLDINGS_SCHEMA = pa.DataFrameSchema(
         "raw_data": pa.Column(object),
         "cusip_valid": pa.Column("boolean", nullable=True),
         "isin_valid": pa.Column("boolean", nullable=True),
+        "loanx_id": pa.Column(object, nullable=True),
+        "figi": pa.Column(object, nullable=True),
+        "asset_id": pa.Column(object, nullable=True),
+        "figi_valid": pa.Column("boolean", nullable=True),
     },
     checks=[
         pa.Check(
-            lambda f: (f["cusip"].notna() | f["isin"].notna() | f["issuer_name"].notna()).all(),
-            name="every holding has an identifier or an issuer",
+            lambda f: f[list(IDENTIFIER_FIELDS)].notna().any(axis=1).all(),
+            name="every holding has an identifier (CUSIP, ISIN, LoanX ID, FIGI or asset id)",
         )
     ],
     name="clo_holdings",

@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.clo.assets import HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY
-from orchestration.compliance import pipeline, tables
+from orchestration.compliance import pipeline, scenario_runs, tables
 from orchestration.compliance.schemas import (
     HOLDING_FIELDS_SCHEMA,
     METRICS_SCHEMA,
@@ -36,6 +36,8 @@ METRICS_KEY = dg.AssetKey(["clo", "compliance_metrics"])
 HOLDING_FIELDS_KEY = dg.AssetKey(["clo", "holding_compliance"])
 SCENARIO_RESULTS_KEY = dg.AssetKey(["scenarios", "scenario_results"])
 SCENARIO_TRADES_KEY = dg.AssetKey(["scenarios", "scenario_trades"])
+RESULT_FLOATS = dict.fromkeys(("current_value", "profile_trigger_level", "profile_target_level"), float)
+"""Nullable numeric result columns: float (NaN for None) whatever the run's values, as the schema expects."""
 
 
 @dg.multi_asset(
@@ -91,9 +93,7 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         warehouse,
         record,
         {
-            RESULTS_KEY: TableFrame(
-                tables.compliance_results, RESULTS_SCHEMA, out.results.astype({"current_value": float})
-            ),
+            RESULTS_KEY: TableFrame(tables.compliance_results, RESULTS_SCHEMA, out.results.astype(RESULT_FLOATS)),
             METRICS_KEY: TableFrame(tables.compliance_metrics, METRICS_SCHEMA, out.metrics),
             HOLDING_FIELDS_KEY: TableFrame(tables.holding_compliance, HOLDING_FIELDS_SCHEMA, out.holdings),
         },
@@ -174,10 +174,10 @@ def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     record = landed(warehouse, "scenarios", context.partition_key)
     with input_errors():
         document = _parse_scenario_file(landing_log.read_archived(record), record.file_name)
-    if pipeline.workbook_pending(warehouse.engine, record.tenant_id, document):
+    if scenario_runs.workbook_pending(warehouse.engine, record.tenant_id, document):
         # The named workbook landed with (or just before) the scenario and is not processed yet.
         raise dg.RetryRequested(max_retries=6, seconds_to_wait=30)
-    outcome = pipeline.run_scenario(
+    outcome = scenario_runs.run_scenario(
         warehouse.engine, record.tenant_id, record.partition_key, record.file_name, document, record.landed_at
     )
     scenario = outcome.scenario.astype({"version": "int64"})

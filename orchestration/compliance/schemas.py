@@ -2,6 +2,7 @@
 
 import pandera.pandas as pa
 
+from orchestration.compliance.levels import SOURCE_PATTERN
 from orchestration.compliance.status import STATUSES, TRENDS
 from orchestration.core.patterns import UUID
 from orchestration.core.ratings import MOODYS_SCALE
@@ -16,6 +17,11 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "trigger_level": pa.Column(float),
         "target_level": pa.Column(float),
         "trend": pa.Column(str, pa.Check.isin(list(TRENDS))),
+        "trigger_source": pa.Column(str, pa.Check.str_matches(SOURCE_PATTERN)),
+        "target_source": pa.Column(str, pa.Check.str_matches(SOURCE_PATTERN)),
+        "profile_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "profile_trigger_level": pa.Column(float, nullable=True),
+        "profile_target_level": pa.Column(float, nullable=True),
     },
     checks=[
         pa.Check(

@@ -11,6 +11,21 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestration.core.metadata import metadata, partition_columns
 
+
+def level_source_columns() -> list[sa.Column]:
+    """Where a result's levels came from, and its fallback profile's levels (null in rows before migration 0013)."""
+    source = "sidecar | structure_sheet | profile:<id> | default (levels.py)."
+    return [
+        sa.Column("trigger_source", sa.Text, comment=f"Where trigger_level came from: {source}"),
+        sa.Column("target_source", sa.Text, comment=f"Where target_level came from: {source}"),
+        sa.Column("profile_id", sa.Text, comment="The profile the deal falls back to: the sidecar's, else default."),
+        sa.Column(
+            "profile_trigger_level", sa.Numeric, comment="That profile's trigger; null when it has no such test."
+        ),
+        sa.Column("profile_target_level", sa.Numeric, comment="That profile's target; null when it has no such test."),
+    ]
+
+
 compliance_results = sa.Table(
     "clo_compliance_results",
     metadata,
@@ -32,6 +47,7 @@ compliance_results = sa.Table(
     sa.Column("cushion_pct", sa.Numeric),
     sa.Column("trend", sa.Text, nullable=False, comment="improving | stable | deteriorating (last three values)"),
     sa.Column("executed_at", sa.DateTime(timezone=True), nullable=False),
+    *level_source_columns(),
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", "test_id", name="pk_clo_compliance_results"),
     sa.Index("ix_clo_compliance_results_workbook", "workbook_id", "sort_order"),
     sa.Index("ix_clo_compliance_results_deal", "tenant_id", "deal_id", "test_id", "report_date"),

@@ -137,6 +137,7 @@ def _equity() -> Iterator[Document]:
 
 
 def _reconciliation() -> Iterator[Document]:
+    reconciliation_config.load_identifier_order()  # validated like the rest; served with the matching docs later
     profiles = reconciliation_config.load_profiles()
     yield from _ordered(
         "reconciliation_tolerance_profile",

@@ -1,7 +1,8 @@
-"""Tolerance profiles and auto-resolution rules, read from assets_config/reconciliation/ (pydantic, core.config).
+"""Tolerance profiles, auto-resolution rules and the identifier matching order, read from assets_config/reconciliation/.
 
-A bad file is an InputError INVALID_TOLERANCE_CONFIG / INVALID_AUTO_RULES whose `where` is the file, `: ` and
-the field path (`profiles.default.par_amount.absolute`, `rules[0].kind`).
+A bad file is an InputError INVALID_TOLERANCE_CONFIG / INVALID_AUTO_RULES / INVALID_MATCHING_CONFIG whose `where`
+is the file, `: ` and the field path (`profiles.default.par_amount.absolute`, `rules[0].kind`,
+`identifier_order.2`); pydantic validates each (core.config).
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from orchestration.core.settings import PROJECT_ROOT
 CONFIG_DIR = PROJECT_ROOT / "assets_config" / "reconciliation"
 TOLERANCES_PATH = CONFIG_DIR / "tolerances.yaml"
 AUTO_RULES_PATH = CONFIG_DIR / "auto_rules.yaml"
+MATCHING_PATH = CONFIG_DIR / "matching.yaml"
 NUMERIC_FIELDS: tuple[str, ...] = ("par_amount", "price", "market_value", "accrued_interest")
 RuleKind = Literal["difference_below", "pending_trade"]
 RULE_KINDS: tuple[str, ...] = get_args(RuleKind)
 INVALID_TOLERANCE_CONFIG = "INVALID_TOLERANCE_CONFIG"
 INVALID_AUTO_RULES = "INVALID_AUTO_RULES"
+INVALID_MATCHING_CONFIG = "INVALID_MATCHING_CONFIG"
+Identifier = Literal["cusip", "isin", "figi", "loanx_id", "asset_id"]
+IDENTIFIERS: tuple[str, ...] = get_args(Identifier)
+"""The identifiers a position can be matched on (the canonical holding's identifier fields)."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -179,6 +185,22 @@ class AutoRulesFile(BaseModel):
         return self
 
 
+class MatchingFile(BaseModel):
+    """matching.yaml: the identifiers tried, in order, to pair a statement row with a holding (each once)."""
+
+    model_config = _FROZEN
+
+    identifier_order: tuple[Identifier, ...] = Field(min_length=1)
+
+    @field_validator("identifier_order")
+    @classmethod
+    def _each_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({v for v in value if value.count(v) > 1})
+        if repeated:
+            raise ValueError(f"identifiers listed more than once: {repeated}")
+        return value
+
+
 def parse_profiles(raw: Any, where: str = str(TOLERANCES_PATH)) -> dict[str, ToleranceProfile]:
     """Validate the tolerances document into profiles (InputError INVALID_TOLERANCE_CONFIG at `where: path`)."""
     document = load_model(TolerancesFile, raw, code=INVALID_TOLERANCE_CONFIG, where=where)
@@ -188,6 +210,16 @@ def parse_profiles(raw: Any, where: str = str(TOLERANCES_PATH)) -> dict[str, Tol
 def parse_rules(raw: Any, where: str = str(AUTO_RULES_PATH)) -> list[AutoRule]:
     """Validate the auto-rules document; ids must be unique and kinds known (InputError INVALID_AUTO_RULES)."""
     return load_model(AutoRulesFile, raw, code=INVALID_AUTO_RULES, where=where).rules
+
+
+def parse_identifier_order(raw: Any, where: str = str(MATCHING_PATH)) -> tuple[str, ...]:
+    """Validate the matching document: known identifiers, each once, at least one (INVALID_MATCHING_CONFIG)."""
+    return load_model(MatchingFile, raw, code=INVALID_MATCHING_CONFIG, where=where).identifier_order
+
+
+def load_identifier_order(path: Path = MATCHING_PATH) -> tuple[str, ...]:
+    """The configured identifier matching order (assets_config/reconciliation/matching.yaml)."""
+    return parse_identifier_order(read_yaml(path, code=INVALID_MATCHING_CONFIG), str(path))
 
 
 def load_profiles(path: Path = TOLERANCES_PATH) -> dict[str, ToleranceProfile]:

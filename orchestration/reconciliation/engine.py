@@ -4,6 +4,11 @@ Both sides are pandas frames in the canonical CLO holding columns (orchestration
 vectorised over the positions (one merge per matching field, one pass per compared field), so 100,000
 positions reconcile in seconds; only the differing rows are formatted or looked at one by one.
 
+Matching tries the identifiers in order (assets_config/reconciliation/matching.yaml, e.g. cusip, isin, figi,
+loanx_id, asset_id); each pass pairs the rows still unmatched on both sides by equal values, so a statement row
+and a holding pair on the first identifier both carry. An identifier both sides carry that differs on a matched
+pair is an identity variance.
+
 Conventions (seed 000): `difference = internal - external`; `difference_pct = difference / |external| × 100`
 (null when the external value is 0); rating differences are in notches (positive: internal is worse).
 """
@@ -23,12 +28,14 @@ import pandas as pd
 
 from orchestration.core import ratings
 from orchestration.reconciliation import ids
-from orchestration.reconciliation.config import AutoRule, ToleranceProfile
+from orchestration.reconciliation.config import IDENTIFIERS, AutoRule, ToleranceProfile
 
-DEFAULT_MATCHING: tuple[str, ...] = ("cusip", "isin")
+DEFAULT_MATCHING: tuple[str, ...] = IDENTIFIERS
+"""The shipped order (matching.yaml's); the pipeline passes the configured one."""
 DEFAULT_COMPARISON: tuple[str, ...] = ("par_amount", "price", "rating", "market_value", "accrued_interest")
 RATING_FIELDS: tuple[str, ...] = ("rating_moodys", "rating_sp", "rating_fitch")
-IDENTIFIER_FIELDS: tuple[str, ...] = ("cusip", "isin")
+IDENTIFIER_FIELDS: tuple[str, ...] = IDENTIFIERS
+"""Every identifier: compared for identity variances and, in this order, the key of an unmatched position."""
 FIELD_CATEGORY: dict[str, str] = {
     "par_amount": "par",
     "price": "price",
@@ -39,6 +46,9 @@ FIELD_CATEGORY: dict[str, str] = {
     "rating_fitch": "rating",
     "cusip": "identity",
     "isin": "identity",
+    "figi": "identity",
+    "loanx_id": "identity",
+    "asset_id": "identity",
     "issuer_name": "identity",
 }
 CATEGORIES: tuple[str, ...] = ("par", "price", "rating", "identity", "accrued")
@@ -46,8 +56,7 @@ STATUSES: tuple[str, ...] = ("open", "explained", "resolved", "ignored")
 RESOLUTION_TYPES: tuple[str, ...] = ("explained", "corrected", "auto_resolved")
 MATCH_STATUSES: tuple[str, ...] = ("matched", "unmatched_internal", "unmatched_external")
 CANONICAL_VALUE_COLUMNS: tuple[str, ...] = (
-    "cusip",
-    "isin",
+    *IDENTIFIERS,
     "issuer_name",
     "par_amount",
     "price",
@@ -55,6 +64,8 @@ CANONICAL_VALUE_COLUMNS: tuple[str, ...] = (
     "accrued_interest",
     *RATING_FIELDS,
 )
+LOAN_IDENTIFIERS: tuple[str, ...] = ("loanx_id", "figi", "asset_id")
+"""The identifiers added for syndicated loans; a matched position carries the holding's, else the statement's."""
 _EPS = 1e-9
 _LEGAL_FORMS = re.compile(
     r"\b(INC|INCORPORATED|CORP|CORPORATION|CO|COMPANY|LLC|L L C|LTD|LIMITED|LP|L P|PLC|SA|SARL|AG|NV|BV|GMBH|THE)\b"
@@ -92,6 +103,9 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "external_row",
     "cusip",
     "isin",
+    "loanx_id",
+    "figi",
+    "asset_id",
     "issuer_name",
     "internal_par",
     "external_par",
@@ -342,11 +356,14 @@ def _identity_variances(matched: pd.DataFrame, tolerance: ToleranceProfile) -> l
 
 
 def compared_fields(comparison_fields: Sequence[str], internal: pd.DataFrame, external: pd.DataFrame) -> list[str]:
-    """The concrete fields to compare: `rating` stands for every agency column, kept only where both sides have one."""
+    """The concrete fields to compare: `rating` stands for every agency column, kept only where both sides have one.
+
+    Identifiers and issuer_name are never compared here: the identity check compares them (text, not numbers).
+    """
     fields: list[str] = []
     for name in comparison_fields:
         for concrete in RATING_FIELDS if name == "rating" else (name,):
-            if concrete not in FIELD_CATEGORY or concrete in fields:
+            if FIELD_CATEGORY.get(concrete, "identity") == "identity" or concrete in fields:
                 continue
             if internal[concrete].notna().any() and external[concrete].notna().any():
                 fields.append(concrete)
@@ -389,7 +406,7 @@ def apply_auto_rules(variances: pd.DataFrame, rules: Sequence[AutoRule], trades:
                 row = variances.iloc[pos]
                 diff = abs(float(row["difference"]))
                 for name in IDENTIFIER_FIELDS:
-                    key = row[name]
+                    key = row.get(name)
                     if isinstance(key, str) and any(abs(diff - abs(a)) <= rule.precision for a in trades.get(key, [])):
                         hits[pos] = True
                         break
@@ -417,6 +434,12 @@ def _positions(
             "external_row": ext_row.iloc[matched["e"]].to_numpy(),
             "cusip": internal["cusip"].iloc[matched["i"]].to_numpy(),
             "isin": internal["isin"].iloc[matched["i"]].to_numpy(),
+            **{
+                name: _first_present(
+                    internal[name].iloc[matched["i"]].to_numpy(), external[name].iloc[matched["e"]].to_numpy()
+                )
+                for name in LOAN_IDENTIFIERS
+            },
             "issuer_name": internal["issuer_name"].iloc[matched["i"]].to_numpy(),
             "internal_par": internal["par_amount"].iloc[matched["i"]].to_numpy(),
             "external_par": external["par_amount"].iloc[matched["e"]].to_numpy(),
@@ -431,6 +454,7 @@ def _positions(
             "external_row": None,
             "cusip": internal["cusip"].iloc[unmatched_i].to_numpy(),
             "isin": internal["isin"].iloc[unmatched_i].to_numpy(),
+            **{name: internal[name].iloc[unmatched_i].to_numpy() for name in LOAN_IDENTIFIERS},
             "issuer_name": internal["issuer_name"].iloc[unmatched_i].to_numpy(),
             "internal_par": internal["par_amount"].iloc[unmatched_i].to_numpy(),
             "external_par": np.nan,
@@ -445,6 +469,7 @@ def _positions(
             "external_row": ext_row.iloc[unmatched_e].to_numpy(),
             "cusip": external["cusip"].iloc[unmatched_e].to_numpy(),
             "isin": external["isin"].iloc[unmatched_e].to_numpy(),
+            **{name: external[name].iloc[unmatched_e].to_numpy() for name in LOAN_IDENTIFIERS},
             "issuer_name": external["issuer_name"].iloc[unmatched_e].to_numpy(),
             "internal_par": np.nan,
             "external_par": external["par_amount"].iloc[unmatched_e].to_numpy(),
@@ -453,7 +478,7 @@ def _positions(
     parts = [p for p in (matched_part, internal_part, external_part) if not p.empty]
     frame = pd.concat(parts, ignore_index=True) if parts else matched_part
     frame["external_row"] = pd.to_numeric(frame["external_row"], errors="coerce").astype("Int64")
-    for column in ("matched_on", "holding_id", "cusip", "isin", "issuer_name"):
+    for column in ("matched_on", "holding_id", *IDENTIFIER_FIELDS, "issuer_name"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
 
@@ -565,9 +590,7 @@ def reconcile(
     variances = _assemble(parts, pairs, internal, external, workbook_id, statement)
     if not variances.empty and options.rules:
         trades = pending_trade_amounts(options.pending_trades, options.report_date)
-        keyed = variances.assign(
-            cusip=normalize_identifier(variances["cusip"]), isin=normalize_identifier(variances["isin"])
-        )
+        keyed = variances.assign(**{name: normalize_identifier(variances[name]) for name in IDENTIFIER_FIELDS})
         fired = apply_auto_rules(keyed, options.rules, trades)
         rules = {r.id: r for r in options.rules}
         hit = fired.notna()
@@ -610,6 +633,10 @@ def _assemble(
             "external_row": pd.to_numeric(ext_row.to_numpy()[e_rows], errors="coerce"),
             "cusip": _first_present(internal["cusip"].to_numpy()[i_rows], external["cusip"].to_numpy()[e_rows]),
             "isin": _first_present(internal["isin"].to_numpy()[i_rows], external["isin"].to_numpy()[e_rows]),
+            **{
+                name: _first_present(internal[name].to_numpy()[i_rows], external[name].to_numpy()[e_rows])
+                for name in LOAN_IDENTIFIERS
+            },
             "issuer_name": _first_present(
                 internal["issuer_name"].to_numpy()[i_rows], external["issuer_name"].to_numpy()[e_rows]
             ),

@@ -22,6 +22,9 @@ from orchestration.core.errors import InputError
 ALIASES: dict[str, tuple[str, ...]] = {
     "cusip": ("cusip", "investmentcusip", "cusipcode"),
     "isin": ("isin", "investmentisin", "isincode"),
+    "loanx_id": ("loanxid", "loanx", "lxid", "investmentloanxid", "markitid"),
+    "figi": ("figi", "investmentfigi", "bloombergfigi", "bbgid", "idbbglobal"),
+    "asset_id": ("assetid", "assetidentifier", "facilityid", "adminid"),
     "issuer_name": ("issuername", "issuer", "investmentdescription", "description", "securityname", "name"),
     "par_amount": ("paramount", "par", "quantity", "faceamount", "currentface", "originalface", "parvalue"),
     "price": ("price", "marketprice", "localprice", "unitprice", "priceclean"),
@@ -35,6 +38,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "coupon": ("coupon", "couponrate"),
 }
 NUMERIC = ("par_amount", "price", "market_value", "accrued_interest", "coupon")
+IDENTIFIER_TAGS: tuple[str, ...] = ("cusip", "isin", "loanx_id", "figi", "asset_id")
+"""A position element needs one of these (and a par or quantity)."""
 DATE_NAMES = ("asofdate", "periodenddate", "reportdate", "enddate", "valuationdate", "knowledgedate")
 _LOOKUP = {alias: canonical for canonical, aliases in ALIASES.items() for alias in aliases}
 
@@ -113,7 +118,11 @@ def parse_geneva(data: bytes, file_name: str) -> tuple[pd.DataFrame, dt.date | N
             canonical = _LOOKUP.get(name)
             if canonical is not None and canonical not in mapped:
                 mapped[canonical] = value
-        if ("cusip" in mapped or "isin" in mapped) and "par_amount" in mapped:
+        if any(name in mapped for name in IDENTIFIER_TAGS) and "par_amount" in mapped:
+            for name in ("loanx_id", "figi", "asset_id"):  # trimmed and upper case, as the CLO mapping has them
+                if name in mapped:
+                    text = str(mapped[name]).strip().upper()
+                    mapped[name] = ("".join(text.split()) if name != "asset_id" else text) or None
             for name in NUMERIC:
                 mapped[name] = parse_number(mapped.get(name))
             if "maturity_date" in mapped:

@@ -36,7 +36,7 @@ def where(record: LandedRecord) -> str:
 def reconcile_statement(engine: Engine, record: LandedRecord, *, executed_at: dt.datetime) -> ReconciliationOutputs:
     """Parse the statement, pick its workbook, reconcile against the workbook's holdings, build the history rows."""
     spot = where(record)
-    options = statements.statement_options(record.sidecar, spot)
+    options = statements.statement_options(record.sidecar, spot, config.load_identifier_order())
     tolerance = config.profile(options.tolerance_profile)
     rules = config.load_rules()
     data = landing_log.read_archived(record)

@@ -17,12 +17,22 @@ from typing import Any
 import pandas as pd
 
 from orchestration.core.errors import InputError
+from orchestration.reconciliation.config import IDENTIFIERS
 from orchestration.reconciliation.engine import DEFAULT_COMPARISON, DEFAULT_MATCHING, FIELD_CATEGORY
 from orchestration.reconciliation.geneva import parse_date, parse_geneva, parse_number
 
 SOURCE_TYPES: tuple[str, ...] = ("trustee", "geneva", "bloomberg")
-MATCHABLE: tuple[str, ...] = ("cusip", "isin")
-COMPARABLE: tuple[str, ...] = ("rating", *FIELD_CATEGORY)
+MATCHABLE: tuple[str, ...] = IDENTIFIERS
+COMPARABLE: tuple[str, ...] = ("rating", *(f for f, category in FIELD_CATEGORY.items() if category != "identity"))
+"""Fields a sidecar may ask to compare; identifiers and issuer names are always compared by the identity check."""
+TRADE_IDENTIFIERS: dict[str, tuple[str, ...]] = {
+    "cusip": (r"^cusip",),
+    "isin": (r"^isin",),
+    "loanx_id": (r"^loanx", r"^lxid$", r"^markitid$"),
+    "figi": (r"figi$", r"^bbgid$"),
+    "asset_id": (r"^assetid", r"^facilityid$", r"^adminid$"),
+}
+"""Header patterns (letters only, lower case) of the identifier columns of a Trades/Transactions sheet."""
 _AS_OF = re.compile(r"\bas\s*(of|at)\b", re.IGNORECASE)
 _TRADE_SHEET = re.compile(r"trade|transaction", re.IGNORECASE)
 MAX_CANDIDATES_LISTED = 20
@@ -62,8 +72,13 @@ def _sidecar_list(sidecar: Mapping[str, Any], name: str, allowed: Sequence[str],
     return tuple(value)
 
 
-def statement_options(sidecar: Mapping[str, Any] | None, where: str) -> StatementOptions:
-    """matching_fields, comparison_fields and tolerance_profile from the sidecar, validated; defaults otherwise."""
+def statement_options(
+    sidecar: Mapping[str, Any] | None, where: str, identifier_order: Sequence[str] = DEFAULT_MATCHING
+) -> StatementOptions:
+    """matching_fields, comparison_fields and tolerance_profile from the sidecar, validated; defaults otherwise.
+
+    Without `matching_fields` the statement is matched in `identifier_order` (matching.yaml's, from the pipeline).
+    """
     sidecar = sidecar or {}
     matching = _sidecar_list(sidecar, "matching_fields", MATCHABLE, where)
     comparison = _sidecar_list(sidecar, "comparison_fields", COMPARABLE, where)
@@ -71,7 +86,7 @@ def statement_options(sidecar: Mapping[str, Any] | None, where: str) -> Statemen
     if profile is not None and not isinstance(profile, str):
         raise InputError("INVALID_SIDECAR", "tolerance_profile must be a profile name", where)
     return StatementOptions(
-        matching_fields=matching or DEFAULT_MATCHING,
+        matching_fields=matching or tuple(identifier_order),
         comparison_fields=comparison or DEFAULT_COMPARISON,
         tolerance_profile=profile or "default",
     )
@@ -111,18 +126,18 @@ def _header_index(header: Sequence[Any], *patterns: str) -> int | None:
 
 
 def extract_trades(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> pd.DataFrame:
-    """Trades from any sheet named like Trades/Transactions: identifier, signed par (sales negative), dates."""
+    """Trades from any sheet named like Trades/Transactions: identifiers, signed par (sales negative), dates."""
     rows_out: list[dict[str, Any]] = []
     for name, rows in sheets.items():
         if not _TRADE_SHEET.search(name):
             continue
         rows = [list(r) for r in rows]
         for h, header in enumerate(rows[:10]):
-            cusip = _header_index(header, r"^cusip")
-            isin = _header_index(header, r"^isin")
+            found = {name: _header_index(header, *patterns) for name, patterns in TRADE_IDENTIFIERS.items()}
+            columns = {name: index for name, index in found.items() if index is not None}
             amount = _header_index(header, r"^par", r"quantity", r"^amount", r"face")
             settle = _header_index(header, r"settle")
-            if (cusip is None and isin is None) or amount is None or settle is None:
+            if not columns or amount is None or settle is None:
                 continue
             side = _header_index(header, r"^type$", r"^side$", r"tradetype", r"buysell", r"transactiontype")
             trade = _header_index(header, r"^tradedate")
@@ -136,8 +151,7 @@ def extract_trades(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> pd.DataFram
                 sign = -1.0 if re.search(r"sell|sale|sold", kind, re.IGNORECASE) else 1.0
                 rows_out.append(
                     {
-                        "cusip": cell.get(cusip) if cusip is not None else None,
-                        "isin": cell.get(isin) if isin is not None else None,
+                        **{name: cell.get(columns[name]) if name in columns else None for name in TRADE_IDENTIFIERS},
                         "par_amount": sign * abs(float(value)),
                         "trade_date": parse_date(cell.get(trade)) if trade is not None else None,
                         "settle_date": parse_date(cell.get(settle)),
@@ -145,7 +159,7 @@ def extract_trades(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> pd.DataFram
                     }
                 )
             break
-    return pd.DataFrame(rows_out, columns=["cusip", "isin", "par_amount", "trade_date", "settle_date", "sheet"])
+    return pd.DataFrame(rows_out, columns=[*TRADE_IDENTIFIERS, "par_amount", "trade_date", "settle_date", "sheet"])
 
 
 def parse_statement(data: bytes, file_name: str, source_type: str, profile_id: str | None = None) -> Statement:

@@ -33,6 +33,9 @@ HOLDING_FIELDS: tuple[str, ...] = (
     "currency",
     "is_defaulted",
     "asset_type",
+    "loanx_id",
+    "figi",
+    "asset_id",
 )
 NUMERIC_HOLDING_FIELDS = ("par_amount", "market_value", "price", "spread", "coupon", "accrued_interest")
 

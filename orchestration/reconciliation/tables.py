@@ -61,6 +61,11 @@ positions = sa.Table(
         nullable=False,
         comment="clean | within_tolerance | auto_resolved | requires_review | unmatched",
     ),
+    sa.Column("loanx_id", sa.Text, comment="Markit LoanX ID: the internal holding's, else the statement's."),
+    sa.Column("figi", sa.Text, comment="OpenFIGI identifier: the internal holding's, else the statement's."),
+    sa.Column(
+        "asset_id", sa.Text, comment="The administrator's asset id: the internal holding's, else the statement's."
+    ),
     sa.PrimaryKeyConstraint(
         "tenant_id", "partition_key", "reconciliation_id", "position_key", name="pk_reconciliation_positions"
     ),

@@ -22,15 +22,24 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 API = "/api/v1"
+LOAN_ROWS = [
+    ["LoanX ID", "FIGI", "Asset ID", "CUSIP", "Borrower", "Par", "Price"],
+    ["lx123456", None, None, None, "Acme Term Loan B", 2_000_000, 99.5],
+    [None, "BBG000BLNNH6", None, None, "Beta TLB", 1_500_000, 98.0],
+    [None, None, "adm-7", None, "Gamma Revolver", 500_000, 100.0],
+    ["LX234567", "BBG000BLNNH7", "ADM-8", "037833100", "Delta TLB", 750_000, 97.25],
+]
+"""Tenant c's workbook: loans identified by one of LoanX ID, FIGI, asset id, and one carrying all (a bad FIGI)."""
 CLO_MARTS = ("staging.clo", "marts.clo", "+clo_compliance_summary", "+clo_holding_compliance")
 """What the CLO routes read: the CLO marts, and the compliance views /metrics and /holdings add fields from."""
 
 
 @pytest.fixture(scope="module")
 def world(platform, tmp_path_factory):
-    """Tenant a: the demo's two month-ends plus a failed upload; tenant b: one small workbook. dbt built once."""
+    """Tenant a: the demo's two month-ends plus a failed upload; tenant b: one small workbook; tenant c: loans
+    known by LoanX ID, FIGI or asset id only. dbt built once."""
     suffix = uuid.uuid4().hex[:6]
-    a, b = f"cloa-{suffix}", f"clob-{suffix}"
+    a, b, c = f"cloa-{suffix}", f"clob-{suffix}", f"cloc-{suffix}"
     lander = Lander(platform=platform, root=tmp_path_factory.mktemp("cloapi"))
     first = demo.generate_holdings()
     months = [first, demo.next_month(first)]
@@ -43,12 +52,15 @@ def world(platform, tmp_path_factory):
     assert not lander.run(failed, raise_on_error=False).success
     other = lander.land(b, "b.xlsx", openpyxl_book({"Holdings": holdings_rows()}))
     assert lander.run(other).success
+    loans = lander.land(c, "loans.xlsx", openpyxl_book({"Loans": LOAN_ROWS}))
+    assert lander.run(loans).success
     platform.run_dbt("build", "--select", *CLO_MARTS)
     client = TestClient(create_app(api_settings(), instance=platform.instance))
     client.__enter__()
     headers = {
         "a": {"X-API-Key": create_api_key(platform.warehouse, a, "clo tests")},
         "b": {"X-API-Key": create_api_key(platform.warehouse, b, "clo tests")},
+        "c": {"X-API-Key": create_api_key(platform.warehouse, c, "clo tests")},
     }
     listing = client.get(f"{API}/workbooks", headers=headers["a"], params={"sort": "report_date", "order": "asc"})
     ids = {w["name"]: w["id"] for w in listing.json()["data"]}
@@ -327,3 +339,19 @@ def test_mappings_diagnostics_and_functions(world):
     assert all(f["category"] == "math" for f in math_only)
     assert _get(world, "/calculations/functions/sum").json()["name"] == "SUM"
     assert_envelope(_get(world, "/calculations/functions/NOPE"), 404, "RESOURCE_NOT_FOUND")
+
+
+def test_holdings_serve_the_loan_identifiers(world):
+    (book,) = _get(world, "/workbooks", who="c").json()["data"]
+    assert book["status"] == "processed"
+    items, _, total = _walk(world, f"/workbooks/{book['id']}/holdings", 200, who="c")
+    assert total == 4
+    served = [(h["loanx_id"], h["figi"], h["asset_id"], h["cusip"], h["figi_valid"]) for h in items]
+    assert served == [
+        ("LX123456", None, None, None, None),
+        (None, "BBG000BLNNH6", None, None, True),
+        (None, None, "ADM-7", None, None),
+        ("LX234567", "BBG000BLNNH7", "ADM-8", "037833100", False),  # BBG000BLNNH6 is IBM's: the 7 is a typo
+    ]
+    fields = _get(world, "/mappings/fields").json()
+    assert {"loanx_id", "figi", "asset_id"} <= set(fields)

@@ -108,7 +108,7 @@ def test_mapping_errors_name_what_is_missing():
     no_ids = [[h for i, h in enumerate(r) if i not in (0, 1)] for r in holdings_rows()]
     with pytest.raises(InputError) as no_identifier:
         extract_holdings(_parsed({"Holdings": no_ids}))
-    assert no_identifier.value.details["missing_fields"] == ["cusip or isin"]
+    assert no_identifier.value.details["missing_fields"] == ["cusip or isin or loanx_id or figi or asset_id"]
     with pytest.raises(InputError) as no_sheet:
         extract_holdings(_parsed({"Cover": [["Quarterly letter"]], "Chart": [[1, 2], [3, 4]]}))
     assert no_sheet.value.code == "NO_HOLDINGS_SHEET"

@@ -107,6 +107,26 @@ def test_five_dimensions_by_hand():
     }
 
 
+def test_loan_identifiers_count_as_identifiers_key_duplicates_and_a_bad_figi_is_a_finding():
+    full = {"issuer_name": "L", "par_amount": 100, "market_value": 100, "price": 100, "spread": 400,
+            "maturity_date": dt.date(2030, 1, 1), "rating_moodys": "B2", "industry": "X", "country": "US"}  # fmt: skip
+    loans = [
+        {**full, "loanx_id": "LX123456"},  # L1: LoanX only
+        {**full, "loanx_id": "LX123456", "issuer_name": "M"},  # L2: repeats L1's LoanX ID
+        {**full, "figi": "BBG000BLNNH7", "figi_valid": False},  # L3: FIGI with a wrong check digit
+        {**full, "asset_id": "ADM-1", "maturity_date": dt.date(2031, 1, 1)},  # L4: asset id only
+    ]
+    result = quality.score(frame(loans), report_date=dt.date(2026, 1, 1), landed_at=dt.date(2026, 1, 8))
+    # completeness: every loan has an identifier and the nine other cells → 40 / 40
+    assert result["completeness"] == 100.0
+    # accuracy: L3's FIGI check digit → 3 / 4
+    assert result["accuracy"] == 75.0
+    assert result["details"]["accuracy"]["findings"] == {"figi_check_digit": 1}
+    # uniqueness: L2 repeats L1's LoanX ID (its issuer differs: the LoanX ID is the key) → 1 - 1/4
+    assert result["uniqueness"] == 75.0
+    assert quality.holding_keys(frame(loans)).tolist() == ["LX123456", "LX123456", "BBG000BLNNH7", "ADM-1"]
+
+
 @pytest.mark.parametrize(("age", "expected"), [(0, 100.0), (7, 100.0), (52, 50.0), (97, 0.0), (200, 0.0)])
 def test_timeliness_line(age, expected):
     landed = dt.date(2026, 3, 1)

@@ -166,7 +166,11 @@ class HoldingOut(BaseModel):
                     "asset_type": "Senior Secured Loan",
                     "cusip_valid": True,
                     "isin_valid": True,
-                    "raw_data": {"CUSIP_ID": "000361105", "Face Value": 5000000},
+                    "loanx_id": "LX123456",
+                    "figi": "BBG000BLNNH6",
+                    "asset_id": "ADM-00042",
+                    "figi_valid": True,
+                    "raw_data": {"CUSIP_ID": "000361105", "LoanX ID": "LX123456", "Face Value": 5000000},
                     "effective_rating": None,
                     "rating_source": None,
                     "rating_factor": None,
@@ -202,6 +206,10 @@ class HoldingOut(BaseModel):
     asset_type: str | None
     cusip_valid: bool | None
     isin_valid: bool | None
+    loanx_id: str | None = Field(None, description="Markit LoanX ID (LX + six digits).", examples=["LX123456"])
+    figi: str | None = Field(None, description="OpenFIGI identifier, 12 characters.", examples=["BBG000BLNNH6"])
+    asset_id: str | None = Field(None, description="The administrator's own asset id.", examples=["ADM-00042"])
+    figi_valid: bool | None = Field(None, description="FIGI shape and check digit hold; null without a FIGI.")
     raw_data: dict[str, Any]
     effective_rating: str | None = None
     rating_source: str | None = None

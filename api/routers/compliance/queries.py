@@ -15,6 +15,7 @@ from sqlalchemy.engine import Row
 
 from api.deps import Reader
 from api.errors import not_found
+from api.marts.compliance import compliance_applied_levels as al
 from api.marts.compliance import compliance_summary as s
 from api.marts.compliance import compliance_tests as t
 from api.marts.compliance import holding_compliance as hc
@@ -180,6 +181,62 @@ async def compliance_metrics(db: Reader, tenant_id: str, workbook_id: str) -> di
         "metrics": run.metrics,
         "deal": run.deal,
     }
+
+
+async def applied_levels(db: Reader, tenant_id: str, workbook_id: str) -> dict[str, Any] | None:
+    """For /workbooks/{id}/compliance/tests: the workbook's own run and its tests' applied levels, or None.
+
+    The workbook's own run (not the current run of its date): the levels come from its own sidecar and sheets.
+    """
+    run = (
+        await db.execute(
+            sa.select(s.c.partition_key, s.c.workbook_id, s.c.deal_id, s.c.report_date, s.c.executed_at, s.c.is_current)
+            .where(s.c.tenant_id == tenant_id, s.c.workbook_id == workbook_id)
+            .order_by(s.c.executed_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if run is None:
+        return None
+    rows = (
+        await db.execute(
+            sa.select(al)
+            .where(al.c.tenant_id == tenant_id, al.c.partition_key == run.partition_key)
+            .order_by(al.c.sort_order)
+        )
+    ).all()
+    return {
+        "workbook_id": run.workbook_id,
+        "deal_id": run.deal_id,
+        "report_date": run.report_date.isoformat(),
+        "executed_at": run.executed_at,
+        "profile_id": rows[0].profile_id if rows else None,
+        "is_current": run.is_current,
+        "tests": [
+            {
+                "id": row.test_id,
+                "name": row.name,
+                "category": row.category,
+                "direction": row.direction,
+                "unit": row.unit,
+                **{
+                    kind: {
+                        "level": float(row._mapping[f"{kind}_level"]),
+                        "source": row._mapping[f"{kind}_source"],
+                        "profile_level": _float(row._mapping[f"profile_{kind}_level"]),
+                        "differs_from_profile": row._mapping[f"{kind}_differs_from_profile"],
+                    }
+                    for kind in ("trigger", "target")
+                },
+            }
+            for row in rows
+        ],
+    }
+
+
+def _float(value: Any) -> float | None:
+    """A NUMERIC as the API serves it (a float), None kept."""
+    return None if value is None else float(value)
 
 
 HOLDING_FIELDS = ("effective_rating", "rating_source", "rating_factor", "in_ccc_bucket", "years_to_maturity")

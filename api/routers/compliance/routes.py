@@ -1,5 +1,7 @@
 """CLO compliance reads (seed 000 Compliance API): results, one test, history, trend and test definitions.
 
+`/workbooks/{id}/compliance/tests` (the definitions as applied to a workbook) is declared before `/{test_id}`.
+
 Everything is scoped to the caller's tenant (another tenant's workbook is a 404). Results come from the compliance
 marts: a workbook's routes serve the current run of its report date (the deal's latest run for that date, so a
 re-run for the same date replaces the earlier run), and its history is the deal's current runs up to that date.
@@ -24,12 +26,14 @@ from api.routers.compliance.queries import (
     CURRENT_METRICS,
     TEST_COLUMNS,
     TREND_COLUMNS,
+    applied_levels,
     history_page,
     require_run,
     result_rows,
     summary_of,
 )
 from api.routers.compliance.schemas import (
+    AppliedTestsOut,
     ComplianceOut,
     ComplianceTestDetailOut,
     HistoryEntryOut,
@@ -91,9 +95,30 @@ async def get_compliance_trend(db: Db, caller: Caller, workbook_id: WorkbookId) 
     )
 
 
+@router.get(
+    "/workbooks/{workbook_id}/compliance/tests",
+    summary="List the test definitions as applied to a workbook",
+    responses=ERRORS,
+)
+async def get_applied_tests(db: Db, caller: Caller, workbook_id: WorkbookId) -> AppliedTestsOut:
+    """Each test the workbook's deal runs, with the trigger and target its own run used.
+
+    Each level says where it came from (sidecar > structure_sheet > profile:<id> > default) and shows the level of
+    the profile the deal falls back to beside it.
+    """
+    applied = await applied_levels(db, caller.tenant_id, str(workbook_id))
+    if applied is None:
+        raise not_found("compliance results of workbook", str(workbook_id))
+    return AppliedTestsOut.model_validate(applied)
+
+
 @router.get("/compliance/tests", summary="List available test definitions", responses=LIST_ERRORS)
 async def list_test_definitions(db: Db, caller: Caller, page: AscPageQuery) -> Page[TestDefinitionOut]:
-    """Test definitions of every compliance profile (each profile merged over the default)."""
+    """Test definitions of every compliance profile (each profile merged over the default), with its levels.
+
+    The levels a workbook actually used (its Structure / Tests sheet and sidecar override the profile's) are at
+    /workbooks/{workbook_id}/compliance/tests.
+    """
     items = DEFINITIONS.validate_python(await configuration.documents(db, "compliance_test"))
     data, info = in_memory_page(items, page, key=lambda d: f"{d.profile_id}/{d.id}", sort="profile_test")
     return Page[TestDefinitionOut](data=data, pagination=info)

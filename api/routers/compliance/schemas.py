@@ -226,3 +226,104 @@ class TestDefinitionOut(BaseModel):
     trigger_level: float
     target_level: float
     metric: str | None
+
+
+class AppliedLevelOut(BaseModel):
+    """One level as applied to a workbook: its value, where it came from and the fallback profile's value."""
+
+    level: float = Field(description="The level the workbook's compliance run used.")
+    source: str | None = Field(
+        pattern=r"^(sidecar|structure_sheet|default|profile:\S+)$",
+        description=(
+            "Where the level came from, by precedence: `sidecar` (the sidecar's deal) > `structure_sheet` (the "
+            "workbook's Structure / Tests sheet) > `profile:<id>` (the profile the sidecar names) > `default`. "
+            "Null for a run written before sources were recorded (re-run the workbook)."
+        ),
+    )
+    profile_level: float | None = Field(
+        description="The level in the profile the deal falls back to (as /compliance/tests lists it); null when "
+        "that profile has no such test."
+    )
+    differs_from_profile: bool | None = Field(description="level ≠ profile_level; null when there is no profile level.")
+
+
+class AppliedTestOut(BaseModel):
+    """A test the workbook's deal runs, with its applied trigger and target."""
+
+    id: str
+    name: str
+    category: str
+    direction: Literal["min", "max"]
+    unit: str
+    trigger: AppliedLevelOut
+    target: AppliedLevelOut
+
+
+class AppliedTestsOut(BaseModel):
+    """GET /workbooks/{id}/compliance/tests: the test catalogue as applied to one workbook (its own run)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workbook_id": WORKBOOK_ID,
+                    "deal_id": "CalcBridge CLO 2024-1",
+                    "report_date": "2026-01-31",
+                    "executed_at": "2026-02-01T08:00:00Z",
+                    "profile_id": "default",
+                    "is_current": True,
+                    "tests": [
+                        {
+                            "id": "oc_senior",
+                            "name": "Senior OC Test",
+                            "category": "overcollateralization",
+                            "direction": "min",
+                            "unit": "percent",
+                            "trigger": {
+                                "level": 125.0,
+                                "source": "structure_sheet",
+                                "profile_level": 115.0,
+                                "differs_from_profile": True,
+                            },
+                            "target": {
+                                "level": 128.0,
+                                "source": "structure_sheet",
+                                "profile_level": 120.0,
+                                "differs_from_profile": True,
+                            },
+                        },
+                        {
+                            "id": "warf_test",
+                            "name": "WARF Test",
+                            "category": "credit_quality",
+                            "direction": "max",
+                            "unit": "rating_factor",
+                            "trigger": {
+                                "level": 3000.0,
+                                "source": "default",
+                                "profile_level": 3000.0,
+                                "differs_from_profile": False,
+                            },
+                            "target": {
+                                "level": 2750.0,
+                                "source": "sidecar",
+                                "profile_level": 2800.0,
+                                "differs_from_profile": True,
+                            },
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    workbook_id: str
+    deal_id: str
+    report_date: str
+    executed_at: dt.datetime
+    profile_id: str | None = Field(description="The profile the deal falls back to: the sidecar's, else default.")
+    is_current: bool = Field(
+        description="False when a later workbook of the same deal and report date replaced this run in "
+        "/workbooks/{id}/compliance (this route still shows this workbook's own levels)."
+    )
+    tests: list[AppliedTestOut]

@@ -93,7 +93,17 @@ async def unmatched_positions(db: Reader, tenant_id: str, reconciliation_id: str
     """Up to `limit` positions of the run found on one side only, internal first, by position key."""
     p = t.positions.c
     result = await db.execute(
-        sa.select(p.position_key, p.unmatched_side, p.cusip, p.isin, p.issuer_name, p.unmatched_par)
+        sa.select(
+            p.position_key,
+            p.unmatched_side,
+            p.cusip,
+            p.isin,
+            p.loanx_id,
+            p.figi,
+            p.asset_id,
+            p.issuer_name,
+            p.unmatched_par,
+        )
         .where(p.tenant_id == tenant_id, p.reconciliation_id == reconciliation_id, p.unmatched_side.is_not(None))
         .order_by(p.match_status, p.position_key)
         .limit(limit)

@@ -126,6 +126,9 @@ def _unmatched(row: Row[Any]) -> dict[str, Any]:
         "side": row.unmatched_side,
         "cusip": row.cusip,
         "isin": row.isin,
+        "loanx_id": row.loanx_id,
+        "figi": row.figi,
+        "asset_id": row.asset_id,
         "issuer": row.issuer_name,
         "par_amount": number(row.unmatched_par),
     }

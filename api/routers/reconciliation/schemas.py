@@ -164,12 +164,36 @@ class VarianceDetailOut(VarianceOut):
 
 
 class UnmatchedOut(BaseModel):
-    """A position found on one side only."""
+    """A position found on one side only, with every identifier it carries (none matched the other side's)."""
 
-    position_key: str
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "position_key": "external:loanx_id:LX123456",
+                    "side": "external",
+                    "cusip": None,
+                    "isin": None,
+                    "loanx_id": "LX123456",
+                    "figi": "BBG000BLNNH6",
+                    "asset_id": None,
+                    "issuer": "ABC Corporation",
+                    "par_amount": 2000000,
+                }
+            ]
+        }
+    )
+
+    position_key: str = Field(
+        description="internal: or external:, the first identifier it carries (cusip, isin, figi, loanx_id, "
+        "asset_id) and its value, e.g. external:loanx_id:LX123456; row:<n> without one."
+    )
     side: Literal["internal", "external"]
     cusip: str | None
     isin: str | None
+    loanx_id: str | None = Field(None, description="Markit LoanX ID.")
+    figi: str | None = Field(None, description="OpenFIGI identifier.")
+    asset_id: str | None = Field(None, description="The administrator's asset id.")
     issuer: str | None
     par_amount: float | None
 
@@ -177,7 +201,11 @@ class UnmatchedOut(BaseModel):
 class ReconciliationDetailOut(ReconciliationOut):
     """A run with its options, per-category counts, unmatched positions and its first variances."""
 
-    matching_fields: list[str]
+    matching_fields: list[str] = Field(
+        description="The identifiers tried in order to pair positions (matching.yaml's identifier_order, or the "
+        "statement sidecar's matching_fields).",
+        examples=[["cusip", "isin", "figi", "loanx_id", "asset_id"]],
+    )
     comparison_fields: list[str]
     variances_by_category: dict[str, int]
     variances_by_status: dict[str, int] = Field(description="Variances by current status (resolutions applied).")

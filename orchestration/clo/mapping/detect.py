@@ -8,8 +8,11 @@ from typing import Any
 from orchestration.clo import normalize as nz
 from orchestration.clo.check_digits import (
     CUSIP_PATTERN,
+    FIGI_PATTERN,
     ISIN_PATTERN,
+    is_loanx_id,
     is_valid_cusip,
+    is_valid_figi,
     is_valid_isin,
 )
 from orchestration.clo.mapping.fields import CANONICAL_FIELDS, FIELD_KIND, MIN_CONFIDENCE, SHAPE_ONLY_FIT
@@ -28,8 +31,21 @@ def _kind_fit(kind: str, values: Sequence[Any]) -> float:
         cusips = [nz.to_identifier(v, 9) for v in values]
         hits = sum(1.0 if is_valid_cusip(c) else SHAPE_ONLY_FIT * bool(c and CUSIP_PATTERN.match(c)) for c in cusips)
     elif kind == "isin":
+        # A FIGI has the ISIN shape too (BBG… could be Barbados): one of the FIGI shape gets no ISIN shape credit.
         isins = [nz.to_upper(v) for v in values]
-        hits = sum(1.0 if is_valid_isin(i) else SHAPE_ONLY_FIT * bool(i and ISIN_PATTERN.match(i)) for i in isins)
+        hits = sum(
+            1.0
+            if is_valid_isin(i)
+            else SHAPE_ONLY_FIT * bool(i and ISIN_PATTERN.match(i) and not FIGI_PATTERN.match(i))
+            for i in isins
+        )
+    elif kind == "figi":
+        figis = [nz.to_identifier(v, 0) for v in values]
+        hits = sum(1.0 if is_valid_figi(f) else SHAPE_ONLY_FIT * bool(f and FIGI_PATTERN.match(f)) for f in figis)
+    elif kind == "loanx":
+        hits = sum(is_loanx_id(nz.to_identifier(v, 0)) for v in values)
+    elif kind == "asset_id":
+        hits = sum(_is_asset_id(v) for v in values)
     elif kind == "moodys":
         hits = sum(ratings.rating_agency_of(v) == "moodys" for v in values)
     elif kind == "sp_fitch":
@@ -46,6 +62,15 @@ def _kind_fit(kind: str, values: Sequence[Any]) -> float:
     else:
         hits = sum(isinstance(v, str) and nz.to_number(v) is None for v in values)
     return float(hits) / len(values)
+
+
+def _is_asset_id(value: Any) -> bool:
+    """An administrator's asset id: any text, or a whole number (ids typed into Excel become numbers)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def _infer_type(values: Sequence[Any]) -> str:
@@ -136,7 +161,7 @@ def auto_detect(
             if header > 0:
                 confidence = header * (0.5 + 0.5 * fit) + (0.04 if fit > 0.9 else 0.0)
                 method = "header_alias" if header >= 0.95 else "header_partial"
-            elif kind in ("cusip", "isin") and fit >= 0.8:
+            elif kind in ("cusip", "isin", "figi", "loanx") and fit >= 0.8:
                 confidence, method = 0.9 * fit, "value_pattern"
             elif kind == "moodys" and fit >= 0.8:
                 confidence, method = 0.8 * fit, "value_pattern"

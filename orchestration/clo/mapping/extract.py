@@ -1,6 +1,5 @@
-"""Extraction: choose the mapping (profile, then auto-detect), normalise every row; schema drift; report date."""
+"""Extraction: choose the mapping (profile, then auto-detect) and normalise every row."""
 
-import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,18 +9,15 @@ import numpy as np
 import pandas as pd
 
 from orchestration.clo import normalize as nz
-from orchestration.clo.check_digits import (
-    cusip_flags,
-    isin_flags,
-)
+from orchestration.clo.mapping import identifiers
 from orchestration.clo.mapping.detect import _infer_type, _json_safe, _json_safe_column, auto_detect
 from orchestration.clo.mapping.fields import (
-    _DATE_LABEL,
     _TOTAL_ROW,
     _TOTAL_START,
     CANONICAL_FIELDS,
     FIELD_KIND,
     HOLDING_COLUMNS,
+    IDENTIFIER_FIELDS,
     NUMERIC_FIELDS,
     RATING_AGENCY,
     SAMPLE_ROWS,
@@ -55,7 +51,7 @@ def extract_holdings(
     profile_id: str | None = None,
     *,
     required: Sequence[str] = ("issuer_name", "par_amount"),
-    identifier_any: Sequence[str] = ("cusip", "isin"),
+    identifier_any: Sequence[str] = IDENTIFIER_FIELDS,
     workbook_id: str | None = None,
     sheet_name: str | None = None,
     profiles: dict[str, MappingProfile] | None = None,
@@ -63,6 +59,7 @@ def extract_holdings(
     """Find the holdings sheet and header, map columns (profile, then auto-detect) and normalise every row.
 
     Raises MAPPING_INCOMPLETE naming required fields no column maps to (or none of `identifier_any`),
+    HOLDING_IDENTIFIER_MISSING naming the rows that have none of the identifiers (`mapping.identifiers`),
     NO_HOLDINGS_SHEET naming the sheets found, and MAPPING_PROFILE_UNKNOWN for an unknown profile id.
     """
     with gc_paused():
@@ -117,8 +114,7 @@ class _Normalised:
     columns: dict[str, list[Any]]
     failures: list[dict[str, Any]]
     notes: list[str]
-    cusip_valid: list[bool | None]
-    isin_valid: list[bool | None]
+    flags: dict[str, list[bool | None]]
 
 
 def _extract_holdings(
@@ -140,6 +136,14 @@ def _extract_holdings(
     _check_required(parsed, table, mapping.detected, required, identifier_any)
     rows = _kept_rows(table, mapping)
     normalised = _normalise(profile, mapping, rows)
+    identifier_sources = {
+        f: (mapping.detected[f]["source_column"], mapping.detected[f]["column"])
+        for f in IDENTIFIER_FIELDS
+        if f in mapping.detected
+    }
+    identifiers.require_identifier(
+        parsed.file_name, table.sheet.name, identifier_sources, normalised.columns, rows.row_index
+    )
     frame = _holdings_frame(workbook_id or "", table, rows, normalised)
     diagnostics = _diagnostics(parsed, profile, table, samples, mapping, rows, normalised)
     return HoldingsExtraction(holdings=frame, diagnostics=diagnostics)
@@ -251,7 +255,7 @@ def _check_required(
 def _kept_rows(table: _Table, mapping: _Mapping) -> _Rows:
     """The data rows that hold a holding, transposed to columns; blank and total rows are counted, not kept."""
     detected = mapping.detected
-    key_cols = [detected[f]["column"] for f in ("cusip", "isin", "issuer_name") if f in detected]
+    key_cols = [detected[f]["column"] for f in (*IDENTIFIER_FIELDS, "issuer_name") if f in detected]
     par_col = detected["par_amount"]["column"] if "par_amount" in detected else None
     first_row = table.header_row + 2
     kept, skipped = _filter_rows(table.data_rows, first_row, key_cols, mapping.mapped_columns, par_col)
@@ -297,10 +301,11 @@ def _normalise(profile: MappingProfile | None, mapping: _Mapping, rows: _Rows) -
     columns, failures = _normalise_fields(mapping, rows)
     notes: list[str] = []
     _rescale(columns, notes)
-    cusip_valid, isin_valid, digit_failures = _check_digit_failures(columns, rows.row_index)
+    identifiers.split_combined_column(columns, notes)
+    flags, digit_failures = identifiers.check_flags(columns, rows.row_index)
     failures += digit_failures
     failures += _profile_rule_failures(profile, columns, rows.row_index)
-    return _Normalised(columns=columns, failures=failures, notes=notes, cusip_valid=cusip_valid, isin_valid=isin_valid)
+    return _Normalised(columns=columns, failures=failures, notes=notes, flags=flags)
 
 
 def _normalise_fields(mapping: _Mapping, rows: _Rows) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
@@ -343,23 +348,6 @@ def _type_failure(field_name: str, raw: list[Any], values: list[Any], row_index:
     return _failure(field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name])
 
 
-def _check_digit_failures(
-    columns: dict[str, list[Any]], row_index: list[int]
-) -> tuple[list[bool | None], list[bool | None], list[dict[str, Any]]]:
-    """(cusip_valid, isin_valid, failures): check-digit flags (None where blank) and the rows whose digit fails."""
-    cusip_valid = cusip_flags(columns["cusip"])
-    isin_valid = isin_flags(columns["isin"])
-    failures: list[dict[str, Any]] = []
-    for field_name, flags, rule_name in (
-        ("cusip", cusip_valid, "cusip_check_digit"),
-        ("isin", isin_valid, "isin_check_digit"),
-    ):
-        bad_rows = [(r, v) for r, v, ok in zip(row_index, columns[field_name], flags, strict=True) if ok is False]
-        if bad_rows:
-            failures.append(_failure(field_name, rule_name, [r for r, _ in bad_rows], [v for _, v in bad_rows]))
-    return cusip_valid, isin_valid, failures
-
-
 def _profile_rule_failures(
     profile: MappingProfile | None, columns: dict[str, list[Any]], row_index: list[int]
 ) -> list[dict[str, Any]]:
@@ -399,8 +387,7 @@ def _holdings_frame(workbook_id: str, table: _Table, rows: _Rows, normalised: _N
                 for f in CANONICAL_FIELDS
             },
             "raw_data": _object_array(_raw_data(table.names, rows)),
-            "cusip_valid": pd.Series(normalised.cusip_valid, dtype="boolean"),
-            "isin_valid": pd.Series(normalised.isin_valid, dtype="boolean"),
+            **{name: pd.Series(flags, dtype="boolean") for name, flags in normalised.flags.items()},
         },
         columns=list(HOLDING_COLUMNS),
     )
@@ -438,39 +425,3 @@ def _diagnostics(
         normalisations=normalised.notes,
         sheets_found=parsed.sheet_names,
     )
-
-
-def schema_drift(previous: dict[str, str] | None, current: dict[str, str]) -> dict[str, Any]:
-    """New columns, missing columns and type changes against the previous workbook's column types."""
-    if previous is None:
-        return {"compared_to": None, "new_columns": [], "missing_columns": [], "type_changes": []}
-    return {
-        "new_columns": [c for c in current if c not in previous],
-        "missing_columns": [c for c in previous if c not in current],
-        "type_changes": [
-            {"column": c, "previous": previous[c], "current": current[c]}
-            for c in current
-            if c in previous and previous[c] != current[c] and "empty" not in (previous[c], current[c])
-        ],
-    }
-
-
-def find_report_date(parsed: ParsedWorkbook) -> dt.date | None:
-    """A date next to (right of or below) a cell labelled "As of" / "Report Date", or inside that cell's text."""
-    for sheet in parsed.sheets:
-        for r, row in enumerate(sheet.rows[:20]):
-            for c, value in enumerate(row[:12]):
-                if not isinstance(value, str) or not _DATE_LABEL.search(value):
-                    continue
-                tail = _DATE_LABEL.split(value)[-1].strip(" :-")
-                if tail and (found := nz.to_date(tail)):
-                    return found
-                neighbours = [row[c + 1] if c + 1 < len(row) else None]
-                if r + 1 < len(sheet.rows) and c < len(sheet.rows[r + 1]):
-                    neighbours.append(sheet.rows[r + 1][c])
-                for neighbour in neighbours:
-                    if neighbour is not None and not isinstance(neighbour, bool):
-                        found = nz.to_date(neighbour)
-                        if found and found.year > 1990:
-                            return found
-    return None

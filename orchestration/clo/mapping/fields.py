@@ -14,14 +14,19 @@ ALIASES_DIR = MAPPINGS_DIR / "aliases"
 CANONICAL_FIELDS: tuple[str, ...] = (
     "cusip", "isin", "issuer_name", "par_amount", "market_value", "price", "spread", "coupon",
     "accrued_interest", "rating_moodys", "rating_sp", "rating_fitch", "maturity_date", "industry",
-    "country", "currency", "is_defaulted", "asset_type",
+    "country", "currency", "is_defaulted", "asset_type", "loanx_id", "figi", "asset_id",
 )  # fmt: skip
-"""Canonical holding fields, in table order (analytics.clo_holdings adds ids, sheet, row_index, raw_data)."""
+"""Canonical holding fields (analytics.clo_holdings adds ids, sheet, row_index, raw_data and the check flags).
+
+The loan identifiers come last: on an equal auto-detect score the earlier field keeps the column."""
+IDENTIFIER_FIELDS: tuple[str, ...] = ("cusip", "isin", "loanx_id", "figi", "asset_id")
+"""The identifiers a holding may carry; it needs at least one (HOLDING_IDENTIFIER_MISSING otherwise)."""
 NUMERIC_FIELDS = ("par_amount", "market_value", "price", "spread", "coupon", "accrued_interest")
 TEXT_FIELDS = ("issuer_name", "industry", "country", "currency", "asset_type")
 RATING_AGENCY = {"rating_moodys": "moodys", "rating_sp": "sp", "rating_fitch": "fitch"}
 HOLDING_COLUMNS: tuple[str, ...] = (
     "workbook_id", "holding_id", "sheet", "row_index", *CANONICAL_FIELDS, "raw_data", "cusip_valid", "isin_valid",
+    "figi_valid",
 )  # fmt: skip
 """Columns of `HoldingsExtraction.holdings` (the table's, less tenant_id and partition_key)."""
 
@@ -30,6 +35,7 @@ FIELD_KIND: dict[str, str] = {
     "price": "number", "spread": "number", "coupon": "number", "accrued_interest": "number",
     "rating_moodys": "moodys", "rating_sp": "sp_fitch", "rating_fitch": "sp_fitch", "maturity_date": "date",
     "industry": "text", "country": "text", "currency": "text", "is_defaulted": "bool", "asset_type": "text",
+    "loanx_id": "loanx", "figi": "figi", "asset_id": "asset_id",
 }  # fmt: skip
 """The kind of values each field expects, compared with a column's sample values."""
 

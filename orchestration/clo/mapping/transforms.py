@@ -21,6 +21,10 @@ def _transform_for(field_name: str, transform: str | None) -> Callable[[Any], An
         return lambda v: nz.to_identifier(v, 9)
     if field_name == "isin":
         return lambda v: nz.to_identifier(v, 12)
+    if field_name in ("loanx_id", "figi"):
+        return lambda v: nz.to_identifier(v, 0)
+    if field_name == "asset_id":
+        return nz.to_upper
     if field_name in RATING_AGENCY:
         agency = RATING_AGENCY[field_name]
         return lambda v: ratings.normalize_rating(v, agency)
@@ -42,8 +46,9 @@ _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 _MISSING = object()
-_IDENTIFIER_WIDTH = {"cusip": 9, "isin": 12}
-"""Identifier fields normalised a column at a time (`nz.to_identifiers`), with their full width."""
+_IDENTIFIER_WIDTH = {"cusip": 9, "isin": 12, "loanx_id": 0, "figi": 0}
+"""Identifier fields normalised a column at a time (`nz.to_identifiers`: trimmed, upper case, spaces removed),
+with the width an all-digit value is zero-padded to (0: never; only a CUSIP read as a number lost its zeros)."""
 
 
 def _object_array(values: list[Any]) -> np.ndarray:

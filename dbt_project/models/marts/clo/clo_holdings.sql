@@ -19,6 +19,9 @@ final as (
         holdings.row_index,
         holdings.cusip,
         holdings.isin,
+        holdings.loanx_id,
+        holdings.figi,
+        holdings.asset_id,
         holdings.issuer_name,
         holdings.par_amount,
         holdings.market_value,
@@ -38,6 +41,7 @@ final as (
         holdings.raw_data,
         holdings.cusip_valid,
         holdings.isin_valid,
+        holdings.figi_valid,
         holdings.is_ccc,
         workbooks.report_date
     from holdings
