@@ -1,38 +1,30 @@
-"""`calcbridge`: the embedded database, the landing zone, processing runs, API keys and `up`."""
+"""`calcbridge`: the embedded database, the landing zone, processing runs, backfills, API keys and `up`."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from orchestration.core import migrate, postgres, recovery
+from orchestration.core import postgres
+from orchestration.core.errors import InputError
+from orchestration.core.progress import Console, RunOutcome, log_file, streams_to, summary
 from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings, get_settings, is_tenant_id
 
 HOST = "127.0.0.1"
 
 
-def _prepare_environment(settings: PlatformSettings) -> None:
-    """Start/migrate the database and export what every child needs (DAGSTER_HOME, URLs, dbt vars)."""
-    postgres.ensure_databases(settings)
-    migrate.upgrade(postgres.warehouse_url(settings))
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", settings.dagster_home / "dagster.yaml")
-    os.environ.update(postgres.runtime_env(settings))
-
-
 def cmd_db(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.action == "up":
-        _prepare_environment(settings)
+        from orchestration.cli_runs import prepare_environment
+
+        prepare_environment(settings)
         print(postgres.render(postgres.warehouse_url(settings)))
         return 0
     if args.action == "down":
@@ -87,246 +79,57 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-@dataclass
-class RunOutcome:
-    """One line of `calcbridge process`'s summary."""
+def reported(settings: PlatformSettings, command: str, verbose: bool, body: Callable[[Console], int]) -> int:
+    """Run a command's body with its console; unless `verbose`, all else it writes goes to a file under logs/.
 
-    job: str
-    partition: str
-    file_name: str
-    run_id: str
-    status: str
-
-
-def process(settings: PlatformSettings, *, settle_seconds: float = 0.0) -> list[RunOutcome]:
-    """Evaluate every landing sensor once and execute its runs, then dbt, in the recorded instance."""
-    import dagster as dg
-
-    from orchestration.core import landing_log
-    from orchestration.core.dbt import prepare_manifest
-    from orchestration.core.partitions import FILE_PARTITIONS
-    from orchestration.core.resources import engine_for
-
-    _prepare_environment(settings)
-    prepare_manifest(force=False)
-    from orchestration.definitions import defs, file_jobs
-
-    instance = dg.DagsterInstance.get()
-    engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
-    _sweep(instance)
-    outcomes: list[RunOutcome] = []
-    for domain in DOMAINS:
-        cursor_name = f"process:{domain}"
-        evaluation = landing_log.evaluate(
-            engine,
-            domain,
-            landing_log.load_cursor(engine, cursor_name),
-            landing_root=settings.landing,
-            archive_root=settings.archive,
-            settle_seconds=settle_seconds,
-        )
-        for rejected in evaluation.rejected:
-            print(f"rejected {rejected.candidate.relative_path}: {rejected.code}: {rejected.reason}")
-        if not evaluation.requests:
-            landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
-            continue
-        partitions = FILE_PARTITIONS[domain]
-        instance.add_dynamic_partitions(partitions.name, sorted({r.partition_key for r in evaluation.requests}))
-        job = defs.resolve_job_def(file_jobs[domain].name)
-        sensor_name = f"{domain}_landing_sensor"
-        for request in evaluation.requests:
-            run_tags = {
-                **request.tags,
-                **recovery.worker_tags(),
-                "dagster/run_key": request.run_key,
-                "dagster/sensor_name": sensor_name,
-            }
-            if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
-                continue  # the same run key already ran (or is running): the same file runs once
-            result = job.execute_in_process(
-                instance=instance, partition_key=request.partition_key, tags=run_tags, raise_on_error=False
-            )
-            outcomes.append(
-                RunOutcome(
-                    job.name,
-                    request.partition_key,
-                    request.tags["calcbridge/file_name"],
-                    result.run_id,
-                    "SUCCESS" if result.success else "FAILURE",
-                )
-            )
-        # Only now: a crash before this point re-evaluates these files next time (logged once, run once).
-        landing_log.save_cursor(engine, cursor_name, evaluation.cursor)
-    outcomes.extend(_follow_ups(instance, engine, defs))
-    outcomes.extend(_equity_backfills(instance, engine, defs))
-    marts_missing = instance.get_latest_materialization_event(dg.AssetKey(["marts", "uploads"])) is None
-    if outcomes or marts_missing:
-        job = defs.resolve_job_def("dbt_build_job")
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-        outcomes.append(RunOutcome(job.name, "-", "-", result.run_id, "SUCCESS" if result.success else "FAILURE"))
-    return outcomes
-
-
-def _sweep(instance: Any) -> None:
-    """Fail the runs a killed process or a lost database left `STARTED`, so the DLQ shows them."""
-    bound = float(instance.run_monitoring_max_runtime_seconds or 3600)
-    for swept in recovery.sweep_dead_runs(instance, max_runtime_seconds=bound):
-        print(f"marked failed {swept.job_name} {swept.partition or '-'} {swept.run_id}: {swept.reason}")
-
-
-def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> list[tuple[str, str]]:
-    """(domain, partition) of every unresolved dead-letter run of a landing domain's file job, oldest first."""
-    from api.dlq import PARTITION_TAG, is_resolved, scan_dead_letters
-    from orchestration.core.partitions import file_job_name
-
-    jobs = {file_job_name(d): d for d in DOMAINS if domain in (None, d)}
-    records, _ = scan_dead_letters(instance, tenant, domain, ascending=True)
-    seen: dict[tuple[str, str], None] = {}
-    for record in records:
-        run = record.dagster_run
-        partition = run.tags.get(PARTITION_TAG)
-        if run.job_name in jobs and partition and not is_resolved(instance, record):
-            seen.setdefault((jobs[run.job_name], partition), None)
-    return list(seen)
-
-
-FOLLOW_UP_SENSORS = ("configuration_sensor", "compliance_alert_sensor", "reports_after_reconciliation")
-"""The daemon's sensors that react to an edit of assets_config/ or to what a file run materialized; `process` and
-`rerun` evaluate them too."""
-
-
-def _follow_ups(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
-    """Evaluate each follow-up sensor once from the CLI's own cursor and execute its runs: alerts, report re-renders.
-
-    Runs carry the sensor's name and run key, so a run the daemon already made is not made again (and the
-    daemon skips the ones made here): the same landing gives the same tables with or without the daemon.
+    The log file is named on the terminal at the end, even after a crash. A typed refusal (InputError) is one
+    line on stderr, `error: CODE: message`, with exit status 2 and no log file.
     """
-    import dagster as dg
-
-    from orchestration.core import landing_log
-
-    outcomes: list[RunOutcome] = []
-    for name in FOLLOW_UP_SENSORS:
-        sensor = defs.get_sensor_def(name)
-        cursor_name = f"process:{name}"
-        context = dg.build_sensor_context(
-            instance=instance,
-            cursor=landing_log.load_cursor(engine, cursor_name),
-            definitions=defs,
-            sensor_name=name,
-            resources=defs.resources,
-        )
-        with dg.partition_loading_context(dynamic_partitions_store=instance):  # as the daemon evaluates it
-            tick = sensor.evaluate_tick(context)
-        job = defs.resolve_job_def(sensor.job_name)
-        for request in tick.run_requests:
-            if instance.get_runs_count(dg.RunsFilter(job_name=job.name, tags={"dagster/run_key": request.run_key})):
-                continue
-            tags = {
-                **request.tags,
-                **recovery.worker_tags(),
-                "dagster/run_key": request.run_key,
-                "dagster/sensor_name": name,
-            }
-            result = job.execute_in_process(
-                instance=instance,
-                run_config=request.run_config,
-                partition_key=request.partition_key,
-                tags=tags,
-                raise_on_error=False,
-            )
-            partition = request.partition_key or request.tags.get("clo_partition", "-")
-            status = "SUCCESS" if result.success else "FAILURE"
-            outcomes.append(RunOutcome(job.name, partition, "-", result.run_id, status))
-        if tick.cursor is not None:
-            landing_log.save_cursor(engine, cursor_name, tick.cursor)
-    return outcomes
+    if verbose:
+        try:
+            return body(Console(sys.stdout, show_bar=False))  # the event stream shares the terminal: no bar
+        except InputError as error:
+            return _refuse(error)
+    path = log_file(settings.home / "logs", command)
+    refused = False
+    try:
+        with streams_to(path) as terminal:
+            console = Console(terminal, echo=sys.stdout)
+            try:
+                return body(console)
+            finally:
+                console.close()
+    except InputError as error:
+        refused = True
+        path.unlink(missing_ok=True)
+        return _refuse(error)
+    finally:
+        if not refused:
+            print(f"log: {path}")
 
 
-def _equity_backfills(instance: Any, engine: Any, defs: Any) -> list[RunOutcome]:
-    """The daily equity chain over the last trading days for each new portfolio: what the backfill sensor requests."""
-    import datetime as dt
-
-    from orchestration.core import landing_log
-    from orchestration.equity.definitions import NEW_YORK, execute_backfills
-
-    cursor_name = "process:equity_backfill"
-    job = defs.resolve_job_def("equity_daily_job")
-    done, cursor = execute_backfills(
-        job, instance, engine, landing_log.load_cursor(engine, cursor_name), dt.datetime.now(NEW_YORK).date()
-    )
-    if cursor:
-        landing_log.save_cursor(engine, cursor_name, cursor)
-    return [
-        RunOutcome(job.name, "backfill", backfill_id, run_id, "SUCCESS" if ok else "FAILURE")
-        for run_id, backfill_id, ok in done
-    ]
+def _refuse(error: InputError) -> int:
+    print(f"error: {error.code}: {error.message}", file=sys.stderr)
+    return 2
 
 
-def rerun(
-    settings: PlatformSettings,
-    domain: str | None,
-    partition_keys: Sequence[str] = (),
-    *,
-    failed: bool = False,
-    tenant: str | None = None,
-) -> list[RunOutcome]:
-    """Run file jobs again: for the given partitions of a domain, or (`failed`) for every unresolved DLQ item."""
-    import dagster as dg
-
-    from orchestration.core import landing_log
-    from orchestration.core.dbt import prepare_manifest
-    from orchestration.core.resources import engine_for
-
-    _prepare_environment(settings)
-    prepare_manifest(force=False)
-    from orchestration.definitions import defs, file_jobs
-
-    instance = dg.DagsterInstance.get()
-    engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
-    _sweep(instance)
-    targets = list(failed_partitions(instance, domain, tenant)) if failed else []
-    targets += [(domain, key) for key in partition_keys if domain is not None and (domain, key) not in targets]
-    outcomes: list[RunOutcome] = []
-    for target_domain, key in targets:
-        job = defs.resolve_job_def(file_jobs[target_domain].name)
-        record = landing_log.lookup(engine, target_domain, key)
-        tags = {
-            "tenant": record.tenant_id if record else key.split(".")[0],
-            "domain": target_domain,
-            "calcbridge/rerun": "true",
-            **recovery.worker_tags(),
-        }
-        if record:
-            tags["calcbridge/file_name"] = record.file_name
-        result = job.execute_in_process(instance=instance, partition_key=key, tags=tags, raise_on_error=False)
-        name = record.file_name if record else "?"
-        outcomes.append(RunOutcome(job.name, key, name, result.run_id, "SUCCESS" if result.success else "FAILURE"))
-    if outcomes:
-        outcomes.extend(_follow_ups(instance, engine, defs))
-    if any(o.status == "SUCCESS" for o in outcomes):
-        dbt_job = defs.resolve_job_def("dbt_build_job")
-        result = dbt_job.execute_in_process(instance=instance, raise_on_error=False)
-        outcomes.append(RunOutcome(dbt_job.name, "-", "-", result.run_id, "SUCCESS" if result.success else "FAILURE"))
-    return outcomes
-
-
-def _print_outcomes(outcomes: Sequence[RunOutcome]) -> int:
-    width = max(len(o.file_name) for o in outcomes)
-    print(f"{'status':8} {'job':22} {'partition':28} {'file':{width}} run_id")
-    for o in outcomes:
-        print(f"{o.status:8} {o.job:22} {o.partition:28} {o.file_name:{width}} {o.run_id}")
-    failed = [o for o in outcomes if o.status != "SUCCESS"]
-    print(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed")
-    return 1 if failed else 0
+def _finish(console: Console, outcomes: Sequence[RunOutcome], nothing: str) -> int:
+    if not outcomes:
+        console.say(nothing)
+        return 0
+    return summary(console, outcomes)
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    outcomes = process(get_settings(), settle_seconds=args.settle)
-    if not outcomes:
-        print("nothing new in the landing zone")
-        return 0
-    return _print_outcomes(outcomes)
+    settings = get_settings()
+
+    def body(console: Console) -> int:
+        from orchestration.cli_runs import process
+
+        outcomes = process(settings, console, settle_seconds=args.settle)
+        return _finish(console, outcomes, "nothing new in the landing zone")
+
+    return reported(settings, "process", args.verbose, body)
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
@@ -335,18 +138,50 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     if not args.failed and (args.domain is None or not args.partitions):
         print("error: name --domain and partition keys, or use --failed", file=sys.stderr)
         return 2
-    outcomes = rerun(get_settings(), args.domain, args.partitions, failed=args.failed, tenant=args.tenant)
-    if not outcomes:
-        print("no failed partitions to re-run")
-        return 0
-    return _print_outcomes(outcomes)
+    settings = get_settings()
+
+    def body(console: Console) -> int:
+        from orchestration.cli_runs import rerun
+
+        outcomes = rerun(settings, console, args.domain, args.partitions, failed=args.failed, tenant=args.tenant)
+        return _finish(console, outcomes, "no failed partitions to re-run")
+
+    return reported(settings, "rerun", args.verbose, body)
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from orchestration.equity.backfill import parse_day, status
+
+    if _refuse_tenant(args.tenant):
+        return 2
+    settings = get_settings()
+
+    def body(console: Console) -> int:
+        from orchestration.cli_runs import backfill_equity
+        from orchestration.core.resources import engine_for
+
+        start, end = parse_day(args.start), parse_day(args.end)
+        outcomes, backfills = backfill_equity(settings, console, args.tenant, args.portfolio, start, end)
+        code = summary(console, outcomes)
+        engine = engine_for(postgres.render(postgres.warehouse_url(settings)))
+        for b in backfills:
+            console.say(
+                f"backfill {b.backfill_id} {b.tenant_id}/{b.portfolio_id} {b.start}..{b.end} "
+                f"({len(b.sessions)} trading days): {status(engine, b.backfill_id)}"
+            )
+        return code
+
+    return reported(settings, "backfill", args.verbose, body)
+
+
+def _land_demo(settings: PlatformSettings) -> list[Path]:
+    from orchestration.demo import write_demo
+
+    return write_demo(settings.landing, settings.home / "demo_src")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import write_demo
-
-    settings = get_settings()
-    landed = write_demo(settings.landing, settings.home / "demo_src")
+    landed = _land_demo(get_settings())
     for path in landed:
         print(path)
     print(f"{len(landed)} demo file(s) landed")
@@ -356,9 +191,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def create_api_key(settings: PlatformSettings, tenant: str, name: str) -> str:
     """Create a key for a tenant (stored hashed); return the key itself, shown once."""
     from api.keys import create_api_key as _create
+    from orchestration.cli_runs import prepare_environment
     from orchestration.core.resources import engine_for
 
-    _prepare_environment(settings)
+    prepare_environment(settings)
     return _create(engine_for(postgres.render(postgres.warehouse_url(settings))), tenant, name)
 
 
@@ -391,12 +227,20 @@ def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     settings = get_settings()
-    _prepare_environment(settings)
-    if args.demo:
-        cmd_demo(args)
-    outcomes = process(settings)
-    failed = sum(o.status != "SUCCESS" for o in outcomes)
-    print(f"processed {len(outcomes)} run(s), {failed} failed (see the Dagster UI and /api/v1/dlq)")
+
+    def body(console: Console) -> int:
+        from orchestration.cli_runs import process
+
+        if args.demo:
+            console.say(f"{len(_land_demo(settings))} demo file(s) landed in {settings.landing}")
+        outcomes = process(settings, console)  # starts and migrates the database first
+        if outcomes:
+            summary(console, outcomes)
+        failed = sum(o.failed for o in outcomes)
+        console.say(f"processed {len(outcomes)} run(s), {failed} failed (see the Dagster UI and /api/v1/dlq)")
+        return 0
+
+    reported(settings, "up", args.verbose, body)
     key_file = settings.home / "demo_api_key"
     if not key_file.exists():
         key_file.write_text(create_api_key(settings, "acme", "demo") + "\n", encoding="utf-8")
@@ -449,6 +293,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Dagster's event stream (and dbt's log) on the terminal instead of the file under logs/",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="calcbridge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -466,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     proc = sub.add_parser("process", help="evaluate the landing sensors once and run what they request")
     proc.add_argument("--settle", type=float, default=0.0, help="skip files younger than this many seconds")
+    _verbose(proc)
     proc.set_defaults(func=cmd_process)
 
     again = sub.add_parser(
@@ -475,7 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--tenant", help="with --failed: only this tenant's partitions")
     again.add_argument("--failed", action="store_true", help="every unresolved item of the dead-letter queue")
     again.add_argument("partitions", nargs="*", help="partition keys, as listed by /api/v1/dlq or the UI")
+    _verbose(again)
     again.set_defaults(func=cmd_rerun)
+
+    fill = sub.add_parser("backfill", help="run a domain's daily chain over a range of days as one backfill")
+    fill.add_argument("domain", choices=["equity"], help="the domain (equity: the XNYS trading-day chain)")
+    fill.add_argument("--tenant", required=True)
+    fill.add_argument("--portfolio", help="only this portfolio (default: every portfolio of the tenant)")
+    fill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    fill.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    _verbose(fill)
+    fill.set_defaults(func=cmd_backfill)
 
     demo = sub.add_parser("demo", help="write the bundled deterministic demo files into the landing zone")
     demo.set_defaults(func=cmd_demo)
@@ -491,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true")
     up.add_argument("--ui-port", type=int, default=3000)
     up.add_argument("--api-port", type=int, default=8000)
+    _verbose(up)
     up.set_defaults(func=cmd_up)
     return parser
 

@@ -177,7 +177,8 @@ def workbook_pending(engine: Engine, tenant_id: str, document: Any) -> bool:
             )
         ).all()
         for key, file_name, sidecar, sha in landings:
-            names = {file_name, (sidecar or {}).get("name"), make_workbook_id(tenant_id, sha) if sha else None}
+            named = sidecar.get("name") if isinstance(sidecar, dict) else None
+            names = {file_name, named, make_workbook_id(tenant_id, str(sha)) if sha else None}
             if ref not in names:
                 continue
             status = conn.execute(

@@ -2,8 +2,9 @@
 
 The positions asset is on the `equity_files` partitions (so it runs in `equity_files_job`); everything else here
 is on the XNYS trading-day partitions. Schedules follow seed 004 (market data 16:00, risk 17:00, snapshots 17:30
-America/New_York), run by default once the daemon is up, and skip days NYSE is closed. When a new portfolio file lands, the backfill sensor requests
-one run over the last `backfill_days` sessions (a single-run range backfill of the whole chain).
+America/New_York), run by default once the daemon is up, and skip days NYSE is closed. When a new portfolio file
+lands, the backfill sensor requests one run over the last `backfill_days` sessions (a single-run range backfill of
+the whole chain).
 """
 
 import datetime as dt

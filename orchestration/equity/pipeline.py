@@ -398,7 +398,12 @@ def _portfolio_factors(
     day: dt.date,
     settings: EquitySettings,
 ) -> pd.DataFrame:
-    dae_by_position = day_greeks.set_index("position_id")["delta_adjusted_exposure"] if len(day_greeks) else {}
+    # A position whose underlying had no price that day has a null DAE: it counts as absent, never as a crash.
+    dae_by_position = (
+        pd.to_numeric(day_greeks.set_index("position_id")["delta_adjusted_exposure"], errors="coerce")
+        if len(day_greeks)
+        else pd.Series(dtype=float)
+    )
     rows = []
     held = held.reset_index(drop=True)
     for (tenant, portfolio), group in held.groupby(["tenant_id", "portfolio_id"], sort=True):
@@ -406,7 +411,7 @@ def _portfolio_factors(
         dae = np.array([float(dae_by_position.get(p, math.nan)) for p in group["position_id"]])
         port, dollars = factors.portfolio_exposures(dae, betas[idx], gross.get((tenant, portfolio), 0.0))
         for k, factor in enumerate(settings.factor_set):
-            count = int(np.isfinite(betas[idx, k]).sum())
+            count = int((np.isfinite(betas[idx, k]) & np.isfinite(dae)).sum())
             rows.append(
                 {
                     "tenant_id": tenant,
@@ -418,7 +423,7 @@ def _portfolio_factors(
                     "dollar_exposure": float(dollars[k]) if count else math.nan,
                     "positions_with_beta": count,
                     "status": "ok" if count else "insufficient_data",
-                    "reason": None if count else "no position has a beta for this factor",
+                    "reason": None if count else "no position has both a beta and a delta-adjusted exposure",
                 }
             )
         if settings.short_interest.series_path:

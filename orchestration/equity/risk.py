@@ -90,12 +90,16 @@ def compute_metrics(
     mu = float(recent.mean())
     sigma = float(recent.std(ddof=1))
     z = float(norm.ppf(1 - confidence))
+    sharpe = float(empyrical.sharpe_ratio(recent, risk_free=risk_free_rate / 252))
+    if not math.isfinite(sharpe):  # returns without dispersion (e.g. every day at the entry-price fallback)
+        sharpe = nan
+        reasons["sharpe_ratio"] = f"the {n} daily returns have zero volatility: the Sharpe ratio is undefined"
     return RiskMetrics(
         n_returns=n,
         daily_return=float(recent.iloc[-1]),
         beta_spy=beta,
         annual_volatility=float(empyrical.annual_volatility(recent)),
-        sharpe_ratio=float(empyrical.sharpe_ratio(recent, risk_free=risk_free_rate / 252)),
+        sharpe_ratio=sharpe,
         max_drawdown=float(empyrical.max_drawdown(returns.tail(drawdown_window))),
         var_95_parametric=-(mu + z * sigma),
         var_95_historical=-float(empyrical.value_at_risk(recent, cutoff=1 - confidence)),

@@ -126,8 +126,13 @@ def synthetic_anchors(engine: Engine) -> dict[str, synthetic.Anchor]:
         .order_by(m.c.ticker, m.c.price_date)
     )
     with engine.connect() as conn:
-        anchors = {t: synthetic.Anchor(d, float(price)) for t, d, price in conn.execute(entries)}
-        anchors.update({t: synthetic.Anchor(d, float(close)) for t, d, close in conn.execute(stored)})
+        anchors = {
+            r["ticker"]: synthetic.Anchor(r["entry_date"], float(r["entry_price"]))
+            for r in conn.execute(entries).mappings()
+        }
+        anchors.update(
+            {r["ticker"]: synthetic.Anchor(r["price_date"], float(r["close"])) for r in conn.execute(stored).mappings()}
+        )
     return anchors
 
 

@@ -11,7 +11,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
+import pytest
 
 from orchestration.core import postgres
 from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
@@ -58,3 +64,49 @@ def runtime_env(settings: PlatformSettings) -> dict[str, str]:
         return postgres.runtime_env(settings)
     finally:
         os.environ.update(saved)
+
+
+def start_api(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn serving the API with `env` on a free loopback port, once /healthz answers: (process, base URL)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.3)
+    server.kill()
+    pytest.fail("uvicorn did not start")
+
+
+def stop_api(server: subprocess.Popen[bytes]) -> None:
+    """Stop uvicorn; kill it when a request it still serves keeps it from shutting down."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
+
+
+@contextmanager
+def api_server(env: dict[str, str], home: Path) -> Iterator[tuple[str, httpx.Client]]:
+    """The API of `home` (no rate limit, no daemon required) while the block runs: (base URL, client)."""
+    server_env = {**env, **runtime_env(PlatformSettings(home=home)), "CALCBRIDGE_API_ENV": "development"}
+    server_env |= {"CALCBRIDGE_API_RATE_LIMIT_PER_SECOND": "0", "CALCBRIDGE_API_REQUIRE_DAEMON": "false"}
+    server, base = start_api(server_env)
+    client = httpx.Client(timeout=30)
+    try:
+        yield base, client
+    finally:
+        client.close()
+        stop_api(server)

@@ -13,9 +13,7 @@ import datetime as dt
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +25,9 @@ import pytest
 
 from orchestration.core import postgres
 from orchestration.core.dbt import run_dbt
-from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
+from orchestration.core.settings import PlatformSettings
 from tests.api.helpers import JWT_SECRET, assert_envelope, make_token
-from tests.e2e.second_home import cli, free_port, home_env
+from tests.e2e.second_home import cli, home_env, start_api, stop_api
 from tests.e2e.second_home import runtime_env as second_runtime_env
 
 pytestmark = pytest.mark.e2e
@@ -121,37 +119,6 @@ def _record_dead_letter(dagster_home: Path, dagster_url: str) -> str:
         instance.dispose()
 
 
-def _start_api(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.3)
-    server.kill()
-    pytest.fail("uvicorn did not start")
-
-
-def _stop_api(server: subprocess.Popen[bytes]) -> None:
-    """Stop uvicorn; kill it when a request it still serves keeps it from shutting down."""
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=30)
-
-
 def _api_env(base_env: dict[str, str], runtime_env: dict[str, str]) -> dict[str, str]:
     return {
         **base_env,
@@ -186,11 +153,11 @@ def outage() -> Iterator[Outage]:
         run_dbt(["seed"], env=child_env)
         run_dbt(["run"], env=child_env)
         dead_letter = _record_dead_letter(settings.dagster_home, runtime_env["DAGSTER_PG_URL"])
-        server, base = _start_api(_api_env(env, runtime_env))
+        server, base = start_api(_api_env(env, runtime_env))
         yield Outage(settings=settings, env=env, base=base, dead_letter=dead_letter)
     finally:
         if server is not None:
-            _stop_api(server)
+            stop_api(server)
         postgres.stop_embedded(settings)
         shutil.rmtree(root, ignore_errors=True)
 
@@ -307,13 +274,13 @@ def test_a_silent_dagster_storage_answers_503_within_the_connect_timeout(outage:
     silent = f"postgresql+psycopg2://postgres@127.0.0.1:{silent_port}/calcbridge_dagster"
     runtime_env = {**second_runtime_env(outage.settings), "DAGSTER_PG_URL": silent}
     dlq = (f"{V1}/dlq", f"{V1}/dlq/stats", f"{V1}/dlq/{outage.dead_letter}")
-    server, base = _start_api(_api_env(outage.env, runtime_env))
+    server, base = start_api(_api_env(outage.env, runtime_env))
     try:
         api = Outage(settings=outage.settings, env=outage.env, base=base, dead_letter=outage.dead_letter)
         paths = (*dlq, f"{V1}/uploads", "/readyz", "/status", "/healthz")
         answers = call_every_route(api, [Route(path, {}) for path in paths])
     finally:
-        _stop_api(server)
+        stop_api(server)
     for path in dlq:
         assert_envelope(answers[path], 503, "SERVICE_UNAVAILABLE")
         assert int(answers[path].headers["Retry-After"]) > 0

@@ -2,27 +2,18 @@
 
 import hashlib
 import json
-import socket
-import subprocess
-import sys
-import time
 
 import dagster as dg
 import httpx
 import pytest
 
 from orchestration.core.landing import partition_key_for, run_key_for
+from tests.e2e.second_home import start_api, stop_api
 
 pytestmark = pytest.mark.e2e
 
 ACME = b"cusip,issuer_name,par_amount\n123456AB7,Acme Widgets,1000000\n"
 GLOBEX = b"cusip,issuer_name,par_amount\n999999ZZ9,Globex Corp,250000\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +39,11 @@ def api(platform, landed):
         t: platform.run_cli("apikey", "create", "--tenant", t).stdout.strip().splitlines()[-1]
         for t in ("acme", "globex")
     }
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        env={**platform.env, "CALCBRIDGE_API_ENV": "development"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(f"uvicorn did not start:\n{server.stdout.read().decode()}")
+    server, base = start_api({**platform.env, "CALCBRIDGE_API_ENV": "development"})
     try:
         yield base, keys
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_api(server)
 
 
 def _uploads(base, key, **params):

@@ -14,10 +14,7 @@ import itertools
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
-from tests.e2e.second_home import cli, free_port, home_env, runtime_env
+from tests.e2e.second_home import api_server, cli, home_env
 
 pytestmark = pytest.mark.e2e
 
@@ -72,34 +68,10 @@ def world() -> Iterator[World]:
     keys = {
         t: cli(env, "apikey", "create", "--tenant", t).stdout.strip().splitlines()[-1] for t in (OWNER, EMPTY, OTHER)
     }
-    port = free_port()
-    server_env = {**env, **runtime_env(PlatformSettings(home=home)), "CALCBRIDGE_API_ENV": "development"}
-    server_env["CALCBRIDGE_API_RATE_LIMIT_PER_SECOND"] = "0"
-    server_env["CALCBRIDGE_API_REQUIRE_DAEMON"] = "false"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    client = httpx.Client(timeout=30)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if client.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("uvicorn did not start")
-        yield World(base, keys, client)
+        with api_server(env, home) as (base, client):
+            yield World(base, keys, client)
     finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=30)
         cli(env, "db", "down", check=False)
         shutil.rmtree(home, ignore_errors=True)
 

@@ -152,3 +152,14 @@ def test_the_snapshot_keeps_numbers_only() -> None:
     assert snapshot["risk_metrics"]["annual_volatility"] is None
     assert "reasons" not in snapshot["risk_metrics"]
     assert "status" not in snapshot["risk_metrics"]
+
+
+def test_returns_without_dispersion_have_no_sharpe_ratio() -> None:
+    """A book valued at its entry-price fallback every day (no prices past the files' last date) has 30 zero
+    returns: (0 − rf) / 0 was served as −inf, which the table refuses, failing the whole day."""
+    flat = pd.Series(0.0, index=pd.date_range("2024-01-02", periods=30))
+    metrics = risk.compute_metrics(flat, flat, risk_free_rate=0.05, min_observations=20)
+    assert metrics.annual_volatility == 0.0
+    assert math.isnan(metrics.sharpe_ratio)
+    assert "zero volatility" in metrics.reasons["sharpe_ratio"]
+    assert metrics.var_95_parametric == 0.0

@@ -76,3 +76,19 @@ def test_a_long_put_reduces_market_exposure() -> None:
     held, greeks, gross = _book()
     _, exposures, _ = pipeline.factor_betas(held.iloc[[1]], _closes(), greeks.iloc[[1]], gross, DAY, SETTINGS)
     assert exposures[exposures["factor"] == "Market"].iloc[0]["dollar_exposure"] == pytest.approx(-12_000.0)
+
+
+def test_a_position_without_a_delta_adjusted_exposure_is_absent_not_a_crash() -> None:
+    """A day the source had no price for an underlying leaves its DAE null (the quickstart's real-price book
+    backfilled past the files' last date): the factor step used float(None) and crashed the whole day."""
+    held, greeks, gross = _book()
+    greeks["delta_adjusted_exposure"] = pd.Series([20_000.0, None, None], dtype=object)
+    _, exposures, _ = pipeline.factor_betas(held, _closes(), greeks, gross, DAY, SETTINGS)
+    row = exposures[exposures["factor"] == "Market"].iloc[0]
+    assert row["positions_with_beta"] == 1  # the stock: the options have a beta but no exposure
+    assert row["dollar_exposure"] == pytest.approx(30_000.0)  # 20,000 × 1.5
+    greeks["delta_adjusted_exposure"] = pd.Series([None, None, None], dtype=object)
+    _, exposures, _ = pipeline.factor_betas(held, _closes(), greeks, gross, DAY, SETTINGS)
+    row = exposures[exposures["factor"] == "Market"].iloc[0]
+    assert row["status"] == "insufficient_data"
+    assert "delta-adjusted exposure" in row["reason"]
