@@ -1,7 +1,7 @@
 """docs/quickstart.md as written: the example files of examples/quickstart land with the CLI and are served.
 
 One second home (its own Postgres, Dagster instance and uvicorn) runs exactly the quickstart's commands: `ingest`
-each example file, `process`, `backfill equity` over 2023-07-03..2023-10-27, `apikey create`. With
+each example file, `process`, `backfill equity` over 2023-07-24..2023-10-27, `apikey create`. With
 `../shared/data/us_equity_daily_prices` beside the project the price source is `csv` on that folder (the
 quickstart's "real prices" step, set only through the environment); without it the synthetic source runs and
 the real-price test skips.
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = PROJECT_ROOT / "examples" / "quickstart"
 PRICES = PROJECT_ROOT.parent / "shared" / "data" / "us_equity_daily_prices"
 TENANT = "quick"
-START, END = "2023-07-03", "2023-10-27"
+START, END = "2023-07-24", "2023-10-27"
 FILES = (
     ("clo_holdings.csv", "clo"),
     ("positions.csv", "equity"),
