@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from orchestration.covenants.demo import quarter_bounds  # noqa: E402
+from orchestration.covenants.demo import METRICS, quarter_bounds  # noqa: E402
 from orchestration.covenants.evaluation import covenant_status, evaluate_covenants  # noqa: E402
 from orchestration.covenants.formula import round_half_away_from_zero  # noqa: E402
 
@@ -37,15 +37,6 @@ KINDS = (
     ("current_assets / current_liabilities", ">=", 120),
     ("(ebitda - capex) / (interest_expense + scheduled_principal)", ">=", 125),
     ("capex / ebitda", "<=", 40),
-)
-METRICS = (
-    "total_debt",
-    "ebitda",
-    "interest_expense",
-    "current_assets",
-    "current_liabilities",
-    "capex",
-    "scheduled_principal",
 )
 
 

@@ -109,7 +109,9 @@ def reported(settings: PlatformSettings, command: str, verbose: bool, body: Call
 
 
 def _refuse(error: InputError) -> int:
-    print(f"error: {error.code}: {error.message}", file=sys.stderr)
+    """The refusal on one line: code, message and where (the file, variable or command at fault)."""
+    where = f" (at {error.where})" if error.where else ""
+    print(f"error: {error.code}: {error.message}{where}", file=sys.stderr)
     return 2
 
 

@@ -69,6 +69,20 @@ def test_the_command_refuses_a_reversed_range_in_one_line_before_touching_a_data
     result = cli(home_env(home), *args, check=False, timeout=300)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == "error: BACKFILL_RANGE_INVALID: the start 2024-04-05 is after the end 2024-03-25\n"
+    assert result.stderr == (
+        "error: BACKFILL_RANGE_INVALID: the start 2024-04-05 is after the end 2024-03-25"
+        " (at calcbridge backfill equity)\n"
+    )
     assert not (home / "pg").exists()
     assert list(home.glob("logs/*")) == []
+
+
+def test_a_bad_environment_override_is_one_line_naming_the_variable_before_any_run(tmp_path):
+    home = tmp_path / "home"
+    result = cli({**home_env(home), "CALCBRIDGE_PRICE_SOURCE": "bloomberg"}, "process", check=False, timeout=300)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: INVALID_EQUITY_CONFIG: Input should be 'synthetic', 'csv' or 'polygon' (at ")
+    assert line.endswith("factors.yaml with $CALCBRIDGE_PRICE_SOURCE: price_source.kind)")
+    assert not (home / "pg").exists()  # refused before the database starts

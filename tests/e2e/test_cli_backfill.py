@@ -98,7 +98,10 @@ def test_an_unknown_portfolio_is_refused_in_one_line(platform, landed):
     result = platform.run_cli(*args, check=False)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == f"error: PORTFOLIO_NOT_FOUND: tenant '{landed}' has no portfolio 'P9' (it has: P1)\n"
+    assert result.stderr == (
+        f"error: PORTFOLIO_NOT_FOUND: tenant '{landed}' has no portfolio 'P9' (it has: P1) "
+        "(at calcbridge backfill equity)\n"
+    )
 
 
 def test_a_tenant_without_portfolios_is_refused(platform):

@@ -7,11 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 import dagster as dg
+import numpy as np
 
 from orchestration.core.resources import LandingZoneResource, WarehouseResource
 from orchestration.definitions import defs
 from orchestration.ops.assets import landed_files_assets
 from orchestration.performance.assets import performance_file_assets, pnl_file_assets
+
+
+def close(actual: Any, expected: Any, tol: Decimal = Decimal("1e-30"), ftol: float = 1e-12) -> bool:
+    """Decimal results within `tol` (30 places by default); floats within `ftol` (1e-12; 1e-8 suits bp)."""
+    if isinstance(actual, float | np.floating):
+        return abs(float(actual) - float(expected)) <= ftol
+    return abs(Decimal(actual) - Decimal(expected)) <= tol
 
 
 def land(

@@ -1,30 +1,19 @@
 """Attribution by several group keys and against a BY_INSTRUMENT benchmark (seed 002), worked by hand."""
 
-import decimal
 import json
 from decimal import Decimal
 
 import pytest
 
-from orchestration.performance.backend import DECIMAL_CONTEXT
 from orchestration.performance.engine import attribution_frames, prepare
 from orchestration.performance.inputs import parse_performance
-from tests.performance.helpers import BY_GROUP, BY_INSTRUMENT, one_day_doc
+from tests.performance.helpers import BY_GROUP, BY_INSTRUMENT, close, one_day_doc
 
 D = Decimal
 MODES = ["DECIMAL_STRICT", "FLOAT64"]
 
 
-@pytest.fixture(autouse=True)
-def _decimal_context():
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        yield
-
-
-def close(actual, expected):
-    if isinstance(actual, float):
-        return abs(actual - float(expected)) <= 1e-12
-    return abs(D(actual) - D(expected)) <= D("1e-30")
+pytestmark = pytest.mark.usefixtures("decimal_context")
 
 
 def _effects(doc):

@@ -4,7 +4,6 @@ Each expected value is worked out in the comment above it from the convention, n
 """
 
 import datetime as dt
-import decimal
 import json
 from decimal import Decimal
 
@@ -12,32 +11,19 @@ import numpy as np
 import pytest
 
 from orchestration.core.errors import InputError
-from orchestration.performance.backend import DECIMAL_CONTEXT, attribution_k, backend_for, carino_k
+from orchestration.performance.backend import attribution_k, backend_for, carino_k
 from orchestration.performance.contribution import daily_contributions, link_lines, position_matrix, position_returns
 from orchestration.performance.engine import attribution_frames, contribution_frames, prepare, returns_frames
 from orchestration.performance.inputs import PortfolioDay, Position, parse_performance
 from orchestration.performance.periods import PeriodSpec, add_months, resolve_period, resolve_periods
 from orchestration.performance.returns import annualize, daily_returns, modified_dietz, should_annualize, twr, years
-from tests.performance.helpers import dumps, two_day_attribution_doc
+from tests.performance.helpers import close, dumps, two_day_attribution_doc
 
 D = Decimal
 MODES = ["DECIMAL_STRICT", "FLOAT64"]
 
 
-@pytest.fixture(autouse=True)
-def _decimal_context():
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        yield
-
-
-TOL = D("1e-30")
-
-
-def close(actual, expected, tol=TOL, ftol=1e-12):
-    """Decimal results to 30 places; floats to 1e-12 (1e-8 for bp, which are fractions × 10,000)."""
-    if isinstance(actual, float | np.floating):
-        return abs(float(actual) - float(expected)) <= ftol
-    return abs(D(actual) - D(expected)) <= tol
+pytestmark = pytest.mark.usefixtures("decimal_context")
 
 
 def day(date, begin, bod=0, fees=0, tx=0, eod=0, end=0):

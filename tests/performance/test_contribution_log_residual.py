@@ -1,34 +1,25 @@
 """Contribution totals report the LOG residual against ln(1 + R), as attribution does against ln((1+R)/(1+B))."""
 
-import decimal
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 
-from orchestration.performance.backend import DECIMAL_CONTEXT
 from orchestration.performance.engine import contribution_frames, prepare
 from orchestration.performance.inputs import parse_performance
+from tests.performance import helpers
 from tests.performance.helpers import dumps, two_day_attribution_doc
 
 D = Decimal
 MODES = ["DECIMAL_STRICT", "FLOAT64"]
 
 
-@pytest.fixture(autouse=True)
-def _decimal_context():
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        yield
+pytestmark = pytest.mark.usefixtures("decimal_context")
 
 
-TOL = D("1e-26")
-
-
-def close(actual, expected, tol=TOL, ftol=1e-8):
+def close(actual, expected):
     """bp values: Decimal to 1e-26, floats to 1e-8 (bp are fractions × 10,000)."""
-    if isinstance(actual, float):
-        return abs(actual - float(expected)) <= ftol
-    return abs(D(actual) - D(expected)) <= tol
+    return helpers.close(actual, expected, D("1e-26"), 1e-8)
 
 
 def _totals(doc):

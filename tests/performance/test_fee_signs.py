@@ -3,34 +3,22 @@
 Every expected value is worked by hand in the comment above it.
 """
 
-import decimal
 import json
 from decimal import Decimal
 
 import pytest
 
 from orchestration.core.errors import InputError
-from orchestration.performance.backend import DECIMAL_CONTEXT
 from orchestration.performance.demo import synthetic_performance
 from orchestration.performance.engine import contribution_frames, prepare, returns_frames
 from orchestration.performance.inputs import parse_performance
-from tests.performance.helpers import dumps
+from tests.performance.helpers import close, dumps
 
 D = Decimal
 MODES = ["DECIMAL_STRICT", "FLOAT64"]
 
 
-@pytest.fixture(autouse=True)
-def _decimal_context():
-    with decimal.localcontext(DECIMAL_CONTEXT):
-        yield
-
-
-def close(actual, expected):
-    """Decimal to 30 places, floats to 1e-12."""
-    if isinstance(actual, float):
-        return abs(actual - float(expected)) <= 1e-12
-    return abs(D(actual) - D(expected)) <= D("1e-30")
+pytestmark = pytest.mark.usefixtures("decimal_context")
 
 
 def seed_shaped(mode: str) -> dict:
