@@ -68,7 +68,7 @@ def generate(rows: int, seed: int = 11) -> bytes:
             cusip, cusip_to_isin(cusip), f"Issuer {rng.randrange(20000)} Holdings", par, price,
             round(par * price / 100, 2), spread, round(4.3 + spread / 100, 4), moodys, sp, fitch, maturity,
             rng.choice(INDUSTRIES), "US" if rng.random() < 0.85 else "GB", "USD", "Senior Secured Loan", "N",
-            f"F{r:07d}", f"LX{rng.randrange(10**6):06d}", "First Lien", "Senior", round(rng.uniform(95, 100), 2),
+            f"F{r:07d}", f"LX{rng.randrange(10**6):06d}", "First Lien", "Secured", round(rng.uniform(95, 100), 2),
             dt.datetime(2024, rng.randrange(1, 13), 1), rng.choice(("AB", "CD", "EF")), note,
         ]  # fmt: skip
         for c, value in enumerate(values):

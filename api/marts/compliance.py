@@ -122,6 +122,12 @@ holding_compliance = sa.Table(
     sa.Column("rating_factor", sa.Numeric, nullable=False),
     sa.Column("in_ccc_bucket", sa.Boolean, nullable=False),
     sa.Column("years_to_maturity", sa.Numeric),
+    sa.Column("moodys_derived_rating", sa.Text),
+    sa.Column("moodys_derived_source", sa.Text),
+    sa.Column("sp_basis_rating", sa.Text),
+    sa.Column("is_discount_obligation", sa.Boolean),
+    sa.Column("par_in_ccc_excess", sa.Numeric),
+    sa.Column("carrying_value", sa.Numeric),
     schema="marts",
 )
 

@@ -2,10 +2,18 @@
 
 Each workbook has a `Summary` sheet (an "As of" cell), a `Holdings` sheet (header on row 4 under a title,
 a formula column Market Value = Face Value × Mid Price / 100 with its cached value, a trailing total row)
-and a `Structure` sheet holding the deal (notes, accounts, rates, tests; see `structure.py`) for the
+and a `Structure` sheet holding the deal (notes, accounts, rates, tests; `demo_deal.structure_rows`) for the
 compliance issue. Planted problems: a duplicate CUSIP, a bad ISIN check digit, an outlier spread, a holding
 with no rating. The portfolio has CCC names (more in the second month), one defaulted loan, foreign obligors
 and obligors with several facilities. The same seed always gives the same bytes.
+
+The holding terms of issue 21 (`TERM_HEADERS`, a US BSL CLO's mix): ~95% senior secured, second lien from the
+first draw (~5%), four fixed-rate bonds (blank spread, coupon 6.5-8.5%), a senior unsecured loan, a senior
+unsecured and a subordinated bond, two revolvers and a delayed-draw loan with unfunded commitments, ~60%
+cov-lite loans, one DIP loan, one current-pay and one PIK obligation, one participation, four purchases below 85
+(three still priced below 90: discount obligations; one cured above 90), four on Moody's watch negative and one
+positive. They are drawn after the first month's holdings from their own generator, so every earlier field keeps
+the value it had before the terms existed (except the bonds' spread and coupon).
 """
 
 import datetime as dt
@@ -18,6 +26,7 @@ from typing import Any
 
 import xlsxwriter
 
+from orchestration.clo import demo_deal
 from orchestration.clo.check_digits import cusip_check_digit, cusip_to_isin
 from orchestration.core.landing import copy_into_landing
 
@@ -29,6 +38,12 @@ HEADERS = (
     "Moody's Rating", "S&P Rating", "Fitch Rating", "Maturity", "Industry", "Country", "Currency",
     "Asset Type", "Defaulted",
 )  # fmt: skip
+"""The Bloomberg-like columns every demo workbook starts with (other tests write rows of exactly these)."""
+TERM_HEADERS = (
+    "Seniority", "Purchase Price", "Unfunded", "Cov-Lite", "DIP", "Current Pay", "Participation", "PIK",
+    "Moody's Watch",
+)  # fmt: skip
+"""The holding-term columns after HEADERS (issue 21, C14), mapped by the bloomberg_clo profile."""
 INDUSTRIES = (
     "Healthcare & Pharmaceuticals", "High Tech Industries", "Services: Business",
     "Banking, Finance, Insurance & Real Estate", "Chemicals, Plastics & Rubber",
@@ -68,6 +83,15 @@ class Holding:
     country: str
     asset_type: str
     defaulted: bool
+    seniority: str = "Senior Secured"
+    purchase_price: float | None = None
+    unfunded: float | None = None
+    cov_lite: bool = False
+    dip: bool = False
+    current_pay: bool = False
+    participation: bool = False
+    pik: bool = False
+    moodys_watch: str | None = None
 
 
 def _cusip(rng: random.Random) -> str:
@@ -79,6 +103,7 @@ def generate_holdings(seed: int = 7, n_holdings: int = 300) -> list[Holding]:
     """The first month's portfolio (deterministic); about 20% of obligors have two facilities."""
     rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not security
     holdings: list[Holding] = []
+    ranks: list[str] = []
     weights = [w for *_, w in RATINGS]
     issuers: list[tuple[str, str, str]] = []
     while len(holdings) < n_holdings:
@@ -107,10 +132,12 @@ def generate_holdings(seed: int = 7, n_holdings: int = 300) -> list[Holding]:
                 maturity=dt.date(2027 + rng.randrange(0, 6), rng.randrange(1, 13), 15),
                 industry=industry,
                 country=country,
-                asset_type="Senior Secured Loan" if rng.random() < 0.93 else "Second Lien Loan",
+                asset_type="Term Loan",
                 defaulted=False,
             )
         )
+        ranks.append("Senior Secured" if rng.random() < 0.93 else "Second Lien")
+    _draw_terms(holdings, ranks, seed)
     if n_holdings < 40:
         return holdings
     # Planted facts: one defaulted loan, one holding rated only by S&P, one only by Fitch.
@@ -118,7 +145,46 @@ def generate_holdings(seed: int = 7, n_holdings: int = 300) -> list[Holding]:
     holdings[10].moodys, holdings[10].sp, holdings[10].fitch = "Ca", "D", None
     holdings[20].moodys, holdings[20].fitch = None, None
     holdings[30].moodys, holdings[30].sp, holdings[30].fitch = None, None, "B"
+    _plant_terms(holdings)
     return holdings
+
+
+def _draw_terms(holdings: list[Holding], ranks: list[str], seed: int) -> None:
+    """Every holding's ordinary terms: its drawn rank, a purchase price near par, cov-lite for ~60% of loans."""
+    rng = random.Random(seed * 1000 + 21)  # noqa: S311 - deterministic demo data, not security
+    for h, rank in zip(holdings, ranks, strict=True):
+        h.seniority = rank
+        h.purchase_price = round(rng.uniform(96.5, 100.25) * 8) / 8
+        h.cov_lite = rng.random() < 0.6
+
+
+BONDS = {15: ("Senior Secured", 7.25), 25: ("Senior Secured", 6.5), 33: ("Senior Unsecured", 8.5),
+         38: ("Subordinated", 7.875)}  # fmt: skip
+"""Fixed-rate bonds: row → (seniority, coupon %); their spread is blank."""
+UNFUNDED = {16: ("Revolver", 1_500_000.0), 27: ("Delayed Draw Term Loan", 750_000.0), 34: ("Revolver", 2_000_000.0)}
+"""Revolvers and delayed-draw loans: row → (asset type, undrawn commitment); par is the funded part."""
+PURCHASED_CHEAP = {13: 82.5, 22: 80.0, 36: 84.0, 0: 83.5}
+"""Purchases below 85: rows 13, 22, 36 trade below 90 (discount obligations), row 0 at 94.6 (cured)."""
+WATCH = {1: "Negative", 11: "Negative", 17: "Negative", 34: "Negative", 24: "Positive"}
+"""Moody's watch: four B3/Ba3 names on review for downgrade, one Ba2 for upgrade."""
+
+
+def _plant_terms(holdings: list[Holding]) -> None:
+    """The planted terms, on rows below 40 that carry no other planted fact (3, 5, 7, 10, 12, 20, 30)."""
+    for row, (seniority, coupon) in BONDS.items():
+        h = holdings[row]
+        h.asset_type, h.seniority, h.spread, h.coupon, h.cov_lite = "Bond", seniority, None, coupon, False
+    for row, (asset_type, unfunded) in UNFUNDED.items():
+        holdings[row].asset_type, holdings[row].unfunded, holdings[row].cov_lite = asset_type, unfunded, False
+    for row, price in PURCHASED_CHEAP.items():
+        holdings[row].purchase_price = price
+    for row, watch in WATCH.items():
+        holdings[row].moodys_watch = watch
+    holdings[29].seniority = "Senior Unsecured"
+    holdings[18].dip, holdings[18].cov_lite = True, False  # Summit Delta: its term loan (row 30) trades at 74
+    holdings[9].current_pay = True  # a Caa1 second-lien loan at 72, paying current
+    holdings[26].pik = True
+    holdings[21].participation = True
 
 
 def next_month(holdings: list[Holding], seed: int = 8) -> list[Holding]:
@@ -136,43 +202,8 @@ def next_month(holdings: list[Holding], seed: int = 8) -> list[Holding]:
 
 
 def structure_rows(as_of: dt.date) -> list[list[Any]]:
-    """The `Structure` sheet: deal parameters, note classes and the indenture tests (issue 4's shape)."""
-    return [
-        ["Deal", DEAL_NAME],
-        ["as_of_date", as_of.isoformat()],
-        ["currency", "USD"],
-        ["principal_cash", 2_500_000],
-        ["reference_rate_name", "SOFR"],
-        ["reference_rate_pct", 4.3],
-        ["accrual_days", 90],
-        ["day_count", "ACT/360"],
-        ["senior_fees_and_expenses", 450_000],
-        ["defaulted_recovery_rate_pct", 40],
-        ["ccc_limit_pct", 7.5],
-        ["domestic_country", "US"],
-        [],
-        ["Notes"],
-        ["class", "par", "spread_bps", "rating", "seniority"],
-        ["A", 465_000_000, 140, "Aaa", 1],
-        ["B", 85_000_000, 200, "Aa2", 2],
-        ["C", 45_000_000, 260, "A2", 3],
-        ["D", 40_000_000, 400, "Baa3", 4],
-        ["E", 30_000_000, 700, "Ba3", 5],
-        ["Subordinated", 60_000_000, None, "NR", 6],
-        [],
-        ["Tests"],
-        ["id", "name", "category", "direction", "unit", "denominator_classes", "trigger_level", "target_level"],
-        ["oc_senior", "Senior OC Test", "overcollateralization", "min", "pct", "A,B", 125.0, 128.0],
-        ["ic_senior", "Senior IC Test", "interest_coverage", "min", "pct", "A,B", 120.0, 125.0],
-        ["warf_test", "WARF Test", "credit_quality", "max", "factor", "", 3000, 2900],
-        ["was_test", "Weighted Average Spread Test", "credit_quality", "min", "bps", "", 350, 360],
-        ["wal_test", "Weighted Average Life Test", "portfolio_profile", "max", "years", "", 6.0, 5.75],
-        ["diversity_test", "Diversity Score Test", "portfolio_profile", "min", "score", "", 60, 65],
-        ["ccc_bucket", "CCC Bucket Test", "credit_quality", "max", "pct", "", 7.5, 7.0],
-        ["conc_single_obligor", "Single Obligor Concentration", "concentration", "max", "pct", "", 2.5, 2.0],
-        ["conc_industry", "Industry Concentration", "concentration", "max", "pct", "", 15.0, 12.0],
-        ["conc_country", "Non-Domestic Concentration", "concentration", "max", "pct", "", 20.0, 15.0],
-    ]
+    """The `Structure` sheet: deal parameters, note classes and the indenture tests (`demo_deal`)."""
+    return demo_deal.structure_rows(as_of)
 
 
 def workbook_bytes(holdings: list[Holding], as_of: dt.date, *, problems: bool = True) -> bytes:
@@ -205,7 +236,7 @@ def workbook_bytes(holdings: list[Holding], as_of: dt.date, *, problems: bool = 
     sheet.write(1, 0, "As of")
     sheet.write_datetime(1, 1, dt.datetime.combine(as_of, dt.time()), date_format)
     header_row = 3
-    for c, name in enumerate(HEADERS):
+    for c, name in enumerate((*HEADERS, *TERM_HEADERS)):
         sheet.write(header_row, c, name, bold)
     for i, row in enumerate(rows):
         cusip, isin, issuer, par, price, spread, coupon, moodys, sp, fitch, maturity = row[:11]
@@ -218,7 +249,8 @@ def workbook_bytes(holdings: list[Holding], as_of: dt.date, *, problems: bool = 
         sheet.write_number(r, 3, par, money)
         sheet.write_number(r, 4, price)
         sheet.write_formula(r, 5, f"=D{excel_row}*E{excel_row}/100", money, round(par * price / 100, 2))
-        sheet.write_number(r, 6, spread)
+        if spread is not None:
+            sheet.write_number(r, 6, spread)
         sheet.write_number(r, 7, coupon)
         for c, rating in ((8, moodys), (9, sp), (10, fitch)):
             sheet.write_string(r, c, rating or "NR")
@@ -228,6 +260,7 @@ def workbook_bytes(holdings: list[Holding], as_of: dt.date, *, problems: bool = 
         sheet.write_string(r, 14, "USD")
         sheet.write_string(r, 15, asset_type)
         sheet.write_string(r, 16, "Y" if defaulted else "N")
+        _write_terms(sheet, r, row[15:], money)
     total_row = header_row + 1 + len(rows)
     sheet.write(total_row, 2, "Total", bold)
     first, last = header_row + 2, total_row
@@ -245,6 +278,19 @@ def workbook_bytes(holdings: list[Holding], as_of: dt.date, *, problems: bool = 
     return buffer.getvalue()
 
 
+def _write_terms(sheet: Any, r: int, terms: list[Any], money: Any) -> None:
+    """The TERM_HEADERS cells of one row: seniority, purchase price, unfunded (blank when none), Y/N flags, watch."""
+    seniority, purchase_price, unfunded, *flags, watch = terms
+    sheet.write_string(r, 17, seniority)
+    sheet.write_number(r, 18, purchase_price)
+    if unfunded:
+        sheet.write_number(r, 19, unfunded, money)
+    for c, flag in enumerate(flags, start=20):
+        sheet.write_string(r, c, "Y" if flag else "N")
+    if watch:
+        sheet.write_string(r, 25, watch)
+
+
 def sidecar(as_of: dt.date) -> dict[str, Any]:
     """The upload fields of a demo workbook (seed 000) plus the deal reference for the compliance issue."""
     return {
@@ -252,7 +298,7 @@ def sidecar(as_of: dt.date) -> dict[str, Any]:
         "mapping_profile_id": "bloomberg_clo",
         "tags": ["monthly", "CLO-1", "demo"],
         "metadata": {"report_date": as_of.isoformat(), "source": "Bloomberg"},
-        "compliance_profile": "default",
+        "compliance_profile": "full_indenture",
         "deal": {"name": DEAL_NAME},
     }
 

@@ -21,6 +21,7 @@ from orchestration.clo import insights as ins
 from orchestration.clo import quality, tables
 from orchestration.clo.mapping import HOLDING_COLUMNS, extract_holdings, find_report_date, schema_drift
 from orchestration.clo.mapping.fields import NUMERIC_FIELDS
+from orchestration.clo.mapping.terms import TERM_NUMBERS
 from orchestration.clo.normalize import non_finite_cells, to_date, unfit_error, unfit_numbers
 from orchestration.clo.reader import ParsedWorkbook, read_workbook
 from orchestration.core.copy_text import unfit
@@ -375,7 +376,7 @@ def process(
     return WorkbookOutputs(
         workbook=_floats(workbook, ["data_quality_score"]).astype({"file_size": "int64"}),
         sheet_rows=sheet_rows,
-        holdings=_floats(holdings, [*ins.ANOMALY_FIELDS, "accrued_interest"])[list(HOLDING_COLUMNS)],
+        holdings=_floats(holdings, [*ins.ANOMALY_FIELDS, "accrued_interest", *TERM_NUMBERS])[list(HOLDING_COLUMNS)],
         diagnostics=diagnostics.astype({"header_row": "int64"}),
         data_quality=_floats(data_quality, list(quality.DIMENSIONS)).astype({"issues": "int64"}),
         anomalies=_floats(anomalies, ["value", "z_score", "expected_low", "expected_high"]),

@@ -4,6 +4,7 @@ import pandera.pandas as pa
 
 from orchestration.clo.insights import ANOMALY_FIELDS
 from orchestration.clo.mapping.fields import IDENTIFIER_FIELDS
+from orchestration.clo.mapping.terms import FLAG_FIELDS, TERM_NUMBERS, VOCABULARIES
 from orchestration.clo.quality import DIMENSIONS
 from orchestration.core.patterns import UUID
 from orchestration.core.ratings import FITCH_SCALE, MOODYS_SCALE, SP_SCALE
@@ -57,7 +58,9 @@ HOLDINGS_SCHEMA = pa.DataFrameSchema(
         "country": pa.Column(object, nullable=True),
         "currency": pa.Column(object, nullable=True),
         "is_defaulted": pa.Column(bool),
-        "asset_type": pa.Column(object, nullable=True),
+        **{f: pa.Column(object, pa.Check.isin(list(v)), nullable=True) for f, v in VOCABULARIES.items()},
+        **{f: pa.Column(float, nullable=True) for f in TERM_NUMBERS},
+        **{f: pa.Column(bool) for f in FLAG_FIELDS},
         "raw_data": pa.Column(object),
         "cusip_valid": pa.Column("boolean", nullable=True),
         "isin_valid": pa.Column("boolean", nullable=True),

@@ -12,6 +12,19 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from orchestration.core.metadata import metadata, partition_columns
 
+HOLDING_TERMS: tuple[tuple[str, sa.types.TypeEngine, bool, str], ...] = (
+    ("seniority", sa.Text(), True, "senior_secured | second_lien | senior_unsecured | subordinated; null = blank."),
+    ("purchase_price", sa.Numeric(), True, "Price paid at acquisition, percent of par (87.5)."),
+    ("unfunded_amount", sa.Numeric(), True, "Undrawn commitment of a revolver / delayed draw, USD; null = blank (0)."),
+    ("is_cov_lite", sa.Boolean(), False, "Covenant-lite; a blank cell is false."),
+    ("is_dip", sa.Boolean(), False, "Debtor-in-possession loan; a blank cell is false."),
+    ("is_current_pay", sa.Boolean(), False, "Current-pay obligation; a blank cell is false."),
+    ("is_participation", sa.Boolean(), False, "Held as a participation; a blank cell is false."),
+    ("is_pik", sa.Boolean(), False, "PIK or deferrable; a blank cell is false."),
+    ("moodys_watch", sa.Text(), True, "Moody's review: negative | positive; null when not on review."),
+)
+"""The holding terms of issue 21 (C14, `mapping.terms`) as (column, type, nullable, comment): migration 0014."""
+
 workbooks = sa.Table(
     "clo_workbooks",
     metadata,
@@ -89,7 +102,7 @@ holdings = sa.Table(
     sa.Column("country", sa.Text, comment="ISO-2 when recognisable, else as given."),
     sa.Column("currency", sa.Text),
     sa.Column("is_defaulted", sa.Boolean, nullable=False),
-    sa.Column("asset_type", sa.Text),
+    sa.Column("asset_type", sa.Text, comment="loan | revolver | delayed_draw | bond; null = blank (mapping.terms)."),
     sa.Column("raw_data", JSONB, nullable=False, comment="The original row: header → value."),
     sa.Column("cusip_valid", sa.Boolean, comment="CUSIP check digit holds; null without a CUSIP."),
     sa.Column("isin_valid", sa.Boolean, comment="ISIN Luhn check holds; null without an ISIN."),
@@ -97,6 +110,10 @@ holdings = sa.Table(
     sa.Column("figi", sa.Text, comment="OpenFIGI identifier (BBG…), upper case."),
     sa.Column("asset_id", sa.Text, comment="The administrator's or trustee's own asset id, trimmed, upper case."),
     sa.Column("figi_valid", sa.Boolean, comment="FIGI shape and check digit hold; null without a FIGI."),
+    *(
+        sa.Column(name, kind, nullable=nullable, server_default=None if nullable else sa.false(), comment=comment)
+        for name, kind, nullable, comment in HOLDING_TERMS
+    ),
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", "holding_id", name="pk_clo_holdings"),
     sa.Index("ix_clo_holdings_workbook", "workbook_id", "row_index"),
     sa.Index("ix_clo_holdings_cusip", "tenant_id", "cusip"),

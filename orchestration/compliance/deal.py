@@ -3,7 +3,8 @@
 Precedence (issue 4, Deal inputs): sidecar `deal` > `Structure`/`Tests` sheet > profile named by the sidecar's
 `compliance_profile` > the default profile, which supplies anything missing. Scalars and nested objects are
 deep-merged; `notes` is replaced as a whole by the highest source that has any; `tests` are merged by `id`
-(a higher source may override a single field of a test, or add tests).
+(a higher source may override a single field of a test, or add tests) unless the layer says
+`inherit_tests: false`, when its list replaces the lower layers' (the full indenture profile lists its 52).
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestration.compliance.config import DEFAULT_PROFILE_ID, load_profiles
+from orchestration.compliance.deal_terms import (
+    COUNTRY_GROUPS,
+    SENIORITIES,
+    IndentureTerms,
+    parse_terms,
+    parse_test_parameters,
+)
 from orchestration.compliance.registry import STANDARD_TESTS
 from orchestration.core.errors import InputError
 
@@ -52,6 +60,7 @@ class TestDefinition:
     target_level: float
     denominator_classes: tuple[str, ...] = ()
     metric: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able definition (served by /compliance/tests)."""
@@ -65,6 +74,7 @@ class TestDefinition:
             "target_level": self.target_level,
             "denominator_classes": list(self.denominator_classes),
             "metric": self.metric,
+            **dict(self.params),
         }
 
 
@@ -87,28 +97,15 @@ class DealInputs:
     tests: tuple[TestDefinition, ...]
     deal_id: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    terms: IndentureTerms = field(default_factory=IndentureTerms)
 
     def scaled(self, factor: float) -> DealInputs:
         """Same deal with every amount (cash, fees, note par) multiplied by `factor` (property tests)."""
-        return DealInputs(
-            as_of_date=self.as_of_date,
-            currency=self.currency,
+        return replace(
+            self,
             principal_cash=self.principal_cash * factor,
-            reference_rate_name=self.reference_rate_name,
-            reference_rate_pct=self.reference_rate_pct,
-            accrual_days=self.accrual_days,
-            day_count=self.day_count,
             senior_fees_and_expenses=self.senior_fees_and_expenses * factor,
-            defaulted_recovery_rate_pct=self.defaulted_recovery_rate_pct,
-            ccc_limit_pct=self.ccc_limit_pct,
-            domestic_country=self.domestic_country,
-            notes=tuple(
-                Note(n.class_name, n.par * factor, n.spread_bps, n.rating, n.seniority, n.subordinated)
-                for n in self.notes
-            ),
-            tests=self.tests,
-            deal_id=self.deal_id,
-            sources=self.sources,
+            notes=tuple(replace(n, par=n.par * factor) for n in self.notes),
         )
 
 
@@ -121,6 +118,11 @@ def _merge_tests(base: Sequence[Mapping[str, Any]], over: Sequence[Mapping[str, 
     return list(merged.values())
 
 
+def _no(value: Any) -> bool:
+    """False, or a sheet's 'false' / 'no' / 0: `inherit_tests` switched off."""
+    return value is False or (isinstance(value, str | int) and str(value).strip().lower() in ("false", "no", "0"))
+
+
 def merge_deal(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
     """Deep-merge deal layers, lowest precedence first (see the module docstring for list rules)."""
     result: dict[str, Any] = {}
@@ -130,8 +132,9 @@ def merge_deal(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
         for key, value in layer.items():
             if value is None:
                 continue
-            if key == "tests":
-                result["tests"] = _merge_tests(result.get("tests", []), value)
+            if key == "tests":  # `inherit_tests: false` starts the list afresh (a full report's own order)
+                base = [] if _no(layer.get("inherit_tests")) else result.get("tests", [])
+                result["tests"] = _merge_tests(base, value)
             elif key == "notes":
                 if value:
                     result["notes"] = copy.deepcopy(list(value))
@@ -256,6 +259,7 @@ def parse_deal(merged: Mapping[str, Any], *, fallback_as_of: dt.date | None = No
                 target_level=target,
                 denominator_classes=denominators,
                 metric=str(raw["metric"]) if raw.get("metric") else None,
+                params=parse_test_parameters(raw, where),
             )
         )
     return DealInputs(
@@ -276,6 +280,7 @@ def parse_deal(merged: Mapping[str, Any], *, fallback_as_of: dt.date | None = No
         tests=tuple(tests),
         deal_id=str(merged.get("deal_id") or merged.get("name") or "").strip() or None,
         sources=dict(merged.get("_sources") or {}),
+        terms=parse_terms(merged),
     )
 
 
@@ -345,7 +350,18 @@ SCALAR_KEYS: dict[str, tuple[str, ...]] = {
     "recovery_rate_pct": ("defaulted_recovery_rate_pct",),
     "ccc_limit_pct": ("ccc_limit_pct",),
     "domestic_country": ("domestic_country",),
+    "stated_maturity_date": ("stated_maturity_date",),
+    "inherit_tests": ("inherit_tests",),
+    "excess_wac_reference_coupon_pct": ("excess_wac_reference_coupon_pct",),
+    "excess_wac_reference_coupon": ("excess_wac_reference_coupon_pct",),
+    "discount_loan_threshold_pct": ("discount_obligation", "loan_threshold_pct"),
+    "discount_bond_threshold_pct": ("discount_obligation", "bond_threshold_pct"),
+    "discount_cure_price_pct": ("discount_obligation", "cure_price_pct"),
+    **{f"recovery_rate_{s}_pct": ("recovery_rates_pct_by_seniority", s) for s in SENIORITIES},
+    **{f"country_group_{g.removeprefix('group_')}": ("country_groups", g) for g in COUNTRY_GROUPS},
 }
+"""Structure-sheet labels (normalised) → deal path. C14's nested keys have flat labels: `Discount Cure Price Pct`,
+`Recovery Rate Second Lien Pct`, `Country Group II` (a cell of ISO codes: `DE, FR, NL`), `Country Group Canada`."""
 NOTE_COLUMNS = {
     "class": "class",
     "note_class": "class",
@@ -367,6 +383,10 @@ TEST_COLUMNS = {
     "target_level": "target_level",
     "target": "target_level",
     "metric": "metric",
+    "rank": "rank",
+    "top_n": "top_n",
+    "country_group": "country_group",
+    "rating_basis": "rating_basis",
 }
 
 

@@ -8,7 +8,6 @@ DealInputs. Nothing is rounded here: values stay unrounded, status is decided on
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,50 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orchestration.compliance.deal import DealInputs, Note, TestDefinition
+from orchestration.compliance import indenture
+from orchestration.compliance.arrays import float_col, group_sum, jsonable, largest, str_col, weighted
+from orchestration.compliance.deal import DealInputs
 from orchestration.compliance.diversity import DiversityTable, default_diversity_table
-from orchestration.compliance.registry import STANDARD_TESTS
-from orchestration.compliance.status import ceil_whole, cushion_of, publish, status_of, summarise
-from orchestration.core.errors import InputError
-from orchestration.core.ratings import effective_ratings, in_ccc_bucket, rating_factors
+from orchestration.compliance.evaluation import IC_DAY_BASIS, TestResult, evaluate, note_interest, ratio
+from orchestration.compliance.status import ceil_whole, publish, summarise
+from orchestration.core.ratings import (
+    derived_moodys_ratings,
+    effective_ratings,
+    in_ccc_bucket,
+    rating_factors,
+    sp_basis_ratings,
+)
 
 DAYS_PER_YEAR = 365.25  # convention 9
-IC_DAY_BASIS = 360.0  # convention 11 (ACT/360)
-
-
-@dataclass(frozen=True)
-class TestResult:
-    """One test's outcome on unrounded figures (convention 13)."""
-
-    id: str
-    name: str
-    category: str
-    direction: str
-    unit: str
-    status: str
-    current_value: float | None
-    trigger_level: float
-    target_level: float
-    cushion: float | None
-    cushion_pct: float | None
-
-    def published(self) -> dict[str, Any]:
-        """The seed's test shape, every number rounded once to 4 decimals half-up (convention 1)."""
-        return publish(
-            {
-                "id": self.id,
-                "name": self.name,
-                "category": self.category,
-                "direction": self.direction,
-                "unit": self.unit,
-                "status": self.status,
-                "current_value": self.current_value,
-                "trigger_level": float(self.trigger_level),
-                "target_level": float(self.target_level),
-                "cushion": self.cushion,
-                "cushion_pct": self.cushion_pct,
-            }
-        )
 
 
 @dataclass
@@ -80,65 +50,11 @@ class ComplianceRun:
         out = dict(self.metrics)
         for name, frame in self.details.items():
             out[name] = frame.to_dict(orient="records")
-        return publish(_jsonable(out))
+        return publish(jsonable(out))
 
     def test(self, test_id: str) -> TestResult:
         """One test's result by id."""
         return next(t for t in self.tests if t.id == test_id)
-
-
-def _jsonable(value: Any) -> Any:
-    """Numpy scalars → Python scalars, NaN → None (recursively)."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        f = float(value)
-        return None if math.isnan(f) else f
-    if value is pd.NaT:
-        return None
-    return value
-
-
-def _float_col(df: pd.DataFrame, name: str) -> np.ndarray:
-    """A numeric column as float64 with NaN for missing (Decimal / str / None tolerated)."""
-    if name not in df.columns:
-        return np.full(len(df), np.nan)
-    col = df[name]
-    if col.dtype.kind in "fiu":
-        return col.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.to_numeric(col.astype(object).where(col.notna(), None), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-
-
-def _str_col(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
-    """A text column, stripped, with `default` for missing values."""
-    if name not in df.columns:
-        return np.full(len(df), default, dtype=object)
-    col = df[name]
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    cleaned = np.array([str(u).strip() for u in uniques] + [default], dtype=object)
-    out = cleaned[np.where(codes < 0, len(uniques), codes)]
-    if default != "":
-        out = np.where(out == "", default, out)
-    return out
-
-
-def _ratio(num: float, den: float) -> float | None:
-    """Num / den × 100, or None when the denominator is not positive."""
-    return num / den * 100.0 if den > 0 else None
-
-
-def _weighted(values: np.ndarray, weights: np.ndarray) -> float | None:
-    """Σ(weight × value) / Σ weight, or None when there is no weight."""
-    total = float(weights.sum())
-    return float((weights * values).sum()) / total if total > 0 else None
 
 
 @dataclass(frozen=True)
@@ -161,22 +77,28 @@ class _Holdings:
     rating_source: np.ndarray
     factor: np.ndarray
     ccc: np.ndarray
+    price_pct: np.ndarray
+    maturity: np.ndarray
+    terms: indenture.HoldingTerms
+    derived_rating: np.ndarray
+    derived_source: np.ndarray
+    sp_rating: np.ndarray
 
 
 def _prepare(df: pd.DataFrame, deal: DealInputs) -> _Holdings:
     """Normalise the canonical columns (conventions 2 and 3)."""
     n = len(df)
-    par = np.nan_to_num(_float_col(df, "par_amount"), nan=0.0)
-    mv = _float_col(df, "market_value")
-    price = _float_col(df, "price")
+    par = np.nan_to_num(float_col(df, "par_amount"), nan=0.0)
+    mv = float_col(df, "market_value")
+    price = float_col(df, "price")
     # Market value missing: price × par / 100 when a price is given, else carried at par.
     mv = np.where(np.isnan(mv), np.where(np.isnan(price), par, price * par / 100.0), mv)
-    spread = _float_col(df, "spread")  # convention 2: blank spread = fixed rate
-    issuer = _str_col(df, "issuer_name")  # convention 2: obligor = trimmed issuer_name
+    spread = float_col(df, "spread")  # convention 2: blank spread = fixed rate
+    issuer = str_col(df, "issuer_name")  # convention 2: obligor = trimmed issuer_name
     codes, obligors = pd.factorize(pd.Series(issuer, dtype=object))
-    cusip = _str_col(df, "cusip")
-    industry = _str_col(df, "industry", "Unclassified")
-    raw_country = _str_col(df, "country")
+    cusip = str_col(df, "cusip")
+    industry = str_col(df, "industry", "Unclassified")
+    raw_country = str_col(df, "country")
     cc, cu = pd.factorize(pd.Series(raw_country, dtype=object))
     country = np.array([str(u).upper() for u in cu], dtype=object)[cc] if len(cu) else raw_country
     # Convention 2: all holdings of an obligor share its industry and country — the obligor's values are
@@ -200,12 +122,16 @@ def _prepare(df: pd.DataFrame, deal: DealInputs) -> _Holdings:
         maturity_days = (maturity - as_of).astype("timedelta64[D]").astype(np.float64)
         maturity_days[np.isnat(maturity)] = np.nan
     else:
+        maturity = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         maturity_days = np.full(n, np.nan)
-    rating, source = effective_ratings(
-        df["rating_moodys"] if "rating_moodys" in df.columns else [None] * n,
-        df["rating_sp"] if "rating_sp" in df.columns else [None] * n,
-        df["rating_fitch"] if "rating_fitch" in df.columns else [None] * n,
+    agencies = ("rating_moodys", "rating_sp", "rating_fitch")
+    moodys, sp, fitch = (df[c] if c in df.columns else [None] * n for c in agencies)
+    rating, source = effective_ratings(moodys, sp, fitch)
+    derived_rating, derived_source = derived_moodys_ratings(  # issue 21 C15
+        moodys, sp, fitch, df["moodys_watch"] if "moodys_watch" in df.columns else [None] * n
     )
+    # issue 21 L2: the current price is `price`, else market value / par
+    price_pct = np.where(np.isnan(price), np.where(par > 0, mv / np.where(par > 0, par, 1.0) * 100.0, np.nan), price)
     return _Holdings(
         n=n,
         cusip=cusip,
@@ -223,62 +149,13 @@ def _prepare(df: pd.DataFrame, deal: DealInputs) -> _Holdings:
         rating_source=source,
         factor=rating_factors(rating),
         ccc=in_ccc_bucket(rating),
+        price_pct=price_pct,
+        maturity=maturity,
+        terms=indenture.prepare_terms(df),
+        derived_rating=derived_rating,
+        derived_source=derived_source,
+        sp_rating=sp_basis_ratings(sp, rating),  # issue 21 C16
     )
-
-
-def _group_sum(labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct labels, Σ weights per label) via factorize + bincount."""
-    codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
-    sums = np.bincount(codes, weights=weights, minlength=len(uniques)) if len(uniques) else np.zeros(0)
-    return np.asarray(uniques, dtype=object), sums
-
-
-def _largest(labels: np.ndarray, sums: np.ndarray) -> tuple[str | None, float]:
-    """Largest group (ties: the label first in ascending order) and its amount."""
-    if len(sums) == 0:
-        return None, 0.0
-    best = sums.max()
-    candidates = sorted(str(lbl) for lbl, s in zip(labels, sums, strict=True) if s == best)
-    return candidates[0], float(best)
-
-
-def _class_par(notes: tuple[Note, ...], classes: tuple[str, ...]) -> float:
-    """Σ par of the named note classes."""
-    wanted = set(classes)
-    return sum(n.par for n in notes if n.class_name in wanted)
-
-
-def _senior_classes(notes: tuple[Note, ...]) -> tuple[str, ...]:
-    """The most senior non-subordinated class(es): the default denominator when a test names none."""
-    rated = [n for n in notes if not n.subordinated]
-    if not rated:
-        return ()
-    top = min(n.seniority for n in rated)
-    return tuple(n.class_name for n in rated if n.seniority == top)
-
-
-def _note_interest(deal: DealInputs, classes: tuple[str, ...]) -> float:
-    """Convention 11: Σ class par × (reference rate + class spread/10,000) × accrual_days / 360.
-
-    A class without a spread (fixed or unspecified) accrues at the reference rate alone.
-    """
-    wanted = set(classes)
-    ref = deal.reference_rate_pct / 100.0
-    return sum(
-        n.par * (ref + (n.spread_bps or 0.0) / 10_000.0) * deal.accrual_days / IC_DAY_BASIS
-        for n in deal.notes
-        if n.class_name in wanted
-    )
-
-
-def _lookup(metrics: Mapping[str, Any], path: str) -> Any:
-    """A dotted path into the metrics (custom tests), or raise TEST_METRIC_UNKNOWN."""
-    value: Any = metrics
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            raise InputError("TEST_METRIC_UNKNOWN", f"no metric {path!r}", "deal.tests", {"metric": path})
-        value = value[part]
-    return value
 
 
 @dataclass(frozen=True)
@@ -328,6 +205,9 @@ def _ccc_excess(p: _Pool) -> _Part:
     cum_before = np.cumsum(h.par[idx]) - h.par[idx]
     allocated = np.clip(ccc_excess - cum_before, 0.0, h.par[idx])
     allocated_mv = allocated * mv_pct[idx] / 100.0
+    haircut = allocated * (1.0 - np.minimum(mv_pct[idx], 100.0) / 100.0)  # issue 21 C18 / L1: m capped at 1
+    excess_par = np.zeros(h.n)
+    excess_par[idx] = allocated
     allocation = _frame(
         p,
         {
@@ -338,19 +218,19 @@ def _ccc_excess(p: _Pool) -> _Part:
             "market_value_pct": mv_pct[idx],
             "excess_par": allocated,
             "excess_market_value": allocated_mv,
-            "haircut": allocated - allocated_mv,
+            "haircut": haircut,
         },
     )
     metrics = {
         "ccc_par": ccc_par,
-        "ccc_pct": _ratio(ccc_par, p.cpa),
+        "ccc_pct": ratio(ccc_par, p.cpa),
         "ccc_limit_pct": deal.ccc_limit_pct,
         "ccc_limit_amount": ccc_limit_amount,
         "ccc_excess": ccc_excess,
         "ccc_excess_market_value": float(allocated_mv.sum()),
-        "ccc_haircut": float((allocated - allocated_mv).sum()),
+        "ccc_haircut": float(haircut.sum()),
     }
-    return _Part(metrics, {"ccc_excess_allocation": allocation}, {"ccc_mask": ccc_mask})
+    return _Part(metrics, {"ccc_excess_allocation": allocation}, {"ccc_mask": ccc_mask, "excess_par": excess_par})
 
 
 def _defaulted(p: _Pool, total_par: float) -> _Part:
@@ -376,18 +256,30 @@ def _defaulted(p: _Pool, total_par: float) -> _Part:
         "defaulted_carrying_value": defaulted_carrying,
         "defaulted_haircut": defaulted_par - defaulted_carrying,
     }
-    return _Part(metrics, {"defaulted_holdings": frame})
+    return _Part(metrics, {"defaulted_holdings": frame}, {"carrying": carrying})
 
 
-def _overcollateralization(p: _Pool, ccc_haircut: float, defaulted_carrying: float) -> _Part:
-    """Convention 7: the adjusted CPA, and OC of each class cumulatively with every class senior to it."""
-    adjusted = p.performing_par - ccc_haircut + defaulted_carrying + p.deal.principal_cash
+def _carrying(p: _Pool, excess_par: np.ndarray, defaulted_carrying: np.ndarray) -> _Part:
+    """Issue 21 C17 and C18: discount obligations, each holding's carrying value and the ACPA split."""
+    h = p.h
+    discount = indenture.discount_obligations(p.deal.terms, h.terms, h.price_pct, p.perf)
+    result = indenture.carrying_values(
+        h.par, h.mv, p.perf, excess_par, discount, h.terms.purchase_price, defaulted_carrying
+    )
+    metrics = dict(result.metrics)
+    metrics["adjusted_collateral_principal_amount"] = (
+        metrics["performing_carrying_value"] + float(defaulted_carrying.sum()) + p.deal.principal_cash
+    )
+    return _Part(metrics, arrays={"discount": discount, "carrying": result.values})
+
+
+def _overcollateralization(p: _Pool, adjusted: float) -> _Part:
+    """Convention 7 / C19: OC of each class cumulatively with every class senior to it, on the C18 ACPA."""
     rated = sorted((n for n in p.deal.notes if not n.subordinated), key=lambda n: (n.seniority, n.class_name))
     denominators = {n.class_name: sum(m.par for m in rated if m.seniority <= n.seniority) for n in rated}
     return _Part(
         {
-            "adjusted_collateral_principal_amount": adjusted,
-            "oc_by_class": {c: _ratio(adjusted, d) for c, d in denominators.items()},
+            "oc_by_class": {c: ratio(adjusted, d) for c, d in denominators.items()},
             "oc_denominator_by_class": denominators,
         }
     )
@@ -400,28 +292,49 @@ def _interest(p: _Pool) -> _Part:
     ref = deal.reference_rate_pct / 100.0
     floating_par = float(h.par[floating].sum())
     interest = float((h.par[floating] * (ref + h.spread[floating] / 10_000.0)).sum() * deal.accrual_days / IC_DAY_BASIS)
+    fixed = indenture.fixed_rate_figures(  # issue 21 C20, C21
+        h.par, h.spread, h.terms.coupon, p.perf, deal.terms, floating_par, deal.accrual_days
+    )
+    total = interest + fixed["collateral_interest_fixed"]
     metrics = {
         "reference_rate_pct": deal.reference_rate_pct,
         "accrual_days": deal.accrual_days,
         "floating_par": floating_par,
-        "fixed_par": p.performing_par - floating_par,
-        "collateral_interest": interest,
+        **fixed,
+        "collateral_interest_floating": interest,
+        "collateral_interest": total,
         "senior_fees_and_expenses": deal.senior_fees_and_expenses,
-        "interest_coverage_amount": interest - deal.senior_fees_and_expenses,
-        "note_interest_by_class": {n.class_name: _note_interest(deal, (n.class_name,)) for n in deal.notes},
+        "interest_coverage_amount": total - deal.senior_fees_and_expenses,
+        "note_interest_by_class": {n.class_name: note_interest(deal, (n.class_name,)) for n in deal.notes},
     }
     return _Part(metrics, arrays={"floating": floating})
 
 
 def _warf(p: _Pool) -> _Part:
     """Convention 4: WARF over performing par; the indenture figure rounds up to a whole number."""
-    warf = _weighted(p.h.factor[p.perf], p.h.par[p.perf])
-    return _Part({"warf": warf, "warf_rounded_up": ceil_whole(warf)})
+    warf = weighted(p.h.factor[p.perf], p.h.par[p.perf])
+    derived = weighted(rating_factors(p.h.derived_rating)[p.perf], p.h.par[p.perf])  # issue 21 C15, C21
+    return _Part(
+        {
+            "warf": warf,
+            "warf_rounded_up": ceil_whole(warf),
+            "warf_effective_unnotched": warf,
+            "warf_moodys_derived": derived,
+            "warf_moodys_derived_rounded_up": ceil_whole(derived),
+        }
+    )
 
 
-def _was(p: _Pool, floating: np.ndarray) -> _Part:
-    """Convention 8: WAS over performing floating par, no floor or excess-coupon credit."""
-    return _Part({"was_bps": _weighted(p.h.spread[floating], p.h.par[floating])})
+def _was(p: _Pool, floating: np.ndarray, excess_wac_credit_bps: float) -> _Part:
+    """Convention 8: WAS over performing floating par, no floor; issue 21 C21 adds the Excess WAC credit."""
+    was = weighted(p.h.spread[floating], p.h.par[floating])
+    return _Part(
+        {
+            "was_bps": was,
+            "was_with_excess_wac_bps": None if was is None else was + excess_wac_credit_bps,
+            "warr": indenture.warr(p.h.par, p.h.terms.seniority, p.perf, p.deal.terms),
+        }
+    )
 
 
 def _wal(p: _Pool) -> _Part:
@@ -429,7 +342,7 @@ def _wal(p: _Pool) -> _Part:
     years = p.h.maturity_days / DAYS_PER_YEAR
     mask = p.perf & ~np.isnan(years)
     metrics = {
-        "wal_years": _weighted(years[mask], p.h.par[mask]),
+        "wal_years": weighted(years[mask], p.h.par[mask]),
         "wal_par_without_maturity": float(p.h.par[p.perf & np.isnan(years)].sum()),
     }
     return _Part(metrics, arrays={"years": years})
@@ -448,7 +361,7 @@ def _diversity(p: _Pool, table: DiversityTable) -> _Part:
     ob_industry[h.obligor_code] = h.industry
     ob_country = np.empty(len(h.obligors), dtype=object)
     ob_country[h.obligor_code] = h.country
-    ind_labels, ind_units = _group_sum(ob_industry[ob_present], eq_units[ob_present])
+    ind_labels, ind_units = group_sum(ob_industry[ob_present], eq_units[ob_present])
     ind_scores = table.lookup(ind_units)
     obligors = _frame(
         p,
@@ -481,31 +394,38 @@ def _diversity(p: _Pool, table: DiversityTable) -> _Part:
 def _concentrations(p: _Pool, obligor_par: np.ndarray, obligor_present: np.ndarray) -> _Part:
     """Convention 12: the largest obligor, industry and non-domestic shares in percent of CPA, performing par."""
     h, perf, domestic = p.h, p.perf, p.deal.domestic_country
-    largest_obligor, largest_obligor_par = _largest(h.obligors[obligor_present], obligor_par[obligor_present])
-    ind_labels, par_by_industry = _group_sum(h.industry[perf], h.par[perf])
-    largest_industry, largest_industry_par = _largest(ind_labels, par_by_industry)
-    cty_labels, par_by_country = _group_sum(h.country[perf], h.par[perf])
+    largest_obligor, largest_obligor_par = largest(h.obligors[obligor_present], obligor_par[obligor_present])
+    ind_labels, par_by_industry = group_sum(h.industry[perf], h.par[perf])
+    largest_industry, largest_industry_par = largest(ind_labels, par_by_industry)
+    cty_labels, par_by_country = group_sum(h.country[perf], h.par[perf])
     non_domestic_par = float(h.par[perf & (h.country != domestic)].sum())
     foreign = [(c, s) for c, s in zip(cty_labels, par_by_country, strict=True) if c != domestic]
-    largest_foreign, largest_foreign_par = _largest(
+    largest_foreign, largest_foreign_par = largest(
         np.array([c for c, _ in foreign], dtype=object), np.array([s for _, s in foreign])
     )
     return _Part(
         {
             "largest_obligor": largest_obligor,
             "largest_obligor_par": largest_obligor_par,
-            "largest_obligor_pct": _ratio(largest_obligor_par, p.cpa),
+            "largest_obligor_pct": ratio(largest_obligor_par, p.cpa),
             "largest_industry": largest_industry,
             "largest_industry_par": largest_industry_par,
-            "largest_industry_pct": _ratio(largest_industry_par, p.cpa),
+            "largest_industry_pct": ratio(largest_industry_par, p.cpa),
             "domestic_country": domestic,
             "non_domestic_par": non_domestic_par,
-            "non_domestic_pct": _ratio(non_domestic_par, p.cpa),
+            "non_domestic_pct": ratio(non_domestic_par, p.cpa),
             "largest_foreign_country": largest_foreign,
             "largest_foreign_country_par": largest_foreign_par,
-            "largest_foreign_country_pct": _ratio(largest_foreign_par, p.cpa),
+            "largest_foreign_country_pct": ratio(largest_foreign_par, p.cpa),
             "par_by_industry": dict(zip((str(x) for x in ind_labels), par_by_industry.tolist(), strict=True)),
             "par_by_country": dict(zip((str(x) for x in cty_labels), par_by_country.tolist(), strict=True)),
+            "obligor_ranking": [  # issue 21 C22: largest first, equal par by name
+                {"obligor": name, "par": amount}
+                for name, amount in indenture.ranking(h.obligors[obligor_present], obligor_par[obligor_present])
+            ],
+            "industry_ranking": [
+                {"industry": name, "par": amount} for name, amount in indenture.ranking(ind_labels, par_by_industry)
+            ],
         }
     )
 
@@ -515,9 +435,9 @@ def compute(
 ) -> ComplianceRun:
     """Run every configured test on one portfolio; all intermediates are kept unrounded.
 
-    Each convention is its own function above; this one orders them and evaluates the tests.
-    `with_details=False` drops the per-obligor / per-industry / allocation detail frames (scenarios and the
-    benchmark's hot path need only the figures).
+    Each convention is its own function above (issue 21's in `indenture.py`); this one orders them and
+    evaluates the tests. `with_details=False` drops the per-obligor / per-industry / allocation detail frames
+    (scenarios and the benchmark's hot path need only the figures).
     """
     h = _prepare(holdings, deal)
     perf = ~h.defaulted  # convention 2
@@ -526,17 +446,19 @@ def compute(
     pool = _Pool(h, deal, perf, performing_par, performing_par + deal.principal_cash, with_details)  # conv. 5: CPA
     ccc = _ccc_excess(pool)
     defaulted = _defaulted(pool, total_par)
-    oc = _overcollateralization(pool, ccc.metrics["ccc_haircut"], defaulted.metrics["defaulted_carrying_value"])
+    carrying = _carrying(pool, ccc.arrays["excess_par"], defaulted.arrays["carrying"])
+    oc = _overcollateralization(pool, carrying.metrics["adjusted_collateral_principal_amount"])
     interest = _interest(pool)
     wal = _wal(pool)
     diversity = _diversity(pool, table or default_diversity_table())
     parts = [
         ccc,
         defaulted,
+        carrying,
         oc,
         interest,
         _warf(pool),
-        _was(pool, interest.arrays["floating"]),
+        _was(pool, interest.arrays["floating"], interest.metrics["excess_wac_credit_bps"]),
         wal,
         diversity,
         _concentrations(pool, diversity.arrays["obligor_par"], diversity.arrays["obligor_present"]),
@@ -552,10 +474,13 @@ def compute(
         "principal_cash": deal.principal_cash,
         "collateral_principal_amount": pool.cpa,
         "rating_sources": dict(zip(*np.unique(h.rating_source.astype(str), return_counts=True), strict=True)),
+        "derived_rating_sources": dict(zip(*np.unique(h.derived_source.astype(str), return_counts=True), strict=True)),
     }
     for part in parts:
         metrics.update(part.metrics)
-    tests, metrics["ic_by_test"] = _evaluate(deal, metrics)
+    concentration_pool = _concentration_pool(pool, interest.arrays["floating"], carrying.arrays["discount"], metrics)
+    tests, metrics["ic_by_test"], metrics["test_inputs"] = evaluate(deal, metrics, concentration_pool)
+    metrics["test_values"] = {t.id: t.current_value for t in tests}
     metrics["oc_senior"] = next((t.current_value for t in tests if t.id == "oc_senior"), None)
     metrics["ic_senior"] = next((t.current_value for t in tests if t.id == "ic_senior"), None)
     holding_fields = pd.DataFrame(
@@ -567,53 +492,40 @@ def compute(
             "rating_factor": h.factor,
             "in_ccc_bucket": ccc.arrays["ccc_mask"],
             "years_to_maturity": wal.arrays["years"],
+            "moodys_derived_rating": h.derived_rating,
+            "moodys_derived_source": h.derived_source,
+            "sp_basis_rating": h.sp_rating,
+            "is_discount_obligation": carrying.arrays["discount"],
+            "par_in_ccc_excess": ccc.arrays["excess_par"],
+            "carrying_value": carrying.arrays["carrying"],
         }
     )
     details = {name: frame for part in parts for name, frame in part.details.items() if frame is not None}
     return ComplianceRun(metrics=metrics, tests=tests, holdings=holding_fields, details=details)
 
 
-def _evaluate(deal: DealInputs, metrics: Mapping[str, Any]) -> tuple[list[TestResult], dict[str, Any]]:
-    """Each configured test's unrounded value, status and cushion (convention 13), and the IC build-up per test."""
-    tests: list[TestResult] = []
-    ic_by_test: dict[str, Any] = {}
-    for test in deal.tests:
-        value = _test_value(test, deal, metrics, ic_by_test)
-        cushion, cushion_pct = cushion_of(value, test.direction, test.trigger_level)
-        tests.append(
-            TestResult(
-                id=test.id,
-                name=test.name,
-                category=test.category,
-                direction=test.direction,
-                unit=test.unit,
-                status=status_of(value, test.direction, test.trigger_level, test.target_level),
-                current_value=value,
-                trigger_level=test.trigger_level,
-                target_level=test.target_level,
-                cushion=cushion,
-                cushion_pct=cushion_pct,
-            )
-        )
-    return tests, ic_by_test
-
-
-def _test_value(
-    test: TestDefinition, deal: DealInputs, metrics: Mapping[str, Any], ic_by_test: dict[str, Any]
-) -> float | None:
-    """The unrounded value a test checks (OC / IC on its denominator classes, else the registered metric)."""
-    if test.metric:
-        value = _lookup(metrics, test.metric)
-        return None if value is None else float(value)
-    if test.category == "overcollateralization" or test.id == "oc_senior":
-        classes = test.denominator_classes or _senior_classes(deal.notes)
-        return _ratio(metrics["adjusted_collateral_principal_amount"], _class_par(deal.notes, classes))  # conv. 7
-    if test.category == "interest_coverage" or test.id == "ic_senior":
-        classes = test.denominator_classes or _senior_classes(deal.notes)
-        note_interest = _note_interest(deal, classes)  # convention 11
-        ic_by_test[test.id] = {"classes": list(classes), "note_interest": note_interest}
-        return _ratio(metrics["interest_coverage_amount"], note_interest)
-    if test.id in STANDARD_TESTS:
-        value = metrics[STANDARD_TESTS[test.id].metric]
-        return None if value is None else float(value)
-    raise InputError("TEST_METRIC_UNKNOWN", f"test {test.id!r} names no metric", "deal.tests", {"test_id": test.id})
+def _concentration_pool(
+    p: _Pool, floating: np.ndarray, discount: np.ndarray, metrics: Mapping[str, Any]
+) -> indenture.ConcentrationPool:
+    """What the C23 concentrations read, with the obligor and industry rankings (also published)."""
+    h = p.h
+    return indenture.ConcentrationPool(
+        par=h.par,
+        performing=p.perf,
+        obligor=h.issuer,
+        industry=h.industry,
+        country=h.country,
+        terms=h.terms,
+        fixed=p.perf & ~floating,
+        discount=discount,
+        derived_rating=h.derived_rating,
+        derived_source=h.derived_source,
+        sp_rating=h.sp_rating,
+        c2_source=h.rating_source,
+        maturity=h.maturity,
+        deal_terms=p.deal.terms,
+        domestic_country=p.deal.domestic_country,
+        principal_cash=p.deal.principal_cash,
+        obligor_ranking=[(r["obligor"], r["par"]) for r in metrics["obligor_ranking"]],
+        industry_ranking=[(r["industry"], r["par"]) for r in metrics["industry_ranking"]],
+    )

@@ -44,6 +44,16 @@ HOLDING_FIELDS = (
     "currency",
     "is_defaulted",
     "asset_type",
+    "coupon",
+    "purchase_price",
+    "seniority",
+    "unfunded_amount",
+    "is_cov_lite",
+    "is_dip",
+    "is_current_pay",
+    "is_participation",
+    "is_pik",
+    "moodys_watch",
 )
 
 
@@ -102,7 +112,7 @@ def load_holdings(engine: Engine, tenant_id: str, partition_key: str) -> pd.Data
     )
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(HOLDING_FIELDS))
-    for col in ("par_amount", "market_value", "price", "spread"):
+    for col in ("par_amount", "market_value", "price", "spread", "coupon", "purchase_price", "unfunded_amount"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     return frame
 
@@ -255,6 +265,12 @@ def run_workbook(engine: Engine, tenant_id: str, partition_key: str, executed_at
             "rating_factor": fields["rating_factor"].astype(float),
             "in_ccc_bucket": fields["in_ccc_bucket"].astype(bool),
             "years_to_maturity": [round_half_up(v) for v in fields["years_to_maturity"].astype(float)],
+            "moodys_derived_rating": fields["moodys_derived_rating"].astype(str),
+            "moodys_derived_source": fields["moodys_derived_source"].astype(str),
+            "sp_basis_rating": fields["sp_basis_rating"].astype(str),
+            "is_discount_obligation": fields["is_discount_obligation"].astype(bool),
+            "par_in_ccc_excess": [round_half_up(v) for v in fields["par_in_ccc_excess"].astype(float)],
+            "carrying_value": [round_half_up(v) for v in fields["carrying_value"].astype(float)],
         }
     )
     return WorkbookCompliance(workbook, deal, deal_id, run, results, metrics, holding_rows, history)
@@ -289,6 +305,7 @@ def deal_json(deal: DealInputs) -> dict[str, Any]:
             for n in deal.notes
         ],
         "tests": [t.as_dict() for t in deal.tests],
+        **deal.terms.as_dict(),
         "sources": dict(deal.sources),
     }
 

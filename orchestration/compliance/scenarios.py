@@ -16,14 +16,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orchestration.compliance.deal_terms import ASSET_TYPES, SENIORITIES
 from orchestration.compliance.engine import ComplianceRun
+from orchestration.compliance.indenture import FLAGS
 from orchestration.core.ratings import fitch_to_moodys, moodys_token, sp_to_moodys
 
 CHANGE_TYPES = ("add_position", "remove_position", "modify_position", "price_change", "rating_change")
 RATING_FIELDS = {"rating_moodys": moodys_token, "rating_sp": sp_to_moodys, "rating_fitch": fitch_to_moodys}
 NO_RATING = frozenset({"", "NR", "WR", "N/A", "NA"})
-TEXT_FIELDS = ("issuer_name", "industry", "country", "currency", "asset_type", "isin")
-MODIFIABLE = ("par_amount", "price", "market_value", "spread", "maturity_date", "is_defaulted", *TEXT_FIELDS)
+TEXT_FIELDS = ("issuer_name", "industry", "country", "currency", "asset_type", "isin", "seniority", "moodys_watch")
+TERM_NUMBERS = ("coupon", "purchase_price", "unfunded_amount")
+"""Issue 21's numeric holding terms a scenario may set (non-negative)."""
+TERM_VOCABULARY = {
+    "seniority": SENIORITIES,
+    "asset_type": ASSET_TYPES,
+    "moodys_watch": ("negative", "positive"),
+}
+"""C14's canonical values: a scenario writes them as the warehouse holds them (null clears a term)."""
+MODIFIABLE = (
+    "par_amount", "price", "market_value", "spread", "maturity_date", "is_defaulted", *TEXT_FIELDS, *TERM_NUMBERS,
+    *FLAGS,
+)  # fmt: skip
 MAX_PRICE = 200.0
 
 
@@ -101,8 +114,17 @@ def _check_common(data: Mapping[str, Any], where: str, issues: list[ValidationIs
         value = data.get(key)
         if value is not None and str(value).strip().upper() not in NO_RATING and fn(value) is None:
             issues.append(ValidationIssue(f"{where}.{key}", f"Unknown rating {value!r}", "INVALID_RATING"))
-    if "is_defaulted" in data and not isinstance(data["is_defaulted"], bool):
-        issues.append(ValidationIssue(f"{where}.is_defaulted", "Must be true or false", "BOOLEAN_REQUIRED"))
+    for key in ("is_defaulted", *FLAGS):
+        if key in data and not isinstance(data[key], bool):
+            issues.append(ValidationIssue(f"{where}.{key}", "Must be true or false", "BOOLEAN_REQUIRED"))
+    for key in TERM_NUMBERS:
+        value = data.get(key)
+        if value is not None and (not _is_number(value) or float(value) < 0):
+            issues.append(ValidationIssue(f"{where}.{key}", "Must be a non-negative number", "INVALID_NUMBER"))
+    for key, allowed in TERM_VOCABULARY.items():
+        value = data.get(key)
+        if value is not None and value not in allowed:
+            issues.append(ValidationIssue(f"{where}.{key}", f"Must be one of {', '.join(allowed)}", "INVALID_VALUE"))
 
 
 def _require_cusip(data: Mapping[str, Any], where: str, issues: list[ValidationIssue]) -> None:
@@ -209,7 +231,7 @@ def apply_changes(holdings: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFr
     market value = price × par / 100 whenever a price is set.
     """
     frame = holdings.copy().reset_index(drop=True)
-    for col in ("par_amount", "market_value", "price", "spread"):
+    for col in ("par_amount", "market_value", "price", "spread", *TERM_NUMBERS):
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     trades: list[dict[str, Any]] = []
@@ -218,7 +240,9 @@ def apply_changes(holdings: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFr
     def flush() -> tuple[pd.DataFrame, np.ndarray]:
         nonlocal frame
         if added:
-            frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
+            rows = pd.DataFrame(added)
+            rows = rows.loc[:, rows.notna().any()]  # all-blank terms read as blank anyway; pandas warns on them
+            frame = pd.concat([frame, rows], ignore_index=True)
             added.clear()
         return frame, np.array([str(c).strip() for c in frame["cusip"]], dtype=object)
 
@@ -235,7 +259,8 @@ def apply_changes(holdings: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFr
         if change.type == "add_position":
             par = float(data["par_amount"])
             price = float(data.get("price", 100.0))
-            row = {k: data.get(k) for k in (*TEXT_FIELDS, "cusip", "spread", *RATING_FIELDS)}
+            row = {k: data.get(k) for k in (*TEXT_FIELDS, "cusip", "spread", *RATING_FIELDS, *TERM_NUMBERS)}
+            row |= {k: bool(data.get(k, False)) for k in FLAGS}
             row |= {
                 "par_amount": par,
                 "price": price,
@@ -286,7 +311,10 @@ def apply_changes(holdings: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFr
                             _set_par(frame, pos, float(value))
                         elif key == "maturity_date":
                             frame.at[pos, key] = dt.date.fromisoformat(str(value)[:10]) if value else None
-                        elif key in (*RATING_FIELDS, *TEXT_FIELDS, "spread", "is_defaulted", "market_value"):
+                        elif key in (
+                            *RATING_FIELDS, *TEXT_FIELDS, "spread", "is_defaulted", "market_value", *TERM_NUMBERS,
+                            *FLAGS,
+                        ):  # fmt: skip
                             if key not in frame.columns:
                                 frame[key] = None
                             frame[key] = (

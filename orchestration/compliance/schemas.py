@@ -5,7 +5,7 @@ import pandera.pandas as pa
 from orchestration.compliance.levels import SOURCE_PATTERN
 from orchestration.compliance.status import STATUSES, TRENDS
 from orchestration.core.patterns import UUID
-from orchestration.core.ratings import MOODYS_SCALE
+from orchestration.core.ratings import MOODYS_SCALE, SP_SCALE
 
 RESULTS_SCHEMA = pa.DataFrameSchema(
     {
@@ -52,6 +52,12 @@ HOLDING_FIELDS_SCHEMA = pa.DataFrameSchema(
         "rating_source": pa.Column(str, pa.Check.isin(["moodys", "sp", "fitch", "default"])),
         "rating_factor": pa.Column(float, pa.Check.in_range(1, 10000)),
         "in_ccc_bucket": pa.Column(bool),
+        "moodys_derived_rating": pa.Column(str, pa.Check.isin(list(MOODYS_SCALE))),
+        "moodys_derived_source": pa.Column(str, pa.Check.isin(["moodys", "sp", "fitch", "unrated_default"])),
+        "sp_basis_rating": pa.Column(str, pa.Check.isin(list(SP_SCALE))),
+        "is_discount_obligation": pa.Column(bool),
+        "par_in_ccc_excess": pa.Column(float, pa.Check.ge(0)),
+        "carrying_value": pa.Column(float, nullable=True),
     },
     name="clo_holding_compliance",
 )

@@ -32,22 +32,25 @@ def ceil_whole(value: float | None) -> int | None:
     return int(Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_CEILING))
 
 
+LEVEL_TOLERANCE = 1e-9
+"""Issue 21 C24 / L9: |value − level| ≤ 1e-9 (in the test's unit) counts as equal in the status comparisons."""
+
+
 def status_of(value: float | None, direction: str, trigger: float, target: float) -> str:
     """Convention 13 on the unrounded value; equality with the trigger is not a failure.
 
     min: passed if value ≥ target, warning if trigger ≤ value < target, failed if value < trigger.
     max: passed if value ≤ target, warning if target < value ≤ trigger, failed if value > trigger.
-    A test whose value cannot be computed (no denominator) fails.
+    A test whose value cannot be computed (no denominator) fails. Issue 21 C24: a value within `LEVEL_TOLERANCE`
+    of a level counts as equal to it (real reports have values exactly at a trigger or a target, and a sum of
+    floats lands a few ulps either side).
     """
     if value is None or not math.isfinite(value):
         return "failed"
-    if direction == "min":
-        if value >= target:
-            return "passed"
-        return "warning" if value >= trigger else "failed"
-    if value <= target:
+    sign = 1.0 if direction == "min" else -1.0
+    if sign * (value - target) >= -LEVEL_TOLERANCE:
         return "passed"
-    return "warning" if value <= trigger else "failed"
+    return "warning" if sign * (value - trigger) >= -LEVEL_TOLERANCE else "failed"
 
 
 def cushion_of(value: float | None, direction: str, trigger: float) -> tuple[float | None, float | None]:

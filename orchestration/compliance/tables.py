@@ -6,6 +6,8 @@ Workbook tables are partitioned like the workbook (`clo_files`); scenario tables
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -72,6 +74,16 @@ compliance_metrics = sa.Table(
     comment="All compliance intermediates of each workbook (served by /workbooks/{id}/metrics).",
 )
 
+HOLDING_DERIVED_COLUMNS: tuple[tuple[str, Any, str], ...] = (
+    ("moodys_derived_rating", sa.Text, "Moody's Derived Rating (issue 21 C15): notched S&P/Fitch, watch negative."),
+    ("moodys_derived_source", sa.Text, "moodys | sp | fitch | unrated_default (C15)."),
+    ("sp_basis_rating", sa.Text, "S&P rating, else the S&P equivalent of the effective Moody's rating (C16)."),
+    ("is_discount_obligation", sa.Boolean, "Purchased below the threshold and priced below the cure price (C17)."),
+    ("par_in_ccc_excess", sa.Numeric, "Par of this holding inside the CCC excess (C6, C18)."),
+    ("carrying_value", sa.Numeric, "Carrying value in the ACPA (C18; C6 if defaulted)."),
+)
+"""Issue 21's per-holding derived fields (nullable: rows of earlier runs have none until re-run; migration 0015)."""
+
 holding_compliance = sa.Table(
     "clo_holding_compliance",
     metadata,
@@ -83,6 +95,7 @@ holding_compliance = sa.Table(
     sa.Column("rating_factor", sa.Numeric, nullable=False),
     sa.Column("in_ccc_bucket", sa.Boolean, nullable=False),
     sa.Column("years_to_maturity", sa.Numeric),
+    *(sa.Column(name, type_, comment=comment) for name, type_, comment in HOLDING_DERIVED_COLUMNS),
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", "holding_id", name="pk_clo_holding_compliance"),
     sa.Index("ix_clo_holding_compliance_workbook", "workbook_id"),
     schema="analytics",

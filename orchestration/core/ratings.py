@@ -190,6 +190,71 @@ def effective_ratings(
     return rating.astype(object), source.astype(object)
 
 
+def notch_down(rating: str) -> str:
+    """One notch down Moody's scale (issue 21 C15): Aaa → Aa1 … Ca → C; C stays C."""
+    i = MOODYS_SCALE.index(rating)
+    return MOODYS_SCALE[min(i + 1, len(MOODYS_SCALE) - 1)]
+
+
+MOODYS_TO_SP: dict[str, str] = dict(zip(MOODYS_SCALE, SP_FITCH_SCALE, strict=True))
+"""Moody's → S&P by notch, the convention 3 table read backwards (Caa1 → CCC+, Ca → CC, C → C; issue 21 C16)."""
+
+SP_CCC: frozenset[str] = frozenset({"CCC+", "CCC", "CCC-", "CC", "C", "SD", "D"})
+"""S&P's CCC category (issue 21 C16, `conc_sp_ccc`)."""
+
+DERIVED_CAA: frozenset[str] = frozenset({"Caa1", "Caa2", "Caa3", "Ca", "C"})
+"""Moody's Caa and below (issue 21 C23, `conc_moodys_caa` on the C15 rating)."""
+
+
+def _watch_negative(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "negative"
+
+
+def derived_moodys_ratings(
+    moodys: Sequence[object] | pd.Series,
+    sp: Sequence[object] | pd.Series,
+    fitch: Sequence[object] | pd.Series,
+    watch: Sequence[object] | pd.Series,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Moody's Derived Rating and its source per holding (issue 21 C15).
+
+    Moody's, one notch lower on watch negative (source `moodys`); else the S&P equivalent one notch lower
+    (`sp`); else the Fitch equivalent one notch lower (`fitch`); else Caa3 with no notch (`unrated_default`).
+    """
+    m = _map_distinct(moodys, moodys_token)
+    s = _map_distinct(sp, sp_to_moodys)
+    f = _map_distinct(fitch, fitch_to_moodys)
+    negative = _map_distinct(watch, _watch_negative).astype(bool)
+    has_m = m != None  # noqa: E711 - elementwise comparison on an object array
+    has_s = s != None  # noqa: E711
+    has_f = f != None  # noqa: E711
+    m_down = _map_distinct(m, lambda r: notch_down(r) if r else None)
+    s_down = _map_distinct(s, lambda r: notch_down(r) if r else None)
+    f_down = _map_distinct(f, lambda r: notch_down(r) if r else None)
+    rating = np.where(
+        has_m,
+        np.where(negative, m_down, m),
+        np.where(has_s, s_down, np.where(has_f, f_down, DEFAULT_RATING)),
+    )
+    source = np.where(has_m, "moodys", np.where(has_s, "sp", np.where(has_f, "fitch", "unrated_default")))
+    return rating.astype(object), source.astype(object)
+
+
+def _sp_token(token: object) -> str | None:
+    text = clean_rating(token)
+    if text is None:
+        return None
+    upper = text.upper()
+    return upper if upper in SP_SCALE else None
+
+
+def sp_basis_ratings(sp: Sequence[object] | pd.Series, effective_moodys: np.ndarray) -> np.ndarray:
+    """S&P-basis rating per holding (issue 21 C16): the S&P rating, else the S&P equivalent of the C2 rating."""
+    s = _map_distinct(sp, _sp_token)
+    equivalent = _map_distinct(effective_moodys, MOODYS_TO_SP.get)
+    return np.where(s != None, s, equivalent).astype(object)  # noqa: E711
+
+
 def rating_factors(ratings: np.ndarray) -> np.ndarray:
     """Moody's rating factor per effective rating (convention 4) as float64."""
     return _map_distinct(ratings, RATING_FACTORS.get).astype(np.float64)

@@ -21,6 +21,7 @@ from orchestration.clo.formula_eval import supported_functions
 from orchestration.clo.mapping import CANONICAL_FIELDS, load_aliases, load_profiles
 from orchestration.compliance.alert_rules import load_config as load_alert_config
 from orchestration.compliance.deal import all_test_definitions
+from orchestration.compliance.deal_terms import PARAMETER_KEYS
 from orchestration.compliance.registry import OTHER_INTERMEDIATES, STANDARD_TESTS
 from orchestration.compliance.status import TREND_DEAD_BAND_PCT
 from orchestration.core.settings import PROJECT_ROOT
@@ -97,17 +98,20 @@ def _clo() -> Iterator[Document]:
 
 def _test_definition(test: dict[str, Any]) -> dict[str, Any]:
     """A profile's test definition as `/compliance/tests` lists it (defaults filled as the engine fills them)."""
+    standard = STANDARD_TESTS.get(str(test["id"]))
+    classes = test.get("denominator_classes") or []
     return {
         "profile_id": test["profile_id"],
         "id": str(test["id"]),
         "name": str(test.get("name") or test["id"]),
-        "category": str(test.get("category") or "custom"),
-        "direction": test["direction"],
-        "unit": str(test.get("unit") or ""),
-        "denominator_classes": list(test.get("denominator_classes") or []),
+        "category": str(test.get("category") or (standard.category if standard else "custom")),
+        "direction": str(test.get("direction") or (standard.direction if standard else "")),
+        "unit": str(test.get("unit") or (standard.unit if standard else "")),
+        "denominator_classes": [c.strip() for c in classes.split(",")] if isinstance(classes, str) else list(classes),
         "trigger_level": float(test["trigger_level"]),
         "target_level": float(test.get("target_level", test["trigger_level"])),
         "metric": test.get("metric"),
+        **{k: test[k] for k in PARAMETER_KEYS if test.get(k) is not None},
     }
 
 

@@ -1,4 +1,9 @@
-"""What a workbook report shows, independent of format: the data, the summary figures and the trend chart."""
+"""What a workbook report shows, independent of format: the data, the summary figures and the trend chart.
+
+The compliance section lists the tests grouped by category (`compliance_groups`: the fixed `CATEGORY_ORDER`, then
+any other category, the deal's order inside a group), and its trend chart plots at most `MAX_TREND_LINES` tests
+(`trend_selection`), so a full indenture report of 52 tests keeps a readable legend.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +32,9 @@ HOLDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("maturity_date", "Maturity"),
     ("industry", "Industry"),
 )
-COMPLIANCE_COLUMNS: tuple[tuple[str, str], ...] = (
+COMPLIANCE_COLUMNS: tuple[tuple[str, str], ...] = (  # no category column: each category has its own heading
     ("test_id", "Test"),
     ("name", "Name"),
-    ("category", "Category"),
     ("current_value", "Current"),
     ("trigger_level", "Trigger"),
     ("cushion_pct", "Cushion %"),
@@ -45,6 +49,26 @@ TRANSACTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("settle_date", "Settle date"),
     ("sheet", "Sheet"),
 )
+CATEGORY_ORDER: tuple[str, ...] = (
+    "overcollateralization",
+    "interest_coverage",
+    "collateral_quality",
+    "credit_quality",
+    "concentration",
+)
+"""The order of the compliance section's groups; any other category (e.g. `custom`) follows, first seen first."""
+CATEGORY_TITLES: dict[str, str] = {
+    "overcollateralization": "Overcollateralization tests",
+    "interest_coverage": "Interest coverage tests",
+    "collateral_quality": "Collateral quality tests",
+    "credit_quality": "Credit quality tests",
+    "concentration": "Concentration limitations",
+}
+OTHER_CATEGORY = "other"
+"""The group of a test without a category."""
+COVERAGE_CATEGORIES = ("overcollateralization", "interest_coverage")
+MAX_TREND_LINES = 12
+"""The trend chart plots every test up to this many, else a selection of this many at most (`trend_selection`)."""
 VARIANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cusip", "CUSIP"),
     ("issuer_name", "Issuer"),
@@ -118,6 +142,93 @@ def compliance_counts(compliance: pd.DataFrame) -> dict[str, int] | None:
     return {s: int(counts.get(s, 0)) for s in ("passed", "warning", "failed")}
 
 
+def _category(value: Any) -> str:
+    """A test's category id (trimmed, lower case); blank → `other`."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return OTHER_CATEGORY
+    return str(value).strip().lower()
+
+
+def category_title(category: str) -> str:
+    """A group's heading: the known titles, else the category in words (`custom` → "Custom tests")."""
+    return CATEGORY_TITLES.get(category) or f"{category.replace('_', ' ').capitalize()} tests"
+
+
+@dataclass(frozen=True)
+class CategoryGroup:
+    """One category's tests, in the deal's order."""
+
+    category: str
+    tests: pd.DataFrame
+
+    def heading(self) -> str:
+        """'Overcollateralization tests (6): 5 passed, 1 warning, 0 failed'."""
+        counts = compliance_counts(self.tests) or {"passed": 0, "warning": 0, "failed": 0}
+        return (
+            f"{category_title(self.category)} ({len(self.tests)}): {counts['passed']} passed, "
+            f"{counts['warning']} warning, {counts['failed']} failed"
+        )
+
+
+def in_deal_order(compliance: pd.DataFrame) -> pd.DataFrame:
+    """The results in the deal's test order: by `sort_order` when the frame has it, else as given."""
+    if "sort_order" not in compliance.columns:
+        return compliance
+    return compliance.sort_values("sort_order", kind="stable")
+
+
+def compliance_groups(compliance: pd.DataFrame) -> list[CategoryGroup]:
+    """The tests grouped by category: `CATEGORY_ORDER`, then other categories as first met; deal order inside."""
+    if compliance.empty:
+        return []
+    frame = in_deal_order(compliance)
+    raw = frame["category"] if "category" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    categories = raw.map(_category)
+    present = list(dict.fromkeys(categories))
+    order = [c for c in CATEGORY_ORDER if c in present] + [c for c in present if c not in CATEGORY_ORDER]
+    return [CategoryGroup(c, frame[categories == c]) for c in order]
+
+
+def _tests(n: int, kind: str = "") -> str:
+    """'3 tests not passed', '1 test', '11 OC and IC tests'."""
+    noun = "test" if n == 1 else "tests"
+    return f"{n} OC and IC {noun}" if kind == "coverage" else f"{n} {noun}{' not passed' if kind == 'failing' else ''}"
+
+
+def trend_selection(current: pd.DataFrame, history: pd.DataFrame) -> tuple[list[str], str]:
+    """Which tests the trend chart plots, in the report's grouped order, and the words its title says.
+
+    Up to `MAX_TREND_LINES` tests: all of them. More (a full indenture report): the tests not passed in this
+    report; when every test passed, the OC and IC tests, else all. When that still leaves more than
+    `MAX_TREND_LINES`, the ones with the lowest cushion % in this report (an undefined cushion counts lowest).
+    """
+    source = current if not current.empty and "test_id" in current.columns else history
+    if "report_date" in source.columns:  # this report's rows: the latest date when a frame holds several
+        dates = pd.to_datetime(source["report_date"])
+        source = source[dates == dates.max()]
+    frame = pd.concat([g.tests for g in compliance_groups(source)]).drop_duplicates("test_id", keep="first")
+    ids = [str(t) for t in frame["test_id"]]
+    n = len(ids)
+    if n <= MAX_TREND_LINES:
+        return ids, f"all {_tests(n)}"
+    status = frame["status"].astype(str).to_numpy() if "status" in frame.columns else np.full(n, "passed")
+    categories = frame["category"].map(_category).to_numpy() if "category" in frame.columns else np.full(n, "")
+    cushion = _num(frame, "cushion_pct").to_numpy()
+    coverage = np.isin(categories, COVERAGE_CATEGORIES)
+    if (status != "passed").any():
+        mask, kind, scope = status != "passed", "failing", f"of {n}"
+    elif coverage.any():
+        mask, kind, scope = coverage, "coverage", f"all {n} passed"
+    else:
+        mask, kind, scope = np.ones(n, dtype=bool), "", f"all {n} passed"
+    chosen = [int(i) for i in np.nonzero(mask)[0]]
+    phrase = f"{_tests(len(chosen), kind)} ({scope})"
+    if len(chosen) <= MAX_TREND_LINES:
+        return [ids[i] for i in chosen], f"the {phrase}"
+    lowest = sorted(chosen, key=lambda i: (not np.isnan(cushion[i]), cushion[i], i))[:MAX_TREND_LINES]
+    return [ids[i] for i in sorted(lowest)], f"the {MAX_TREND_LINES} lowest cushions of the {phrase}"
+
+
 def summary_rows(data: ReportData) -> list[tuple[str, str]]:
     """The summary section as label/value pairs (shared by PDF and XLSX)."""
     wb = data.workbook
@@ -176,30 +287,41 @@ def compliance_trend_png(history: pd.DataFrame, current: pd.DataFrame) -> bytes 
 
 
 def compliance_trend_figure(history: pd.DataFrame, current: pd.DataFrame) -> Any:
-    """The chart of `compliance_trend_png` as a Matplotlib figure; the legend sits right of the plot, off the lines."""
+    """The chart of `compliance_trend_png` as a Matplotlib figure, the legend right of the plot, off the lines.
+
+    It plots the tests of `trend_selection` in the report's order and names them in the title.
+    """
     frame = history if not history.empty else current
     if frame.empty or "cushion_pct" not in frame.columns:
         return None
-    frame = frame.assign(cushion_pct=_num(frame, "cushion_pct"), report_date=pd.to_datetime(frame["report_date"]))
-    frame = frame[frame["cushion_pct"].notna()]
+    selected, words = trend_selection(current, history)
+    rank = {test_id: i for i, test_id in enumerate(selected)}
+    frame = frame.assign(
+        cushion_pct=_num(frame, "cushion_pct"),
+        report_date=pd.to_datetime(frame["report_date"]),
+        test_id=frame["test_id"].astype(str),
+    )
+    frame = frame[frame["cushion_pct"].notna() & frame["test_id"].isin(rank)]
     if frame.empty:
         return None
+    frame = frame.assign(_rank=frame["test_id"].map(rank)).sort_values(["_rank", "report_date"], kind="stable")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.6), dpi=90)
+    if len(selected) > 10:  # the default cycle has ten colours: twenty distinct ones beyond that
+        ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)
     dates = frame["report_date"].drop_duplicates().sort_values()
     if len(dates) > 1:
-        for test_id, rows in frame.sort_values("report_date").groupby("test_id", sort=True):
-            ax.plot(rows["report_date"], rows["cushion_pct"], marker="o", linewidth=1.2, label=str(test_id))
+        for position, rows in frame.groupby("_rank", sort=True):
+            ax.plot(rows["report_date"], rows["cushion_pct"], marker="o", linewidth=1.2, label=selected[int(position)])
         fig.autofmt_xdate()
         ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     else:
-        latest = frame.sort_values("test_id")
-        colours = ["#2e7d32" if v >= 0 else "#c62828" for v in latest["cushion_pct"]]
-        ax.bar(latest["test_id"].astype(str), latest["cushion_pct"], color=colours)
+        colours = ["#2e7d32" if v >= 0 else "#c62828" for v in frame["cushion_pct"]]
+        ax.bar(frame["test_id"], frame["cushion_pct"], color=colours)
         ax.tick_params(axis="x", labelrotation=60, labelsize=6)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("cushion, %")
-    ax.set_title("Compliance cushion trend", fontsize=10)
+    ax.set_title(f"Compliance cushion trend: {words}", fontsize=10)
     ax.grid(alpha=0.3)
     return fig
 

@@ -49,6 +49,14 @@ def _heading(pdf: _ReportPdf, text: str) -> None:
     pdf.ln(1)
 
 
+def _subheading(pdf: _ReportPdf, text: str) -> None:
+    """A group's heading, moved to the next page with its first rows rather than left alone at the bottom."""
+    if pdf.will_page_break(7 + 3 * ROW_HEIGHT):
+        pdf.add_page()
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+
 def _pairs(pdf: _ReportPdf, rows: Sequence[tuple[str, str]]) -> None:
     for label, value in rows:
         pdf.set_font(FONT, "B", 9)
@@ -141,7 +149,10 @@ def render_pdf(data: ReportData, template: ReportTemplate) -> bytes:
             if chart is not None:
                 pdf.image(io.BytesIO(chart), w=200)
                 pdf.ln(2)
-            _section_table(pdf, data.compliance, content.COMPLIANCE_COLUMNS, {"name"})
+            for group in content.compliance_groups(data.compliance):  # by category, the deal's order inside
+                _subheading(pdf, group.heading())
+                _section_table(pdf, group.tests, content.COMPLIANCE_COLUMNS, {"test_id", "name"})
+                pdf.ln(2)
         elif section == "holdings":
             _heading(pdf, f"Holdings ({len(data.holdings):,})")
             _section_table(pdf, data.holdings, content.HOLDING_COLUMNS, {"issuer_name", "industry"})

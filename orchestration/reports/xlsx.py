@@ -10,7 +10,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from orchestration.core.exports import NOT_AVAILABLE, escape_cell, reconciliation_rows, write_table
+from orchestration.core.exports import NOT_AVAILABLE, escape_cell, reconciliation_rows, write_cell, write_table
 from orchestration.reports import content
 from orchestration.reports.config import ReportTemplate
 from orchestration.reports.content import ReportData
@@ -35,6 +35,26 @@ def _frame_table(sheet: Worksheet, top: int, frame: pd.DataFrame, columns: Any, 
     return write_table(sheet, top, [label for _, label in columns], content.table_rows(frame, columns), header_fmt)
 
 
+def _compliance_groups(sheet: Worksheet, top: int, data: ReportData, bold: Any, header_fmt: Any) -> int:
+    """Each category's heading, the table header and its tests; returns the next free row.
+
+    No autofilter (unlike the other tables): a sheet has only one, and the headings sit between the tables.
+    """
+    row = top
+    labels = [label for _, label in content.COMPLIANCE_COLUMNS]
+    for group in content.compliance_groups(data.compliance):
+        sheet.write_string(row, 0, str(escape_cell(group.heading())), bold)
+        for col, label in enumerate(labels):
+            sheet.write_string(row + 1, col, str(escape_cell(label)), header_fmt)
+        row += 2
+        for values in content.table_rows(group.tests, content.COMPLIANCE_COLUMNS):
+            for col, value in enumerate(values):
+                write_cell(sheet, row, col, value)
+            row += 1
+        row += 1
+    return row
+
+
 def render_xlsx(data: ReportData, template: ReportTemplate) -> bytes:
     """The report as XLSX bytes: one sheet per section (Transactions only when there are any)."""
     buffer = io.BytesIO()
@@ -55,7 +75,7 @@ def render_xlsx(data: ReportData, template: ReportTemplate) -> bytes:
             if data.compliance.empty:
                 _pairs(sheet, 2, [("Compliance results", NOT_AVAILABLE)], bold)
                 continue
-            end = _frame_table(sheet, 2, data.compliance, content.COMPLIANCE_COLUMNS, header)
+            end = _compliance_groups(sheet, 2, data, bold, header)
             chart = (
                 content.compliance_trend_png(data.compliance_history, data.compliance)
                 if template.options.get("include_charts", True)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from orchestration.clo.demo import structure_rows
+from orchestration.clo.demo_deal import structure_rows
 from orchestration.compliance.config import load_profiles
 from orchestration.compliance.deal import (
     parse_structure_rows,
@@ -14,6 +14,7 @@ from orchestration.compliance.deal import (
     resolve_deal,
 )
 from orchestration.compliance.diversity import default_diversity_table
+from orchestration.compliance.registry import INDENTURE_TEST_IDS
 from orchestration.core.errors import InputError
 
 AS_OF = dt.date(2026, 1, 31)
@@ -71,13 +72,21 @@ def test_the_clo_demo_structure_sheet_parses() -> None:
     assert deal["accounts"] == {"principal_cash": 2_500_000}
     assert deal["rates"]["reference_rate_pct"] == 4.3
     assert [n["class"] for n in deal["notes"]] == ["A", "B", "C", "D", "E", "Subordinated"]
-    assert len(deal["tests"]) == 10
-    resolved = resolve_deal(sidecar=None, sheet_deal=deal)
-    oc = next(t for t in resolved.tests if t.id == "oc_senior")
+    assert len(deal["tests"]) == 52
+    resolved = resolve_deal(sidecar={"compliance_profile": "full_indenture"}, sheet_deal=deal)
+    assert tuple(t.id for t in resolved.tests) == INDENTURE_TEST_IDS  # the default's ten are not inherited
+    oc = next(t for t in resolved.tests if t.id == "oc_class_b")
     assert oc.denominator_classes == ("A", "B")
-    assert oc.trigger_level == 125.0
+    assert (oc.trigger_level, oc.target_level) == (115.0, 118.0)
     warf = next(t for t in resolved.tests if t.id == "warf_test")
-    assert warf.denominator_classes == ()
+    assert warf.params == {"rating_basis": "moodys_derived"}
+    assert next(t for t in resolved.tests if t.id == "conc_obligor_6th").params == {"rank": 6}
+    terms = resolved.terms  # every C14 key read from its flat sheet label
+    assert terms.stated_maturity_date == dt.date(2032, 6, 15)
+    assert (terms.discount_obligation.loan_threshold_pct, terms.discount_obligation.cure_price_pct) == (80.0, 90.0)
+    assert terms.recovery_rates_pct_by_seniority["second_lien"] == 15.0
+    assert terms.country_groups["group_ii"] == ("DE", "IE", "SE", "CH")
+    assert "NO" in terms.country_groups["group_iii"]  # Norway, not YAML's false
 
 
 def test_tolerant_layouts() -> None:
@@ -116,3 +125,58 @@ def test_diversity_table_is_the_issue_table() -> None:
 
 def test_profiles_are_found() -> None:
     assert {"default", "clo_2024_1"} <= set(load_profiles())
+
+
+@pytest.mark.parametrize(
+    ("deal", "where", "says"),
+    [
+        ({"discount_obligation": {"loan_threshold_pct": 80, "cure_pct": 90}}, "deal.discount_obligation.cure_pct",
+         "unknown key 'cure_pct'"),
+        ({"discount_obligation": {"cure_price_pct": "ninety"}}, "deal.discount_obligation.cure_price_pct",
+         "expected a number"),
+        ({"recovery_rates_pct_by_seniority": {"first_lien": 50}}, "deal.recovery_rates_pct_by_seniority.first_lien",
+         "unknown key"),
+        ({"recovery_rates_pct_by_seniority": {"second_lien": 150}}, "deal.recovery_rates_pct_by_seniority",
+         "[0, 100]"),
+        ({"recovery_rates_pct_by_seniority": {"second_lien": -5}}, "deal.recovery_rates_pct_by_seniority.second_lien",
+         "negative"),
+        ({"country_groups": {"group_iv": ["DE"]}}, "deal.country_groups.group_iv", "unknown key"),
+        ({"country_groups": {"group_i": ["Germany"]}}, "deal.country_groups.group_i", "ISO alpha-2"),
+        ({"country_groups": {"group_iii": ["FR", False]}}, "deal.country_groups.group_iii", "quote it"),
+        ({"stated_maturity_date": "15/06/2032"}, "deal.stated_maturity_date", "YYYY-MM-DD"),
+        ({"excess_wac_reference_coupon_pct": "seven"}, "deal.excess_wac_reference_coupon_pct", "expected a number"),
+        ({"inherit_tests": False, "tests": [{"id": "conc_obligor_2nd", "trigger_level": 2, "rank": 0}]},
+         "deal.tests[0].rank", "positive integer"),
+        ({"inherit_tests": False, "tests": [{"id": "conc_top5_obligors", "trigger_level": 9, "top_n": 2.5}]},
+         "deal.tests[0].top_n", "positive integer"),
+        ({"inherit_tests": False, "tests": [{"id": "conc_canada", "trigger_level": 9, "country_group": "nordics"}]},
+         "deal.tests[0].country_group", "unknown country group"),
+        ({"inherit_tests": False, "tests": [{"id": "warf_test", "trigger_level": 3000, "rating_basis": "fitch"}]},
+         "deal.tests[0].rating_basis", "unknown rating basis"),
+    ],
+)  # fmt: skip
+def test_the_indenture_keys_are_validated_with_an_error_naming_the_key(deal, where, says) -> None:
+    """C14: a bad deal key fails with DEAL_INVALID at that key, whichever layer set it."""
+    with pytest.raises(InputError) as caught:
+        resolve_deal(sidecar={"deal": deal}, sheet_deal=None, fallback_as_of=AS_OF)
+    assert caught.value.code == "DEAL_INVALID"
+    assert caught.value.where == where
+    assert says in caught.value.message
+
+
+def test_a_deal_without_the_indenture_keys_switches_their_features_off() -> None:
+    """C14 backward compatibility: no key, no feature (the default profile sets none of them)."""
+    terms = resolve_deal(sidecar=None, sheet_deal=None, fallback_as_of=AS_OF).terms
+    assert terms.stated_maturity_date is None
+    assert terms.discount_obligation is None
+    assert terms.excess_wac_reference_coupon_pct is None
+    assert terms.recovery_rates_pct_by_seniority is None
+    assert dict(terms.country_groups) == {}
+
+
+def test_inherit_tests_false_replaces_the_lower_layers_tests() -> None:
+    sheet = {"inherit_tests": "FALSE", "tests": [{"id": "ccc_bucket", "trigger_level": 7.5}]}
+    deal = resolve_deal(sidecar=None, sheet_deal=sheet, fallback_as_of=AS_OF)
+    assert [t.id for t in deal.tests] == ["ccc_bucket"]
+    inherited = resolve_deal(sidecar=None, sheet_deal={"tests": sheet["tests"]}, fallback_as_of=AS_OF)
+    assert len(inherited.tests) == 10

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -22,10 +21,12 @@ from orchestration.clo.assets import clo_file_assets
 from orchestration.compliance import alerts, tables
 from orchestration.compliance.alert_rules import parse_config
 from orchestration.compliance.assets import compliance_file_assets, scenario_file_assets
-from orchestration.compliance.pipeline import deal_for, load_holdings, load_workbook
+from orchestration.compliance.pipeline import deal_for, deal_json, load_holdings, load_workbook
+from orchestration.compliance.registry import INDENTURE_TEST_IDS
 from orchestration.core import landing_log
 from orchestration.core.resources import WarehouseResource
 from tests.api.helpers import api_settings, assert_envelope
+from tests.compliance import reference_indenture as reference
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -121,135 +122,32 @@ def _results(engine, tenant: str, key: str) -> dict[str, Any]:
 def test_results_use_the_structure_sheet_and_match_a_recomputation(platform, world):
     engine, a, key = platform.warehouse, world["a"], world["keys"][1]
     rows = _results(engine, a, key)
-    assert set(rows) == {
-        "oc_senior", "ic_senior", "warf_test", "was_test", "wal_test", "diversity_test", "ccc_bucket",
-        "conc_single_obligor", "conc_industry", "conc_country",
-    }  # fmt: skip
-    # Levels come from the demo's Structure sheet (OC trigger 125 / target 128), not the default profile (115/120).
-    assert float(rows["oc_senior"]["trigger_level"]) == 125.0
-    assert float(rows["oc_senior"]["target_level"]) == 128.0
-    assert rows["oc_senior"]["deal_id"] == clo_demo.DEAL_NAME
-    assert rows["oc_senior"]["report_date"] == clo_demo.REPORT_DATES[1]
-    # The stored values equal an independent recomputation from the stored holdings.
+    assert set(rows) == set(INDENTURE_TEST_IDS)  # the demo deal is the full indenture report (issue 21)
+    # Levels come from the demo's Structure sheet, whose 52 tests merge over the full_indenture profile.
+    assert (float(rows["oc_class_b"]["trigger_level"]), float(rows["oc_class_b"]["target_level"])) == (115.0, 118.0)
+    assert {r["trigger_source"] for r in rows.values()} == {"structure_sheet"}
+    assert rows["oc_class_b"]["deal_id"] == clo_demo.DEAL_NAME
+    assert rows["oc_class_b"]["report_date"] == clo_demo.REPORT_DATES[1]
     workbook = world["wb"][1]
     deal = deal_for(engine, workbook)
     assert deal.principal_cash == 2_500_000
     assert [n.class_name for n in deal.notes][-1] == "Subordinated"
     assert deal.notes[-1].subordinated
+    assert deal.terms.discount_obligation is not None  # the C14 keys were read from the sheet
+    # Every stored value and status equals the independent row-by-row implementation (tests/compliance/
+    # reference_indenture.py, which shares no code with the engine), run on the stored holdings and the merged
+    # deal as the run stored it.
     holdings = load_holdings(engine, a, key)
-    expected = _recompute_by_hand(holdings, deal)
-    assert set(expected) < set(rows)
-    for test_id, value in expected.items():
-        assert float(rows[test_id]["current_value"]) == pytest.approx(value, rel=0, abs=5.000001e-5), test_id
+    expected = reference.evaluate(holdings.to_dict(orient="records"), deal_json(deal))
+    assert set(expected["tests"]) == set(rows)
+    for test_id, value in expected["tests"].items():
         stored = rows[test_id]
-        level = {"trigger": float(stored["trigger_level"]), "target": float(stored["target_level"])}
-        higher_is_better = test_id in ("oc_senior", "ic_senior", "was_test")
-        if higher_is_better:
-            status = "passed" if value >= level["target"] else "warning" if value >= level["trigger"] else "failed"
-        else:
-            status = "passed" if value <= level["target"] else "warning" if value <= level["trigger"] else "failed"
-        assert stored["status"] == status, test_id
-    # The two tests not recomputed here (diversity, industry concentration) are checked against hand-worked
-    # figures in test_engine_handworked.py; here only that they were stored and published to 4 decimals.
-    for test_id in set(rows) - set(expected):
-        assert rows[test_id]["current_value"] is not None, test_id
-        assert float(rows[test_id]["current_value"]) == round(float(rows[test_id]["current_value"]), 4), test_id
-
-
-# Written out here, not imported: Moody's rating factors (the published table) and the S&P/Fitch → Moody's
-# equivalence notch for notch; defaults (D, SD, RD) → C; no rating from any agency → Caa3.
-_MOODYS = [
-    "Aaa", "Aa1", "Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3", "Ba1",
-    "Ba2", "Ba3", "B1", "B2", "B3", "Caa1", "Caa2", "Caa3", "Ca", "C",
-]  # fmt: skip
-_SP_FITCH = [
-    "AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-", "BB+",
-    "BB", "BB-", "B+", "B", "B-", "CCC+", "CCC", "CCC-", "CC", "C",
-]  # fmt: skip
-_FACTORS = [1, 10, 20, 40, 70, 120, 180, 260, 360, 610, 940, 1350, 1766, 2220, 2720, 3490, 4770, 6500, 8070,
-            10000, 10000]  # fmt: skip
-_FACTOR = dict(zip(_MOODYS, _FACTORS, strict=True))
-_TO_MOODYS = dict(zip(_SP_FITCH, _MOODYS, strict=True)) | {"D": "C", "SD": "C", "RD": "C"}
-
-
-def _rating(row: dict[str, Any]) -> str:
-    moodys = str(row.get("rating_moodys") or "").strip()
-    if moodys in _FACTOR:
-        return moodys
-    for agency in ("rating_sp", "rating_fitch"):
-        token = str(row.get(agency) or "").strip().upper()
-        if token in _TO_MOODYS:
-            return _TO_MOODYS[token]
-    return "Caa3"
-
-
-def _recompute_by_hand(holdings: Any, deal: Any) -> dict[str, float]:
-    """Eight of the ten tests from the stored holdings in plain Python loops (a second method, no engine code).
-
-    CPA = performing par + principal cash; WARF over performing par; WAS over performing par with a spread
-    (floating); WAL in 365.25-day years; CCC = Caa1 or lower; an obligor (trimmed issuer name) takes the
-    country of its largest holding; OC = (performing par − CCC excess haircut + defaulted at
-    min(recovery × par, market value) + principal cash) / par of the test's classes, the excess over the limit
-    taken from the lowest market-value price first, haircut = taken par × (1 − price); IC = (collateral interest
-    − senior fees) / note interest, both par × (reference rate + spread) × days / 360.
-    """
-    rows = holdings.to_dict(orient="records")
-    performing = [r for r in rows if not r["is_defaulted"]]
-
-    def mv(r: dict[str, Any]) -> float:
-        if r.get("market_value") is not None and r["market_value"] == r["market_value"]:
-            return float(r["market_value"])
-        if r.get("price") is not None and r["price"] == r["price"]:
-            return float(r["price"]) * float(r["par_amount"]) / 100
-        return float(r["par_amount"])
-
-    perf_par = sum(float(r["par_amount"]) for r in performing)
-    cpa = perf_par + deal.principal_cash
-    floating = [r for r in performing if r["spread"] is not None and r["spread"] == r["spread"]]
-    dated = [r for r in performing if r["maturity_date"] is not None and r["maturity_date"] == r["maturity_date"]]
-    ccc = [r for r in performing if _MOODYS.index(_rating(r)) >= _MOODYS.index("Caa1")]
-    ccc_par = sum(float(r["par_amount"]) for r in ccc)
-    excess = max(0.0, ccc_par - deal.ccc_limit_pct / 100 * cpa)
-    haircut = 0.0
-    for r in sorted(ccc, key=lambda r: (mv(r) / float(r["par_amount"]), str(r["cusip"]))):
-        taken = min(float(r["par_amount"]), excess)
-        haircut += taken * (1 - mv(r) / float(r["par_amount"]))
-        excess -= taken
-    recovery = deal.defaulted_recovery_rate_pct / 100
-    carried = sum(min(recovery * float(r["par_amount"]), mv(r)) for r in rows if r["is_defaulted"])
-    obligor_par: dict[str, float] = {}
-    lead: dict[str, tuple[float, str, str]] = {}  # obligor → (−par, cusip, country) of its largest holding
-    for r in rows:
-        name = str(r["issuer_name"]).strip()
-        candidate = (-float(r["par_amount"]), str(r["cusip"]), str(r["country"] or "").strip().upper())
-        lead[name] = min(lead.get(name, candidate), candidate)
-        if not r["is_defaulted"]:
-            obligor_par[name] = obligor_par.get(name, 0.0) + float(r["par_amount"])
-    foreign = sum(par for name, par in obligor_par.items() if lead[name][2] != deal.domestic_country)
-    tests = {t.id: t for t in deal.tests}
-    by_class = {n.class_name: n for n in deal.notes}
-    oc_par = sum(by_class[c].par for c in tests["oc_senior"].denominator_classes)
-    ref, year = deal.reference_rate_pct / 100, deal.accrual_days / 360
-    collateral_interest = sum(float(r["par_amount"]) * (ref + float(r["spread"]) / 10_000) for r in floating) * year
-    note_interest = sum(
-        by_class[c].par * (ref + (by_class[c].spread_bps or 0) / 10_000) * year
-        for c in tests["ic_senior"].denominator_classes
-    )
-    return {
-        "oc_senior": (perf_par - haircut + carried + deal.principal_cash) / oc_par * 100,
-        "ic_senior": (collateral_interest - deal.senior_fees_and_expenses) / note_interest * 100,
-        "warf_test": sum(_FACTOR[_rating(r)] * float(r["par_amount"]) for r in performing) / perf_par,
-        "was_test": sum(float(r["spread"]) * float(r["par_amount"]) for r in floating)
-        / sum(float(r["par_amount"]) for r in floating),
-        "wal_test": sum(
-            (pd.Timestamp(r["maturity_date"]).date() - deal.as_of_date).days / 365.25 * float(r["par_amount"])
-            for r in dated
-        )
-        / sum(float(r["par_amount"]) for r in dated),
-        "ccc_bucket": ccc_par / cpa * 100,
-        "conc_single_obligor": max(obligor_par.values()) / cpa * 100,
-        "conc_country": foreign / cpa * 100,
-    }
+        assert float(stored["current_value"]) == pytest.approx(value, rel=0, abs=5.000001e-5), test_id
+        assert stored["status"] == expected["statuses"][test_id], test_id
+    # The demo exercises the new rules, not only their defaults.
+    assert float(rows["conc_bonds"]["current_value"]) > 0
+    assert float(rows["conc_revolver_ddtl"]["current_value"]) > 0
+    assert float(rows["wac_test"]["current_value"]) > 0
 
 
 def test_second_month_has_history_and_the_ccc_bucket_deteriorates(platform, world):
@@ -258,15 +156,19 @@ def test_second_month_has_history_and_the_ccc_bucket_deteriorates(platform, worl
     assert float(second["ccc_bucket"]["current_value"]) > float(first["ccc_bucket"]["current_value"])
     # Two values, dead band 0.5 % of the trigger (docs/compliance.md), worked from the stored figures:
     # CCC (max, trigger 7.5): 17.456 → 18.2131, +0.7571 > 0.0375 → deteriorating;
-    # WARF (max, 3000): 3170.9438 → 3202.7045, +31.76 > 15 → deteriorating;
-    # senior OC (min, 125): 32.8846 → 38.7232, +5.8386 > 0.625 → improving.
+    # WARF on the Moody's Derived basis (max, 3000): 3299.7641 → 3311.5226, +11.7585 < 15 → stable;
+    # Class B OC (min, 115; A+B as the old senior test): 32.8846 → 38.7232, +5.8386 > 0.575 → improving.
     assert (float(first["ccc_bucket"]["current_value"]), float(second["ccc_bucket"]["current_value"])) == (
         17.456,
         18.2131,
     )
     assert second["ccc_bucket"]["trend"] == "deteriorating"
-    assert second["warf_test"]["trend"] == "deteriorating"
-    assert second["oc_senior"]["trend"] == "improving"
+    assert (float(first["warf_test"]["current_value"]), float(second["warf_test"]["current_value"])) == (
+        3299.7641,
+        3311.5226,
+    )
+    assert second["warf_test"]["trend"] == "stable"
+    assert second["oc_class_b"]["trend"] == "improving"
     assert all(row["trend"] == "stable" for row in first.values())  # a single value is stable
 
 
@@ -275,11 +177,12 @@ def test_compliance_api(world):
     wid = wb[1].workbook_id
     body = client.get(f"/api/v1/workbooks/{wid}/compliance", headers=h["a"]).json()
     assert body["workbook_id"] == wid
-    assert body["summary"]["total_tests"] == 10
-    assert sum(body["summary"][s] for s in ("passed", "warning", "failed")) == 10
-    oc = next(t for t in body["tests"] if t["id"] == "oc_senior")
+    assert body["summary"]["total_tests"] == 52
+    assert sum(body["summary"][s] for s in ("passed", "warning", "failed")) == 52
+    assert [t["id"] for t in body["tests"]] == list(INDENTURE_TEST_IDS)  # the deal's order (C23)
+    oc = next(t for t in body["tests"] if t["id"] == "oc_class_b")
     assert [p["date"] for p in oc["history"]] == ["2026-01-31", "2025-12-31"]
-    assert oc["cushion"] == pytest.approx(oc["current_value"] - 125.0, abs=1e-4)
+    assert oc["cushion"] == pytest.approx(oc["current_value"] - 115.0, abs=1e-4)
     detail = client.get(f"/api/v1/workbooks/{wid}/compliance/ccc_bucket", headers=h["a"]).json()
     assert "ccc_excess_allocation" in detail["intermediates"]
     history = client.get(f"/api/v1/workbooks/{wid}/compliance/history", headers=h["a"]).json()
@@ -314,7 +217,7 @@ def test_metrics_and_holding_fields_for_the_clo_routes(platform, world):
     assert _read(world, compliance_metrics, world["b"], wid) is None
     assert metrics is not None
     assert metrics["metrics"]["warf_rounded_up"] >= metrics["metrics"]["warf"]
-    assert metrics["summary"]["total_tests"] == 10
+    assert metrics["summary"]["total_tests"] == 52
     assert len(fields) == metrics["metrics"]["holding_count"]
     ccc = [f for f in fields.values() if f["in_ccc_bucket"]]
     assert all(f["rating_factor"] >= 4770 for f in ccc)
@@ -374,7 +277,7 @@ def test_scenario_round_trip_versions_and_api(platform, world):
     assert ccc["status"] == "passed"
     assert ccc["current_value"] == 0
     impact = client.get(f"/api/v1/scenarios/{sid}/compliance", headers=h["a"]).json()
-    assert len(impact["tests"]) == 10
+    assert len(impact["tests"]) == 52
     assert client.get(f"/api/v1/scenarios/{sid}", headers=h["b"]).status_code == 404
 
 
@@ -480,7 +383,7 @@ def test_dbt_models_build_and_carry_the_status_changes(platform, world):
             {"t": a},
         ).all()
     assert {row.workbook_id for row in summary} == {w.workbook_id for w in world["wb"]}
-    assert all(row.total_tests == 10 for row in summary)
+    assert all(row.total_tests == 52 for row in summary)
     assert tests[0].previous_status is None
     assert tests[1].previous_status == tests[0].status
     assert tests[1].status_changed == (tests[1].status != tests[0].status)

@@ -163,7 +163,16 @@ class HoldingOut(BaseModel):
                     "country": "US",
                     "currency": "USD",
                     "is_defaulted": False,
-                    "asset_type": "Senior Secured Loan",
+                    "asset_type": "loan",
+                    "seniority": "senior_secured",
+                    "purchase_price": 99.25,
+                    "unfunded_amount": None,
+                    "is_cov_lite": True,
+                    "is_dip": False,
+                    "is_current_pay": False,
+                    "is_participation": False,
+                    "is_pik": False,
+                    "moodys_watch": None,
                     "cusip_valid": True,
                     "isin_valid": True,
                     "loanx_id": "LX123456",
@@ -176,6 +185,12 @@ class HoldingOut(BaseModel):
                     "rating_factor": None,
                     "in_ccc_bucket": None,
                     "years_to_maturity": None,
+                    "moodys_derived_rating": None,
+                    "moodys_derived_source": None,
+                    "sp_basis_rating": None,
+                    "is_discount_obligation": None,
+                    "par_in_ccc_excess": None,
+                    "carrying_value": None,
                 }
             ]
         }
@@ -203,7 +218,18 @@ class HoldingOut(BaseModel):
     country: str | None
     currency: str | None
     is_defaulted: bool
-    asset_type: str | None
+    asset_type: str | None = Field(description="loan | revolver | delayed_draw | bond (issue 21 C14); null = blank.")
+    seniority: str | None = Field(
+        None, description="senior_secured | second_lien | senior_unsecured | subordinated (C14); null = blank."
+    )
+    purchase_price: float | None = Field(None, description="Price paid at acquisition, % of par (C14, C17).")
+    unfunded_amount: float | None = Field(None, description="Undrawn commitment of a revolver / delayed draw (C14).")
+    is_cov_lite: bool | None = None
+    is_dip: bool | None = None
+    is_current_pay: bool | None = None
+    is_participation: bool | None = None
+    is_pik: bool | None = None
+    moodys_watch: str | None = Field(None, description="negative | positive | null (C14, C15).")
     cusip_valid: bool | None
     isin_valid: bool | None
     loanx_id: str | None = Field(None, description="Markit LoanX ID (LX + six digits).", examples=["LX123456"])
@@ -216,6 +242,12 @@ class HoldingOut(BaseModel):
     rating_factor: float | None = None
     in_ccc_bucket: bool | None = None
     years_to_maturity: float | None = None
+    moodys_derived_rating: str | None = Field(None, description="Moody's Derived Rating (issue 21 C15).")
+    moodys_derived_source: str | None = Field(None, description="moodys | sp | fitch | unrated_default (C15).")
+    sp_basis_rating: str | None = Field(None, description="S&P-basis rating (C16).")
+    is_discount_obligation: bool | None = Field(None, description="A discount obligation (C17).")
+    par_in_ccc_excess: float | None = Field(None, description="This holding's par inside the CCC excess (C18).")
+    carrying_value: float | None = Field(None, description="Its carrying value in the ACPA (C18).")
 
 
 class MetricsOut(BaseModel):

@@ -239,7 +239,19 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-HOLDING_FIELDS = ("effective_rating", "rating_source", "rating_factor", "in_ccc_bucket", "years_to_maturity")
+HOLDING_FIELDS = (
+    "effective_rating",
+    "rating_source",
+    "rating_factor",
+    "in_ccc_bucket",
+    "years_to_maturity",
+    "moodys_derived_rating",
+    "moodys_derived_source",
+    "sp_basis_rating",
+    "is_discount_obligation",
+    "par_in_ccc_excess",
+    "carrying_value",
+)
 
 
 async def holding_compliance_fields(
@@ -247,8 +259,8 @@ async def holding_compliance_fields(
 ) -> dict[str, dict[str, Any]]:
     """For the holdings routes: holding_id → the compliance fields of the workbook's own run.
 
-    Fields: effective_rating, rating_source, rating_factor, in_ccc_bucket, years_to_maturity; optionally only
-    the given holdings.
+    Fields: `HOLDING_FIELDS` (issue 4's rating and CCC fields, issue 21's derived ratings, discount flag and
+    carrying value); optionally only the given holdings.
     """
     stmt = sa.select(
         hc.c.holding_id,
@@ -257,6 +269,12 @@ async def holding_compliance_fields(
         sa.cast(hc.c.rating_factor, F).label("rating_factor"),
         hc.c.in_ccc_bucket,
         sa.cast(hc.c.years_to_maturity, F).label("years_to_maturity"),
+        hc.c.moodys_derived_rating,
+        hc.c.moodys_derived_source,
+        hc.c.sp_basis_rating,
+        hc.c.is_discount_obligation,
+        sa.cast(hc.c.par_in_ccc_excess, F).label("par_in_ccc_excess"),
+        sa.cast(hc.c.carrying_value, F).label("carrying_value"),
     ).where(hc.c.tenant_id == tenant_id, hc.c.workbook_id == workbook_id)
     parameters: dict[str, Any] = {}
     if holding_ids is not None:

@@ -124,6 +124,15 @@ async def list_test_definitions(db: Db, caller: Caller, page: AscPageQuery) -> P
     return Page[TestDefinitionOut](data=data, pagination=info)
 
 
+PER_TEST = frozenset({"test_inputs", "test_values", "ic_by_test"})
+"""Intermediates keyed by test id: a test's detail serves its own entry, not all 52."""
+
+
+def _own(value: Any, name: str, test_id: str) -> Any:
+    """An intermediate as one test's detail shows it (its own entry of a per-test map)."""
+    return value.get(test_id) if name in PER_TEST and isinstance(value, dict) else value
+
+
 @router.get("/workbooks/{workbook_id}/compliance/{test_id}", summary="Get specific test details", responses=ERRORS)
 async def get_compliance_test(
     db: Db, caller: Caller, workbook_id: WorkbookId, test_id: TestId
@@ -136,7 +145,7 @@ async def get_compliance_test(
     metrics: dict[str, Any] = run.metrics or {}
     explained = await configuration.named(db, "compliance_intermediates", [test_id, DEFAULT_INTERMEDIATES])
     names = (explained.get(test_id) or explained.get(DEFAULT_INTERMEDIATES) or {}).get("intermediates", [])
-    intermediates = {k: metrics[k] for k in names if k in metrics}
+    intermediates = {k: _own(metrics[k], k, test_id) for k in names if k in metrics}
     return ComplianceTestDetailOut.model_validate(
         rows[0]._asdict() | {"workbook_id": run.workbook_id, "intermediates": intermediates}
     )

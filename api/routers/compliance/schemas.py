@@ -226,6 +226,10 @@ class TestDefinitionOut(BaseModel):
     trigger_level: float
     target_level: float
     metric: str | None
+    rank: int | None = Field(None, description="k of a rank-th largest obligor / industry test (issue 21 C23).")
+    top_n: int | None = Field(None, description="n of a top-n obligors test (C23).")
+    country_group: str | None = Field(None, description="The deal's country group a group test reads (C23).")
+    rating_basis: str | None = Field(None, description="warf_test: moodys_derived (C15) or c2 (the default).")
 
 
 class AppliedLevelOut(BaseModel):

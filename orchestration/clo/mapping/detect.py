@@ -15,6 +15,7 @@ from orchestration.clo.check_digits import (
     is_valid_figi,
     is_valid_isin,
 )
+from orchestration.clo.mapping import terms
 from orchestration.clo.mapping.fields import CANONICAL_FIELDS, FIELD_KIND, MIN_CONFIDENCE, SHAPE_ONLY_FIT
 from orchestration.core import ratings
 
@@ -23,6 +24,8 @@ def _kind_fit(kind: str, values: Sequence[Any]) -> float:
     """Share of sample values that look like the kind (identifier with valid check digit, rating token, …)."""
     if kind in ("moodys", "sp_fitch"):
         values = [v for v in values if not (isinstance(v, str) and v.strip().upper() in ratings.NOT_RATED)]
+    elif kind in _TERM_KINDS:
+        values = [v for v in values if not terms.is_blank(kind, v)]
     if not values:
         return 0.5
     hits: float
@@ -59,9 +62,17 @@ def _kind_fit(kind: str, values: Sequence[Any]) -> float:
         hits = sum(nz.to_number(v) is not None for v in values)
     elif kind == "bool":
         hits = sum(nz.to_bool(v) is not None for v in values)
+    elif kind in _TERM_KINDS:
+        normalise = _TERM_KINDS[kind]
+        hits = sum(normalise(v) is not None for v in values)
     else:
         hits = sum(isinstance(v, str) and nz.to_number(v) is None for v in values)
     return float(hits) / len(values)
+
+
+_TERM_KINDS = {"seniority": terms.to_seniority, "asset_type": terms.to_asset_type,
+               "moodys_watch": terms.to_watch, "flag": terms.to_flag}  # fmt: skip
+"""The holding-term kinds: a sample value fits when its normaliser recognises it."""
 
 
 def _is_asset_id(value: Any) -> bool:

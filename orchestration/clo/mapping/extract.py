@@ -14,12 +14,11 @@ from orchestration.clo.mapping.detect import _infer_type, _json_safe, _json_safe
 from orchestration.clo.mapping.fields import (
     _TOTAL_ROW,
     _TOTAL_START,
+    BOOL_FIELDS,
     CANONICAL_FIELDS,
-    FIELD_KIND,
     HOLDING_COLUMNS,
     IDENTIFIER_FIELDS,
     NUMERIC_FIELDS,
-    RATING_AGENCY,
     SAMPLE_ROWS,
     SAMPLE_SIZE,
     HoldingsExtraction,
@@ -33,16 +32,15 @@ from orchestration.clo.mapping.transforms import (
     _PLAIN_TYPES,
     _apply,
     _columns,
-    _failure,
     _holding_ids,
     _object_array,
+    _profile_rule_failures,
     _rescale,
-    _rule_failures,
     _text_column,
     _transform_for,
+    _type_failure,
 )
 from orchestration.clo.reader import ParsedSheet, ParsedWorkbook, gc_paused
-from orchestration.core import ratings
 from orchestration.core.errors import InputError
 
 
@@ -309,20 +307,20 @@ def _normalise(profile: MappingProfile | None, mapping: _Mapping, rows: _Rows) -
 
 
 def _normalise_fields(mapping: _Mapping, rows: _Rows) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
-    """Each field's canonical values a column at a time (unmapped: None, False for is_defaulted); type failures."""
+    """Each field's canonical values a column at a time (unmapped: None, False for a flag); type failures."""
     columns: dict[str, list[Any]] = {}
     failures: list[dict[str, Any]] = []
     for field_name in CANONICAL_FIELDS:
         info = mapping.detected.get(field_name)
         if info is None:
-            columns[field_name] = [False if field_name == "is_defaulted" else None] * len(rows.row_index)
+            columns[field_name] = [False if field_name in BOOL_FIELDS else None] * len(rows.row_index)
             continue
         raw = rows.by_column[info["column"]]
         values = _field_values(field_name, mapping.transforms.get(field_name), raw)
         failure = _type_failure(field_name, raw, values, rows.row_index)
         if failure is not None:
             failures.append(failure)
-        if field_name == "is_defaulted":
+        if field_name in BOOL_FIELDS:
             values = [bool(v) for v in values]
         columns[field_name] = values
     return columns, failures
@@ -334,35 +332,6 @@ def _field_values(field_name: str, transform: str | None, raw: list[Any]) -> lis
         return nz.to_identifiers(raw, _IDENTIFIER_WIDTH[field_name])
     function = _transform_for(field_name, transform)
     return _apply(function, raw, fast_float=field_name in NUMERIC_FIELDS and transform != "to_integer")
-
-
-def _type_failure(field_name: str, raw: list[Any], values: list[Any], row_index: list[int]) -> dict[str, Any] | None:
-    """The `type` failure of non-blank cells the field could not parse (not-rated tokens pass for ratings)."""
-    if None not in values:
-        return None
-    bad = [(r, v) for r, v, out in zip(row_index, raw, values, strict=True) if out is None and not nz.is_blank(v)]
-    if field_name in RATING_AGENCY:
-        bad = [(r, v) for r, v in bad if str(v).strip().upper() not in ratings.NOT_RATED]
-    if not bad:
-        return None
-    return _failure(field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name])
-
-
-def _profile_rule_failures(
-    profile: MappingProfile | None, columns: dict[str, list[Any]], row_index: list[int]
-) -> list[dict[str, Any]]:
-    """One failure per profile validation rule that some rows break (rules on unknown fields are ignored)."""
-    failures: list[dict[str, Any]] = []
-    for rule in profile.validation_rules if profile else ():
-        field_name = str(rule.get("field"))
-        if field_name not in columns:
-            continue
-        rows = _rule_failures(rule, columns[field_name], row_index)
-        if rows:
-            lookup = dict(zip(row_index, columns[field_name], strict=True))
-            extra = {k: v for k, v in rule.items() if k not in ("field", "rule")}
-            failures.append(_failure(field_name, str(rule["rule"]), rows, [lookup[r] for r in rows], **extra))
-    return failures
 
 
 def _raw_data(names: list[str], rows: _Rows) -> list[dict[str, Any]]:
@@ -393,7 +362,8 @@ def _holdings_frame(workbook_id: str, table: _Table, rows: _Rows, normalised: _N
     )
     for f in NUMERIC_FIELDS:
         frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64")
-    frame["is_defaulted"] = frame["is_defaulted"].astype(bool)
+    for f in BOOL_FIELDS:
+        frame[f] = frame[f].astype(bool)
     return frame
 
 

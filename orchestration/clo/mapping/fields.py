@@ -14,15 +14,22 @@ ALIASES_DIR = MAPPINGS_DIR / "aliases"
 CANONICAL_FIELDS: tuple[str, ...] = (
     "cusip", "isin", "issuer_name", "par_amount", "market_value", "price", "spread", "coupon",
     "accrued_interest", "rating_moodys", "rating_sp", "rating_fitch", "maturity_date", "industry",
-    "country", "currency", "is_defaulted", "asset_type", "loanx_id", "figi", "asset_id",
+    "country", "currency", "is_defaulted", "asset_type", "seniority", "purchase_price", "unfunded_amount",
+    "is_cov_lite", "is_dip", "is_current_pay", "is_participation", "is_pik", "moodys_watch", "loanx_id", "figi",
+    "asset_id",
 )  # fmt: skip
 """Canonical holding fields (analytics.clo_holdings adds ids, sheet, row_index, raw_data and the check flags).
 
-The loan identifiers come last: on an equal auto-detect score the earlier field keeps the column."""
+The holding terms of issue 21 (`terms`: seniority … moodys_watch) follow asset_type; the loan identifiers come
+last: on an equal auto-detect score the earlier field keeps the column."""
 IDENTIFIER_FIELDS: tuple[str, ...] = ("cusip", "isin", "loanx_id", "figi", "asset_id")
 """The identifiers a holding may carry; it needs at least one (HOLDING_IDENTIFIER_MISSING otherwise)."""
-NUMERIC_FIELDS = ("par_amount", "market_value", "price", "spread", "coupon", "accrued_interest")
-TEXT_FIELDS = ("issuer_name", "industry", "country", "currency", "asset_type")
+NUMERIC_FIELDS = (
+    "par_amount", "market_value", "price", "spread", "coupon", "accrued_interest", "purchase_price", "unfunded_amount",
+)  # fmt: skip
+BOOL_FIELDS = ("is_defaulted", "is_cov_lite", "is_dip", "is_current_pay", "is_participation", "is_pik")
+"""Never null: a blank or unmapped flag is False (an unreadable one too, after its validation failure)."""
+TEXT_FIELDS = ("issuer_name", "industry", "country", "currency")
 RATING_AGENCY = {"rating_moodys": "moodys", "rating_sp": "sp", "rating_fitch": "fitch"}
 HOLDING_COLUMNS: tuple[str, ...] = (
     "workbook_id", "holding_id", "sheet", "row_index", *CANONICAL_FIELDS, "raw_data", "cusip_valid", "isin_valid",
@@ -34,8 +41,10 @@ FIELD_KIND: dict[str, str] = {
     "cusip": "cusip", "isin": "isin", "issuer_name": "text", "par_amount": "number", "market_value": "number",
     "price": "number", "spread": "number", "coupon": "number", "accrued_interest": "number",
     "rating_moodys": "moodys", "rating_sp": "sp_fitch", "rating_fitch": "sp_fitch", "maturity_date": "date",
-    "industry": "text", "country": "text", "currency": "text", "is_defaulted": "bool", "asset_type": "text",
-    "loanx_id": "loanx", "figi": "figi", "asset_id": "asset_id",
+    "industry": "text", "country": "text", "currency": "text", "is_defaulted": "bool", "asset_type": "asset_type",
+    "seniority": "seniority", "purchase_price": "number", "unfunded_amount": "number", "is_cov_lite": "flag",
+    "is_dip": "flag", "is_current_pay": "flag", "is_participation": "flag", "is_pik": "flag",
+    "moodys_watch": "moodys_watch", "loanx_id": "loanx", "figi": "figi", "asset_id": "asset_id",
 }  # fmt: skip
 """The kind of values each field expects, compared with a column's sample values."""
 

@@ -1,4 +1,4 @@
-"""Per-field transforms and validation rules, applied column-wise to the mapped values."""
+"""Per-field transforms and validation rules (type failures, profile rules), applied column-wise to mapped values."""
 
 import hashlib
 import itertools
@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from orchestration.clo import normalize as nz
+from orchestration.clo.mapping import terms
 from orchestration.clo.mapping.detect import _json_safe
-from orchestration.clo.mapping.fields import NUMERIC_FIELDS, RATING_AGENCY, SAMPLE_SIZE
+from orchestration.clo.mapping.fields import FIELD_KIND, NUMERIC_FIELDS, RATING_AGENCY, SAMPLE_SIZE, MappingProfile
 from orchestration.core import ratings
 
 
 def _transform_for(field_name: str, transform: str | None) -> Callable[[Any], Any]:
-    """The profile's transform followed by the field's canonicaliser (identifiers, ratings, country, flags)."""
+    """The profile's transform followed by the field's canonicaliser (identifiers, ratings, country, flags, terms)."""
     if field_name == "cusip":
         return lambda v: nz.to_identifier(v, 9)
     if field_name == "isin":
@@ -32,6 +33,8 @@ def _transform_for(field_name: str, transform: str | None) -> Callable[[Any], An
         return nz.to_country
     if field_name == "is_defaulted":
         return nz.to_bool
+    if field_name in terms.NORMALISERS:
+        return terms.NORMALISERS[field_name]
     if field_name == "maturity_date":
         return nz.to_date
     if field_name in NUMERIC_FIELDS:
@@ -138,8 +141,9 @@ def _median(values: list[float]) -> float | None:
 
 
 def _rescale(columns: dict[str, list[Any]], notes: list[str]) -> None:
-    """Unit fixes: prices quoted as a fraction of par → percent; spreads in percent → bps; coupons as fractions."""
+    """Unit fixes: (purchase) prices as a fraction of par → percent; spreads in percent → bps; coupons as fractions."""
     rules = (("price", 2.0, 100.0, "price looked like a fraction of par; multiplied by 100"),
+             ("purchase_price", 2.0, 100.0, "purchase price looked like a fraction of par; multiplied by 100"),
              ("spread", 20.0, 100.0, "spread looked like percent; converted to bps (x100)"),
              ("coupon", 1.0, 100.0, "coupon looked like a fraction; converted to percent (x100)"))  # fmt: skip
     for field_name, ceiling, factor, note in rules:
@@ -200,3 +204,41 @@ def _failure(field_name: str, rule: str, rows: list[int], samples: list[Any], **
         "sample_values": [_json_safe(v) for v in samples[:5]],
         **extra,
     }
+
+
+def _type_failure(field_name: str, raw: list[Any], values: list[Any], row_index: list[int]) -> dict[str, Any] | None:
+    """The `type` failure of the non-blank cells a field could not read, or None.
+
+    Not-rated tokens pass for ratings, not-on-review labels for moodys_watch; a keyword field's failure also lists
+    the values it allows (`terms.VOCABULARIES`).
+    """
+    if None not in values:
+        return None
+    bad = [(r, v) for r, v, out in zip(row_index, raw, values, strict=True) if out is None and not nz.is_blank(v)]
+    if field_name in RATING_AGENCY:
+        bad = [(r, v) for r, v in bad if str(v).strip().upper() not in ratings.NOT_RATED]
+    elif field_name in terms.NORMALISERS:
+        bad = [(r, v) for r, v in bad if not terms.is_blank(field_name, v)]
+    if not bad:
+        return None
+    allowed = {"allowed": list(terms.VOCABULARIES[field_name])} if field_name in terms.VOCABULARIES else {}
+    return _failure(
+        field_name, "type", [r for r, _ in bad], [v for _, v in bad], kind=FIELD_KIND[field_name], **allowed
+    )
+
+
+def _profile_rule_failures(
+    profile: MappingProfile | None, columns: dict[str, list[Any]], row_index: list[int]
+) -> list[dict[str, Any]]:
+    """One failure per profile validation rule that some rows break (rules on unknown fields are ignored)."""
+    failures: list[dict[str, Any]] = []
+    for rule in profile.validation_rules if profile else ():
+        field_name = str(rule.get("field"))
+        if field_name not in columns:
+            continue
+        rows = _rule_failures(rule, columns[field_name], row_index)
+        if rows:
+            lookup = dict(zip(row_index, columns[field_name], strict=True))
+            extra = {k: v for k, v in rule.items() if k not in ("field", "rule")}
+            failures.append(_failure(field_name, str(rule["rule"]), rows, [lookup[r] for r in rows], **extra))
+    return failures

@@ -1,4 +1,6 @@
--- Canonical holdings of processed workbooks (served by /workbooks/{id}/holdings).
+-- Canonical holdings of processed workbooks (served by /workbooks/{id}/holdings), with the holding terms of
+-- issue 21 as stored: seniority / asset_type / moodys_watch null when blank (the engine reads blank seniority as
+-- senior_secured and blank asset_type as loan), flags never null.
 with holdings as (
     select * from {{ ref('stg_clo_holdings') }}
 ),
@@ -38,6 +40,15 @@ final as (
         holdings.currency,
         holdings.is_defaulted,
         holdings.asset_type,
+        holdings.seniority,
+        holdings.purchase_price,
+        holdings.unfunded_amount,
+        holdings.is_cov_lite,
+        holdings.is_dip,
+        holdings.is_current_pay,
+        holdings.is_participation,
+        holdings.is_pik,
+        holdings.moodys_watch,
         holdings.raw_data,
         holdings.cusip_valid,
         holdings.isin_valid,

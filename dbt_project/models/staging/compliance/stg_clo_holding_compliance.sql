@@ -15,7 +15,13 @@ final as (
         rating_source,
         rating_factor,
         in_ccc_bucket,
-        years_to_maturity
+        years_to_maturity,
+        moodys_derived_rating,
+        moodys_derived_source,
+        sp_basis_rating,
+        is_discount_obligation,
+        par_in_ccc_excess,
+        carrying_value
     from source
 )
 
