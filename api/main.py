@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from api.deps import document_security
 from api.errors import errors_reference, install_error_handlers
 from api.middleware import RequestContextMiddleware
-from api.routers import API_V1_PREFIX, API_V1_ROUTERS, ROOT_ROUTERS
+from api.routers import API_V1_PREFIX, API_V1_ROUTERS, ROOT_ROUTERS, ws
 from api.runtime import Runtime
 from api.settings import ApiSettings, get_api_settings
 
@@ -30,11 +30,14 @@ def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInsta
     """Build the app; settings default to the environment, the Dagster instance to DAGSTER_HOME's."""
     settings = settings or get_api_settings()
     runtime = Runtime(settings, instance=instance)
+    events = ws.EventHub(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.bind_loop()
+        await events.start()
         yield
+        await events.stop()
         await runtime.dispose_async()
         runtime.dispose()
 
@@ -45,10 +48,12 @@ def create_app(settings: ApiSettings | None = None, *, instance: dg.DagsterInsta
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.events = events
     for router in API_V1_ROUTERS:
         app.include_router(router, prefix=API_V1_PREFIX)
     for router in ROOT_ROUTERS:
         app.include_router(router)
+    app.include_router(ws.router)  # /ws, not under /api/v1: seed 000's wss://…/ws?token=<jwt>
     install_error_handlers(app)
     routers = [(API_V1_PREFIX, router) for router in API_V1_ROUTERS] + [("", router) for router in ROOT_ROUTERS]
     routes = [(prefix + r.path, r) for prefix, router in routers for r in router.routes if isinstance(r, APIRoute)]

@@ -99,6 +99,28 @@ class ApiSettings(BaseSettings):
         ge=0,
         description="How long a collection's total_count is reused before it is recounted (0: never).",
     )
+    ws_heartbeat_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="The WebSocket /ws sends {type: heartbeat} this often."
+    )
+    ws_max_connections_per_tenant: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Open /ws connections a tenant may hold per API process (4429 past it).",
+    )
+    ws_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Messages a /ws client may fall behind before it is closed (1013) to resume with since=.",
+    )
+    ws_late_commit_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How long the /ws dispatcher still looks for an event that commits after a later-numbered one of the "
+            "same tenant (concurrent writes), so it is streamed rather than skipped."
+        ),
+    )
     version: str = Field(default_factory=package_version, description="Reported by /status and /health.")
 
     @model_validator(mode="after")

@@ -20,7 +20,12 @@ from orchestration.core import migrate, postgres, recovery
 from orchestration.core.progress import Console, RunOutcome
 from orchestration.core.settings import DOMAINS, PROJECT_ROOT, PlatformSettings
 
-FOLLOW_UP_SENSORS = ("configuration_sensor", "compliance_alert_sensor", "reports_after_reconciliation")
+FOLLOW_UP_SENSORS = (
+    "configuration_sensor",
+    "compliance_alert_sensor",
+    "reports_after_reconciliation",
+    "webhook_delivery_sensor",
+)
 """The daemon's sensors that react to an edit of assets_config/ or to what a file run materialized; `process` and
 `rerun` evaluate them too."""
 
@@ -51,7 +56,7 @@ class Runner:
 
     def report(self, job_name: str, run_id: str, partition: str = "-", file_name: str = "-") -> RunOutcome:
         """A finished run's line: status, duration and, when it failed, the error code the DLQ shows."""
-        from api.dlq import describe_failure
+        from orchestration.core.dlq import describe_failure
 
         record = self.instance.get_run_record_by_id(run_id)
         assert record is not None
@@ -149,7 +154,7 @@ def _already_ran(instance: dg.DagsterInstance, job_name: str, run_key: str | Non
 
 def failed_partitions(instance: Any, domain: str | None, tenant: str | None) -> list[tuple[str, str]]:
     """(domain, partition) of every unresolved dead-letter run of a landing domain's file job, oldest first."""
-    from api.dlq import PARTITION_TAG, is_resolved, scan_dead_letters
+    from orchestration.core.dlq import PARTITION_TAG, is_resolved, scan_dead_letters
     from orchestration.core.partitions import file_job_name
 
     jobs = {file_job_name(d): d for d in DOMAINS if domain in (None, d)}

@@ -42,3 +42,17 @@ configuration = sa.Table(
     schema="marts",
     comment="marts.configuration: every validated configuration document and vocabulary entry, one row each.",
 )
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.BigInteger, primary_key=True),
+    sa.Column("event_uuid", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema="marts",
+    comment="marts.events: the events outbox (a view over ops.events), streamed by the WebSocket /ws.",
+)

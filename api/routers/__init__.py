@@ -21,6 +21,7 @@ from api.routers import (
     reports,
     scenarios,
     uploads,
+    webhooks,
 )
 
 API_V1_PREFIX = "/api/v1"
@@ -41,6 +42,7 @@ API_V1_ROUTERS: tuple[APIRouter, ...] = (
     compliance.router,
     scenarios.router,
     alerts.router,
+    webhooks.router,
 )
 """Mounted under /api/v1; each needs auth and is scoped to the caller's tenant."""
 

@@ -75,7 +75,7 @@ class AlertConfigOut(BaseModel):
 
 class DeliveryOut(BaseModel):
     channel: str
-    status: str = Field(description="delivered | failed | skipped")
+    status: str = Field(description="delivered | failed | skipped | queued (a webhook not yet delivered)")
     attempts: int = 0
     http_status: int | None = None
     error: str | None = None

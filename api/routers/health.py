@@ -16,7 +16,6 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from api import dlq
 from api.deps import AppRuntime
 from api.errors import ApiError
 from api.marts import covenants as covenants_tables
@@ -38,6 +37,7 @@ from api.routers.health_schemas import (
     StatusOut,
 )
 from api.runtime import Runtime
+from orchestration.core import dlq
 
 router = APIRouter(tags=["health"])
 

@@ -18,12 +18,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from api import dlq
 from api.deps import AppRuntime, Caller, Db, Instance, requires
 from api.errors import error_responses, not_found
 from api.marts import covenants as t
 from api.pagination import Page, PageQuery, keyset
 from api.routers.covenants.queries import require_deal
+from orchestration.core import dlq
 
 router = APIRouter(prefix="/ml", tags=["ml"], dependencies=[requires("read:covenants")])
 

@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import dlq
 from api.deps import Caller, Instance, requires
 from api.domains import Domain
 from api.errors import error_responses, not_found
 from api.pagination import Cursor, Page, PageInfo, PageQuery, decode_cursor, encode_cursor, invalid_cursor
+from orchestration.core import dlq
 
 router = APIRouter(prefix="/dlq", tags=["dlq"], dependencies=[requires("read:dlq")])
 

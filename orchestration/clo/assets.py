@@ -28,7 +28,7 @@ from orchestration.clo.schemas import (
     SHEETS_SCHEMA,
     WORKBOOKS_SCHEMA,
 )
-from orchestration.core import landing_log
+from orchestration.core import announce, landing_log
 from orchestration.core import warehouse as core_warehouse
 from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
 from orchestration.core.errors import InputError
@@ -184,6 +184,7 @@ def clo_workbook(context: dg.AssetExecutionContext, config: CloWorkbookConfig, w
         {key: TableFrame(table, schema, frames[key]) for key, (table, schema, _) in _SPECS.items()},
         metadata=_metadata,
         on_error=on_error,
+        events=announce.workbook_events(outputs.workbook.iloc[0], len(outputs.holdings)),
     )
 
 

@@ -73,7 +73,7 @@ class Holding:
     issuer: str
     par: float
     price: float
-    spread: float
+    spread: float | None
     coupon: float
     moodys: str | None
     sp: str | None

@@ -2,7 +2,8 @@
 
 A rule's `metric` names a test id (its current value), `<test_id>.cushion` / `<test_id>.cushion_pct`, or
 any scalar intermediate of the workbook's metrics (e.g. `ccc_pct`, `warf`). Webhook subscriptions for the
-compliance.failed / compliance.warning events live in the same files under `webhooks`.
+compliance.failed / compliance.warning events live in the same files under `webhooks`. A rule's webhook and
+those subscriptions are delivered by the one webhook machinery (ops/subscriptions.py, ops/deliveries.py).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class AlertRule:
 
 @dataclass(frozen=True)
 class WebhookSubscription:
-    """Where compliance.failed / compliance.warning events go."""
+    """Where compliance.failed / compliance.warning events go (an `ops.subscriptions.Subscription` once loaded)."""
 
     id: str
     url: str
@@ -162,11 +163,6 @@ def condition_met(rule: AlertRule, value: float | None) -> bool:
 def in_cooldown(rule: AlertRule, last_fired_at: dt.datetime | None, now: dt.datetime) -> bool:
     """True while less than `cooldown_minutes` have passed since the rule last fired for this deal."""
     return last_fired_at is not None and now - last_fired_at < dt.timedelta(minutes=rule.cooldown_minutes)
-
-
-def secret_for(env_name: str | None) -> str | None:
-    """A webhook secret from the environment (never stored in config files)."""
-    return os.environ.get(env_name) if env_name else None
 
 
 def send_email(recipients: Sequence[str], subject: str, body: str) -> dict[str, Any]:

@@ -1,34 +1,28 @@
-"""Evaluate alert rules and emit status-change events for one workbook's compliance results.
+"""Evaluate alert rules and record status-change events for one workbook's compliance results.
 
 Called by the alert job the sensor launches after `clo/compliance_results` materializes (and by tests).
-Every firing is recorded in ops.alert_history with how each channel went; rules in cooldown for the same
-deal do not fire. compliance.failed / compliance.warning events are recorded once per (partition, test).
+Every firing is recorded in ops.alert_history together with its `alert.triggered` event in the outbox
+(ops.events, one transaction): the webhook channel is delivered from there by the one webhook machinery
+(ops/deliveries.py, which writes back how it went), email is sent here. Rules in cooldown for the same deal do
+not fire. Status changes to failed / warning are recorded once per (partition, test) in ops.compliance_events;
+their webhooks are the outbox's compliance.failed / compliance.warning events, delivered the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from orchestration.compliance import tables
-from orchestration.compliance.alert_rules import (
-    AlertConfig,
-    condition_met,
-    in_cooldown,
-    resolve_metric,
-    secret_for,
-    send_email,
-)
-from orchestration.compliance.webhooks import deliver
+from orchestration.compliance.alert_rules import AlertConfig, condition_met, in_cooldown, resolve_metric, send_email
+from orchestration.core import events
 
 
 @dataclass
@@ -90,10 +84,8 @@ def process_partition(
     config: AlertConfig,
     *,
     now: dt.datetime | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    client: httpx.Client | None = None,
 ) -> AlertOutcome:
-    """Evaluate every rule in scope and emit events for tests whose status changed."""
+    """Evaluate every rule in scope (a firing and its alert.triggered event) and record tests whose status changed."""
     now = now or dt.datetime.now(dt.UTC)
     outcome = AlertOutcome()
     rows, metrics = _latest_results(engine, tenant_id, partition_key)
@@ -118,36 +110,17 @@ def process_partition(
         if in_cooldown(rule, _last_fired(engine, tenant_id, rule.id, deal_id), now):
             outcome.suppressed.append(rule.id)
             continue
-        data = {
-            "alert_id": rule.id,
-            "name": rule.name,
-            "severity": rule.severity,
-            "workbook_id": workbook_id,
-            "deal_id": deal_id,
-            "condition": {"metric": rule.metric, "operator": rule.operator, "threshold": rule.threshold},
-            "value": value,
-        }
+        alert_event_id = str(uuid.uuid4())
         deliveries: list[dict[str, Any]] = []
         for channel in rule.channels:
             if channel == "webhook" and rule.webhook_url:
-                result = deliver(
-                    rule.webhook_url,
-                    "alert.triggered",
-                    data,
-                    tenant_id=tenant_id,
-                    webhook_id=rule.id,
-                    secret=secret_for(rule.webhook_secret_env),
-                    timestamp=now,
-                    sleep=sleep,
-                    client=client,
-                )
-                deliveries.append(result.as_dict())
+                deliveries.append(queued_webhook(rule.id, alert_event_id))
             elif channel == "email":
                 subject = f"[CalcBridge {rule.severity}] {rule.name}: {deal_id}"
                 body = f"{rule.description}\n{rule.metric} = {value} ({rule.operator} {rule.threshold})"
                 deliveries.append(send_email(rule.recipients, subject, body))
         record = {
-            "alert_event_id": str(uuid.uuid4()),
+            "alert_event_id": alert_event_id,
             "tenant_id": tenant_id,
             "rule_id": rule.id,
             "rule_name": rule.name,
@@ -164,6 +137,7 @@ def process_partition(
         }
         with engine.begin() as conn:
             conn.execute(tables.alert_history.insert().values(**record))
+            events.append(conn, tenant_id, [alert_triggered(record)], partition_key=partition_key, at=now)
         outcome.fired.append(record)
 
     for row in rows:
@@ -185,11 +159,10 @@ def process_partition(
             "previous_status": previous,
             "trend": row["trend"],
         }
-        event_id = str(uuid.uuid4())
         stmt = (
             insert(tables.compliance_events)
             .values(
-                event_id=event_id,
+                event_id=str(uuid.uuid4()),
                 tenant_id=tenant_id,
                 event=event,
                 workbook_id=workbook_id,
@@ -206,28 +179,56 @@ def process_partition(
         )
         with engine.begin() as conn:
             inserted = conn.execute(stmt).rowcount
-        if not inserted:
-            continue  # already emitted for this partition (re-run)
-        deliveries = [
-            deliver(
-                hook.url,
-                event,
-                data,
-                tenant_id=tenant_id,
-                webhook_id=hook.id,
-                secret=secret_for(hook.secret_env),
-                timestamp=now,
-                sleep=sleep,
-                client=client,
-            ).as_dict()
-            for hook in config.webhooks
-            if event in hook.events and hook.tenant_id in (None, "*", tenant_id)
-        ]
-        with engine.begin() as conn:
-            conn.execute(
-                tables.compliance_events.update()
-                .where(tables.compliance_events.c.event_id == event_id)
-                .values(deliveries=deliveries)
-            )
-        outcome.events.append({"event": event, **data, "deliveries": deliveries})
+        if inserted:  # not already recorded for this partition (a re-run)
+            outcome.events.append({"event": event, **data})
     return outcome
+
+
+def queued_webhook(rule_id: str, alert_event_id: str) -> dict[str, Any]:
+    """A firing's webhook channel until its delivery ends: the outbox event it waits in (ops.webhook_deliveries)."""
+    return {
+        "channel": "webhook",
+        "webhook_id": rule_id,
+        "status": "queued",
+        "attempts": 0,
+        "http_status": None,
+        "error": None,
+        "event_uuid": alert_event_id,
+    }
+
+
+def alert_triggered(record: Mapping[str, Any]) -> events.Event:
+    """The firing's `alert.triggered` event (its uuid is the firing's id, so a delivery finds the firing)."""
+    data = {
+        "alert_event_id": record["alert_event_id"],
+        "rule_id": record["rule_id"],
+        "rule_name": record["rule_name"],
+        "workbook_id": record["workbook_id"],
+        "deal_id": record["deal_id"],
+        "metric": record["metric"],
+        "operator": record["operator"],
+        "threshold": record["threshold"],
+        "value": record["value"],
+        "severity": record["severity"],
+    }
+    return events.Event("alert.triggered", data, workbook_id=record["workbook_id"], event_uuid=record["alert_event_id"])
+
+
+def record_webhook_outcome(engine: Engine, alert_event_id: str, webhook_id: str, outcome: Mapping[str, Any]) -> bool:
+    """Replace a firing's queued webhook channel with how its delivery ended; False when no such firing."""
+    h = tables.alert_history
+    with engine.begin() as conn:
+        current = conn.execute(
+            sa.select(h.c.deliveries).where(h.c.alert_event_id == alert_event_id).with_for_update()
+        ).first()
+        if current is None:
+            return False
+        entry = {**outcome, "channel": "webhook", "webhook_id": webhook_id, "event_uuid": alert_event_id}
+        mine = [d.get("channel") == "webhook" and d.get("webhook_id") == webhook_id for d in current.deliveries]
+        deliveries = [entry if m else d for d, m in zip(current.deliveries, mine, strict=True)]
+        conn.execute(
+            h.update()
+            .where(h.c.alert_event_id == alert_event_id)
+            .values(deliveries=deliveries if any(mine) else [*current.deliveries, entry])
+        )
+    return True

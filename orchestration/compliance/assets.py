@@ -22,7 +22,7 @@ from orchestration.compliance.schemas import (
     SCENARIOS_SCHEMA,
     TRADES_SCHEMA,
 )
-from orchestration.core import landing_log, safe_parse
+from orchestration.core import announce, landing_log, safe_parse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
 from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
@@ -98,6 +98,14 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             HOLDING_FIELDS_KEY: TableFrame(tables.holding_compliance, HOLDING_FIELDS_SCHEMA, out.holdings),
         },
         metadata=_results_metadata(out),
+        events=announce.compliance_events(
+            out.results,
+            out.run.summary(),
+            {test_id: past[-1][2] for test_id, past in out.history.items() if past},  # the previous report date's
+            workbook_id=out.workbook.workbook_id,
+            deal_id=out.deal_id,
+            report_date=out.deal.as_of_date,
+        ),
     )
 
 
@@ -197,6 +205,7 @@ def scenario_results(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             SCENARIO_TRADES_KEY: TableFrame(tables.scenario_changes, TRADES_SCHEMA, changes),
         },
         metadata=_scenario_metadata,
+        events=announce.scenario_events(scenario.iloc[0]),
     )
 
 

@@ -63,7 +63,7 @@ class IndentureTerms:
 
 
 def _invalid(message: str, where: str, value: Any = None) -> InputError:
-    return InputError("DEAL_INVALID", message, where, {"value": value} if value is not None else None)
+    return InputError("DEAL_INVALID", message, where, {"value": value} if value is not None else {})
 
 
 def _number(value: Any, where: str) -> float:

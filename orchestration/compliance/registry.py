@@ -98,7 +98,7 @@ _TESTS = (
     StandardTest("wac_test", "wac", "percent", "min", "collateral_quality", 21, ("wac", "fixed_par")),
     StandardTest("warr_test", "warr", "percent", "min", "collateral_quality", 21, ("warr", "performing_par")),
     *(
-        StandardTest(test_id, "test_values", "percent", direction, "concentration", 23,
+        StandardTest(test_id, "test_values", "percent", "min" if direction == "min" else "max", "concentration", 23,
                      ("test_inputs", "collateral_principal_amount", *extra))
         for test_id, direction, extra in (
             ("conc_moodys_caa", "max", ("derived_rating_sources",)),

@@ -28,6 +28,7 @@ from orchestration.core import landing_log
 from orchestration.core.checks import as_failure, finite_metadata, passed_check, validate
 from orchestration.core.copy_text import column_texts
 from orchestration.core.errors import InputError
+from orchestration.core.events import Event
 from orchestration.core.landing_log import LandedRecord
 from orchestration.core.resources import WarehouseResource
 
@@ -79,8 +80,12 @@ def _written(
     record: LandedRecord,
     outputs: Sequence[TableFrame],
     on_error: OnError | None = None,
+    events: Sequence[Event] = (),
 ) -> tuple[list[TableFrame], dict[sa.Table, int]]:
-    """Every frame validated (a typed failure names the first that is not), then all written in one transaction."""
+    """Every frame validated (a typed failure names the first that is not), then all written in one transaction.
+
+    `events` go into the outbox in that transaction (core/events.py).
+    """
     where = f"{record.domain}/{record.partition_key} ({record.file_name})"
     with input_errors(on_error=on_error):
         frames = [
@@ -93,6 +98,7 @@ def _written(
                 tenant_id=record.tenant_id,
                 partition_key=record.partition_key,
                 scopes={o.table: o.scope for o in frames if o.scope is not None},
+                events=events,
             )
     return frames, written
 
@@ -179,12 +185,14 @@ def write(
     outputs: Sequence[TableFrame],
     metadata: Mapping[str, Any] | None = None,
     on_error: OnError | None = None,
+    events: Sequence[Event] = (),
 ) -> dg.MaterializeResult:
     """Validate every frame, write them all in one transaction and describe the materialization.
 
     The asset's pandera check passes when every frame validated; its row count is the first table's rows.
+    `events` are announced in the same transaction.
     """
-    frames, written = _written(warehouse, record, outputs, on_error)
+    frames, written = _written(warehouse, record, outputs, on_error, events)
     rows = written[frames[0].table]
     return dg.MaterializeResult(
         metadata=finite_metadata({**_identity(record, rows), **(metadata or {})}),
@@ -200,12 +208,14 @@ def write_assets(
     | Mapping[dg.AssetKey, Mapping[str, Any]]
     | None = None,
     on_error: OnError | None = None,
+    events: Sequence[Event] = (),
 ) -> Iterator[dg.MaterializeResult]:
     """`write` for a multi-asset: one table per asset, all in one transaction, one result per asset.
 
-    `metadata` may be a function of the validated frames, for metadata read from what was written.
+    `metadata` may be a function of the validated frames, for metadata read from what was written; `events`
+    are announced in the same transaction.
     """
-    frames, written = _written(warehouse, record, list(outputs.values()), on_error)
+    frames, written = _written(warehouse, record, list(outputs.values()), on_error, events)
     if callable(metadata):
         metadata = metadata({key: output.frame for key, output in zip(outputs, frames, strict=True)})
     for key, output in zip(outputs, frames, strict=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +13,7 @@ from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
 from orchestration.core import postgres, warehouse
+from orchestration.core.events import Event
 from orchestration.core.settings import get_settings
 
 _ENGINES: dict[str, Engine] = {}
@@ -54,10 +55,14 @@ class WarehouseResource(dg.ConfigurableResource):
         tenant_id: str | None,
         partition_key: str,
         scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
+        events: Sequence[Event] = (),
     ) -> dict[sa.Table, int]:
-        """Replace (tenant, partition) in every table of `frames` in one transaction (see core/warehouse.py)."""
+        """Replace (tenant, partition) in every table of `frames` in one transaction (see core/warehouse.py).
+
+        `events` are announced in the same transaction (the outbox, core/events.py).
+        """
         return warehouse.replace_partitions(
-            self.engine, frames, tenant_id=tenant_id, partition_key=partition_key, scopes=scopes
+            self.engine, frames, tenant_id=tenant_id, partition_key=partition_key, scopes=scopes, events=events
         )
 
 

@@ -1,4 +1,4 @@
-"""The platform's own tables: the landing log, API keys, sensor cursors and one raw table per domain.
+"""The platform's own tables: the landing log, API keys, sensor cursors, the events outbox, one raw table per domain.
 
 Domain tables live beside their domain (`orchestration/<domain>/tables.py`) on the same metadata
 (`core/metadata.py`); `orchestration.schema` collects them all. Every Python-written data table carries
@@ -62,6 +62,34 @@ sensor_cursors = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     schema="ops",
     comment="Landing high-water marks of `calcbridge process` (the daemon keeps its sensors' cursors itself).",
+)
+
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column(
+        "event_id",
+        sa.BigInteger,
+        sa.Identity(always=True),
+        nullable=False,
+        comment="Monotonic id: the WebSocket `since` cursor and the webhook deliveries' cursor.",
+    ),
+    sa.Column("event_uuid", sa.Text, nullable=False, comment="uuid4, the id clients and receivers see."),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False, comment="The seed 000 event type: compliance.changed, ..."),
+    sa.Column("workbook_id", sa.Text, comment="The workbook the event is about (subscription filter); null if none."),
+    sa.Column("partition_key", sa.Text, comment="The partition whose write announced it; null for run events."),
+    sa.Column("payload", JSONB, nullable=False, comment="The seed's event body: {type, timestamp, data}."),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.PrimaryKeyConstraint("event_id", name="pk_events"),
+    sa.UniqueConstraint("event_uuid", name="uq_events_uuid"),
+    sa.Index("ix_events_tenant", "tenant_id", "event_id"),
+    schema="ops",
+    comment=(
+        "The outbox (issue 17): one row per event, written in the same transaction as the rows it announces; "
+        "NOTIFY calcbridge_events wakes the WebSocket server at commit. Append-only."
+    ),
 )
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
 from orchestration.core.copy_text import encode_rows, gc_paused
+from orchestration.core.events import Event
+from orchestration.core.events import append as append_events
 
 ALL_TENANTS = None
 """`tenant_id=ALL_TENANTS`: the partition is shared by every tenant (a trading day); frames carry tenant_id."""
@@ -85,13 +87,15 @@ def replace_partitions(
     partition_key: str,
     also: Callable[[Connection], None] | None = None,
     scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
+    events: Sequence[Event] = (),
 ) -> dict[sa.Table, int]:
     """Replace (tenant, partition) in every table with its frame in one transaction; rows written per table.
 
     `also` runs further statements (a status row, an event) inside the same transaction. `scopes` narrows a
     table's delete further, for tables that several domains write under the same partition key (the three
     statement domains share the reconciliation tables). Tables are replaced in the order given. On any error
-    the transaction rolls back and every table keeps its previous rows.
+    the transaction rolls back and every table keeps its previous rows. `events` go into the outbox in the same
+    transaction (`core/events.py`; a partition shared by every tenant announces nothing).
     """
     items = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
     with engine.begin() as conn:
@@ -108,6 +112,8 @@ def replace_partitions(
             written[table] = copy_frame(conn, table, frame.assign(partition_key=partition_key))
         if also is not None:
             also(conn)
+        if events and tenant_id is not ALL_TENANTS:
+            append_events(conn, tenant_id, events, partition_key=partition_key)
     return written
 
 

@@ -1,1 +1,1 @@
-"""The landing spine: one `landed_files` asset and one landing sensor per domain."""
+"""The platform's own operations: the landing spine, the configuration, webhook deliveries and DLQ announcements."""

@@ -68,10 +68,10 @@ CONFIGURATION_KEY = dg.AssetKey(["ops", "configuration"])
     group_name="ops",
     description=(
         "Every configuration document the platform runs with (assets_config/: alert rules, mapping and alias "
-        "profiles, compliance tests, factors and tag colours, tolerances and auto rules, report templates) and "
-        "the code's vocabularies, each validated by its domain's loader. Table ops.configuration; the API serves "
-        "it through marts.configuration. An invalid file fails the run (typed, not retried) and keeps the last "
-        "good configuration."
+        "profiles, compliance tests, factors and tag colours, tolerances and auto rules, report templates, webhook "
+        "subscriptions without their secrets) and the code's vocabularies, each validated by its domain's loader. "
+        "Table ops.configuration; the API serves it through marts.configuration. An invalid file fails the run "
+        "(typed, not retried) and keeps the last good configuration."
     ),
     check_specs=[pandera_check_spec(CONFIGURATION_KEY, CONFIGURATION_SCHEMA)],
     retry_policy=TRANSIENT_RETRY,

@@ -27,6 +27,7 @@ from orchestration.compliance.status import TREND_DEAD_BAND_PCT
 from orchestration.core.settings import PROJECT_ROOT
 from orchestration.equity.config import load_settings, load_tag_settings
 from orchestration.equity.occ import POSITION_TYPES
+from orchestration.ops.subscriptions import load_subscriptions
 from orchestration.reconciliation import config as reconciliation_config
 from orchestration.reports.config import load_templates
 
@@ -55,6 +56,7 @@ KINDS: tuple[str, ...] = (
     "reconciliation_auto_rule",
     "reconciliation_tolerance_profile",
     "report_template",
+    "webhook_subscription",
 )
 """Every kind of document, the vocabulary of `ops.configuration.kind` (a dbt test accepts these only)."""
 
@@ -161,9 +163,19 @@ def _reports() -> Iterator[Document]:
     )
 
 
+def _webhooks() -> Iterator[Document]:
+    """Every webhook subscription but an alert rule's (the rule is its document), without its secret."""
+    published = [s for s in load_subscriptions() if s.rule_id is None]
+    for position, subscription in enumerate(published):
+        source = subscription.source.partition(":")[0]
+        yield Document(
+            "webhook_subscription", subscription.id, subscription.document(), source, subscription.tenant_id, position
+        )
+
+
 def documents() -> list[Document]:
     """Every configuration document, each domain's files validated by its own loader (a ConfigError otherwise)."""
-    return [*_clo(), *_compliance(), *_equity(), *_reconciliation(), *_reports()]
+    return [*_clo(), *_compliance(), *_equity(), *_reconciliation(), *_reports(), *_webhooks()]
 
 
 def configuration_frame(docs: Iterable[Document], sha256: str) -> pd.DataFrame:

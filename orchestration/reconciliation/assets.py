@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from orchestration.core import announce
 from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
 from orchestration.core.landing_log import LandedRecord
 from orchestration.core.materialize import TableFrame, input_errors, landed, write
@@ -81,7 +82,8 @@ def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
             "summary": dg.MetadataValue.json(out.summary),
             "preview": preview(out.variances[columns]),
         }
-        return write(warehouse, record, key, _outputs(out, record, source_type), metadata)
+        events = announce.reconciliation_events(out.reconciliation.iloc[0], out.summary, out.variances, out.workbook_id)
+        return write(warehouse, record, key, _outputs(out, record, source_type), metadata, events=events)
 
     return _reconciliation
 

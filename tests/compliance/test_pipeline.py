@@ -426,42 +426,107 @@ def test_one_ccc_rule_from_metrics_through_compliance_to_the_report(platform, wo
     assert rows["Par-weighted price"] == f"{served['wa_price']:,.4f}"
 
 
-def test_alert_and_event_webhooks_reach_a_local_server_signed(platform, world, monkeypatch):
-    from http.server import ThreadingHTTPServer
-    from threading import Thread
+def test_alert_and_event_webhooks_reach_a_local_server_signed(platform, world, monkeypatch, tmp_path):
+    """The alert rule's webhook and the alerts file's `webhooks:` are subscribers of the outbox machinery."""
+    from orchestration.ops import deliveries, subscriptions
+    from tests.ops.receiver import Receiver
 
-    from orchestration.compliance.webhooks import SIGNATURE_HEADER, verify
-    from tests.compliance.test_webhooks import Recorder
-
-    Recorder.scripts, Recorder.received = {}, []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    receiver = Receiver()
     monkeypatch.setenv("CB_TEST_HOOK_SECRET", "s3cret")
     engine, a, key = platform.warehouse, world["a"], world["keys"][0]
     config = parse_config(
         [("t.yaml", {
             "rules": [{"id": "ccc-hook", "name": "CCC above 0", "condition": {"metric": "ccc_pct",
                        "operator": "greater_than", "threshold": 0}, "channels": ["webhook"],
-                       "webhook_url": f"{url}/alert", "webhook_secret_env": "CB_TEST_HOOK_SECRET",
+                       "webhook_url": f"{receiver.url}/alert", "webhook_secret_env": "CB_TEST_HOOK_SECRET",
                        "cooldown_minutes": 5}],
-            "webhooks": [{"id": "events", "url": f"{url}/events", "secret_env": "CB_TEST_HOOK_SECRET"}],
+            "webhooks": [{"id": "events", "url": f"{receiver.url}/events", "secret_env": "CB_TEST_HOOK_SECRET"}],
         })]
     )  # fmt: skip
+    hooks = subscriptions.load_subscriptions(tmp_path, config)
     try:
-        outcome = alerts.process_partition(engine, a, key, config, sleep=lambda s: None)
+        outcome = alerts.process_partition(engine, a, key, config)
+        assert outcome.fired[0]["deliveries"][0]["status"] == "queued"  # posted by the delivery, not here
+        cursor, due = deliveries.cursor_after(0), []
+        while True:  # every outbox event since the start: the world's compliance writes and this firing
+            found = deliveries.scan(engine, cursor, hooks)
+            if found.cursor == cursor:
+                break
+            due += [d for d in found.due if d.event.tenant_id == a]
+            cursor = found.cursor
+        for d in due:
+            if d.webhook_id == "ccc-hook" or d.event.partition_key == key:
+                deliveries.deliver(engine, d.event, subscriptions.find(hooks, d.webhook_id), sleep=lambda s: None)
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-    assert outcome.fired[0]["deliveries"][0]["status"] == "delivered"
-    delivered = [r for r in Recorder.received if r["path"] == "/alert"]
-    assert len(delivered) == 1
-    body = json.loads(delivered[0]["body"])
+        receiver.close()
+    (delivered,) = receiver.received("/alert")
+    body = delivered.json
     assert body["event"] == "alert.triggered"
     assert body["metadata"] == {"tenant_id": a, "webhook_id": "ccc-hook", "delivery_attempt": 1}
-    assert verify(delivered[0]["body"], "s3cret", delivered[0]["headers"][SIGNATURE_HEADER])
-    events = [json.loads(r["body"]) for r in Recorder.received if r["path"] == "/events"]
+    assert delivered.signed_with("s3cret")
+    assert alerts_history_status(engine, outcome.fired[0]["alert_event_id"]) == "delivered"
+    posted = [r.json for r in receiver.received("/events")]
     rows = _results(engine, a, key)
     expected = {t for t, row in rows.items() if row["status"] in ("failed", "warning")}
-    assert {e["data"]["test_id"] for e in events} == expected  # first report date: every non-pass is a change
-    assert all(e["event"] == f"compliance.{rows[e['data']['test_id']]['status']}" for e in events)
+    assert {e["data"]["test_id"] for e in posted} == expected  # the compliance write's per-test events
+    assert all(e["event"] == f"compliance.{rows[e['data']['test_id']]['status']}" for e in posted)
+    assert all(r.signed_with("s3cret") for r in receiver.received("/events"))
+
+
+def alerts_history_status(engine, alert_event_id):
+    h = tables.alert_history
+    with engine.connect() as conn:
+        (channel,) = conn.execute(sa.select(h.c.deliveries).where(h.c.alert_event_id == alert_event_id)).scalar_one()
+    return channel["status"]
+
+
+def test_every_write_announces_its_events_in_order_in_the_outbox(platform, world):
+    """Issue 17: each workbook partition's writes announce workbook.* then compliance.* in the outbox, in order.
+
+    compliance.changed is worked from the stored results: a test changes when its status on the second report
+    date differs from the first's; the first report date (no previous) announces none.
+    """
+    from orchestration.core.schema import events
+
+    engine, a, b = platform.warehouse, world["a"], world["b"]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(events.c.partition_key, events.c.type, events.c.payload, events.c.workbook_id)
+            .where(events.c.tenant_id.in_([a, b]))
+            .order_by(events.c.event_id)
+        ).all()
+    assert {r.partition_key for r in rows} >= set(world["keys"])
+    assert all(r.partition_key is None or r.partition_key.startswith(a) for r in rows)  # nothing for tenant b
+    first, second = (_results(engine, a, k) for k in world["keys"])
+    order = {test_id: i for i, test_id in enumerate(INDENTURE_TEST_IDS)}
+    for key, results, previous in ((world["keys"][0], first, None), (world["keys"][1], second, first)):
+        mine = [r for r in rows if r.partition_key == key and r.type.startswith(("workbook.", "compliance."))]
+        types = [r.type for r in mine]
+        assert types[:4] == ["workbook.uploaded", "workbook.processed", "workbook.updated", "compliance.completed"]
+        wid = mine[0].workbook_id
+        assert all(r.workbook_id == wid for r in mine)
+        assert mine[1].payload["data"]["metrics"]["holding_count"] > 0
+        completed = mine[3].payload["data"]
+        statuses = [row["status"] for row in results.values()]
+        assert completed["summary"] == {
+            "total_tests": 52,
+            "passed": statuses.count("passed"),
+            "warning": statuses.count("warning"),
+            "failed": statuses.count("failed"),
+        }
+        flagged = [r.payload["data"] for r in mine if r.type in ("compliance.failed", "compliance.warning")]
+        expected = sorted((t for t, row in results.items() if row["status"] != "passed"), key=order.get)
+        assert [d["test_id"] for d in flagged] == expected  # the deal's order
+        assert all(d["status"] == results[d["test_id"]]["status"] for d in flagged)
+        changed = [r.payload for r in mine if r.type == "compliance.changed"]
+        if previous is None:
+            assert changed == []
+        else:
+            moved = [t for t in INDENTURE_TEST_IDS if previous[t]["status"] != results[t]["status"]]
+            assert [c["data"]["test_id"] for c in changed] == moved
+            for c in changed:
+                test_id = c["data"]["test_id"]
+                assert c["type"] == "compliance.changed"
+                assert c["data"]["previous_status"] == previous[test_id]["status"]
+                assert c["data"]["current_status"] == results[test_id]["status"]
+        assert types == sorted(types, key=lambda t: (t.startswith("compliance."), t == "compliance.changed"))

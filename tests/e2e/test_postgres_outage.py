@@ -96,7 +96,7 @@ def _sweep_and_list(env: dict[str, str], tenant: str) -> tuple[list[str], list[d
     """Sweep dead runs as `calcbridge process` does, then the tenant's DLQ items, in a child on the second instance."""
     script = (
         "import json, sys, dagster as dg\n"
-        "from api.dlq import dead_letter, scan_dead_letters\n"
+        "from orchestration.core.dlq import dead_letter, scan_dead_letters\n"
         "from orchestration.core.recovery import sweep_dead_runs\n"
         "with dg.DagsterInstance.get() as instance:\n"
         "    swept = [r.job_name for r in sweep_dead_runs(instance, max_runtime_seconds=3600)]\n"

@@ -21,9 +21,9 @@ import warnings
 import pytest
 import sqlalchemy as sa
 
-from api.dlq import dead_letter, scan_dead_letters
 from orchestration.clo import tables as clo_tables
 from orchestration.compliance import tables as compliance_tables
+from orchestration.core.dlq import dead_letter, scan_dead_letters
 from orchestration.core.settings import PROJECT_ROOT
 from orchestration.covenants import tables as covenant_tables
 from tests.clo.files import BLOOMBERG_HEADERS, HOLDINGS, xlsxwriter_book

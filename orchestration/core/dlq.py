@@ -1,10 +1,13 @@
 """The dead-letter queue read from Dagster: failed runs that will not be retried, with their error.
 
-Only public `DagsterInstance` methods are used (run records, run counts, a run's event log).
+Only public `DagsterInstance` methods are used (run records, run counts, a run's event log). Shared by the API
+(`/api/v1/dlq` serves `DeadLetter` items) and the ops sensor that announces each new item as `dlq.item_added`
+(`item_payload`: the item exactly as the API serves it), so the two can never disagree on an item's shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter
@@ -14,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import dagster as dg
+from pydantic_core import to_jsonable_python
 
 from orchestration.core.settings import PROJECT_ROOT
 
@@ -294,3 +298,8 @@ def find_dead_letter(instance: dg.DagsterInstance, run_id: str, tenant: str) -> 
 
 def dead_letters(instance: dg.DagsterInstance, records: Sequence[dg.RunRecord]) -> list[DeadLetter]:
     return [dead_letter(instance, r) for r in records]
+
+
+def item_payload(item: DeadLetter) -> dict[str, Any]:
+    """The item as JSON, in the API's serialization (pydantic's: UTC datetimes with `Z`)."""
+    return dict(to_jsonable_python(dataclasses.asdict(item)))
