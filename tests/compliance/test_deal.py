@@ -83,7 +83,7 @@ def test_the_clo_demo_structure_sheet_parses() -> None:
     assert next(t for t in resolved.tests if t.id == "conc_obligor_6th").params == {"rank": 6}
     terms = resolved.terms  # every C14 key read from its flat sheet label
     assert terms.stated_maturity_date == dt.date(2032, 6, 15)
-    assert (terms.discount_obligation.loan_threshold_pct, terms.discount_obligation.cure_price_pct) == (80.0, 90.0)
+    assert (terms.discount_obligation.loan_threshold_pct, terms.discount_obligation.cure_price_pct) == (85.0, 90.0)
     assert terms.recovery_rates_pct_by_seniority["second_lien"] == 15.0
     assert terms.country_groups["group_ii"] == ("DE", "IE", "SE", "CH")
     assert "NO" in terms.country_groups["group_iii"]  # Norway, not YAML's false

@@ -157,7 +157,7 @@ def test_second_month_has_history_and_the_ccc_bucket_deteriorates(platform, worl
     # Two values, dead band 0.5 % of the trigger (docs/compliance.md), worked from the stored figures:
     # CCC (max, trigger 7.5): 17.456 → 18.2131, +0.7571 > 0.0375 → deteriorating;
     # WARF on the Moody's Derived basis (max, 3000): 3299.7641 → 3311.5226, +11.7585 < 15 → stable;
-    # Class B OC (min, 115; A+B as the old senior test): 32.8846 → 38.7232, +5.8386 > 0.575 → improving.
+    # Class B OC (min, 115; A+B as the old senior test): 32.8846 → 38.6039, +5.7193 > 0.575 → improving.
     assert (float(first["ccc_bucket"]["current_value"]), float(second["ccc_bucket"]["current_value"])) == (
         17.456,
         18.2131,
