@@ -17,10 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 
-from orchestration.core import postgres
+from orchestration.core import landing_log, postgres
 from orchestration.core.settings import PROJECT_ROOT, PlatformSettings
+from orchestration.equity import tables as equity_tables
 
 
 def free_port() -> int:
@@ -110,3 +113,12 @@ def api_server(env: dict[str, str], home: Path) -> Iterator[tuple[str, httpx.Cli
     finally:
         client.close()
         stop_api(server)
+
+
+def skip_earlier_portfolios(engine: sa.Engine) -> None:
+    """Mark every portfolio landed so far as backfilled for the CLI: `process` would otherwise run the 90-day
+    chain for other tests' portfolios (landed in process, never by the CLI), which is not what is tested here."""
+    with engine.connect() as conn:
+        latest = conn.scalar(sa.select(sa.func.max(equity_tables.portfolios.c.landed_at)))
+    if latest is not None:
+        landing_log.save_cursor(engine, "process:equity_backfill", pd.Timestamp(latest).isoformat())

@@ -12,27 +12,15 @@ import re
 import uuid
 from pathlib import Path
 
-import pandas as pd
 import pytest
-import sqlalchemy as sa
 
-from orchestration.core import landing_log
 from orchestration.core.landing import copy_into_landing
-from orchestration.equity import tables as equity_tables
+from tests.e2e.second_home import skip_earlier_portfolios
 
 pytestmark = pytest.mark.e2e
 
 NOT_A_WORKBOOK = b"PK\x03\x04 this is not a zip archive, it only starts like one"
 DURATION = re.compile(r"^\d+\.\ds$")
-
-
-def skip_earlier_portfolios(engine: sa.Engine) -> None:
-    """Mark every portfolio landed so far as backfilled for the CLI: `process` would otherwise run the 90-day
-    chain for other tests' portfolios (landed in process, never by the CLI), which is not what is tested here."""
-    with engine.connect() as conn:
-        latest = conn.scalar(sa.select(sa.func.max(equity_tables.portfolios.c.landed_at)))
-    if latest is not None:
-        landing_log.save_cursor(engine, "process:equity_backfill", pd.Timestamp(latest).isoformat())
 
 
 def _rows(stdout: str, file_name: str) -> tuple[list[str], list[str]]:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from orchestration.core.landing import partition_key_for, run_key_for
-from tests.e2e.second_home import start_api, stop_api
+from tests.e2e.second_home import skip_earlier_portfolios, start_api, stop_api
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +28,7 @@ def landed(platform, tmp_path_factory):
     (src / "globex" / "holdings.csv").write_bytes(GLOBEX)
     platform.run_cli("ingest", str(src / "acme"), "--tenant", "acme", "--domain", "clo")
     platform.run_cli("ingest", str(src / "globex" / "holdings.csv"), "--tenant", "globex", "--domain", "clo")
+    skip_earlier_portfolios(platform.warehouse)  # other tests' portfolios are not this test's (no 90-day chains)
     first = platform.run_cli("process")
     return {"src": src, "process": first}
 
