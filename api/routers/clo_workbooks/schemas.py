@@ -219,9 +219,7 @@ class HoldingOut(BaseModel):
     currency: str | None
     is_defaulted: bool
     asset_type: str | None = Field(description="loan | revolver | delayed_draw | bond (issue 21 C14); null = blank.")
-    seniority: str | None = Field(
-        None, description="senior_secured | second_lien | senior_unsecured | subordinated (C14); null = blank."
-    )
+    seniority: str | None = Field(None, description="senior_secured | second_lien | senior_unsecured | subordinated")
     purchase_price: float | None = Field(None, description="Price paid at acquisition, % of par (C14, C17).")
     unfunded_amount: float | None = Field(None, description="Undrawn commitment of a revolver / delayed draw (C14).")
     is_cov_lite: bool | None = None
