@@ -25,6 +25,8 @@ HOLDING_TERMS: tuple[tuple[str, sa.types.TypeEngine, bool, str], ...] = (
 )
 """The holding terms of issue 21 (C14, `mapping.terms`) as (column, type, nullable, comment): migration 0014."""
 
+SOURCE_CELLS = "Field -> {cell: 'Holdings!C17', column, transform} of the original value; null before 0018."
+
 workbooks = sa.Table(
     "clo_workbooks",
     metadata,
@@ -41,6 +43,7 @@ workbooks = sa.Table(
     sa.Column("report_date_source", sa.Text, comment="sidecar | workbook | landed_at"),
     sa.Column("source", sa.Text, comment="Sidecar metadata.source (Bloomberg, trustee, …)."),
     sa.Column("mapping_profile_id", sa.Text, comment="Profile used; null when auto-detected."),
+    sa.Column("mapping_profile_version", sa.Text, comment="sha256 of the profile's definition; null if auto-detected."),
     sa.Column("tags", JSONB, nullable=False),
     sa.Column("metadata", JSONB, nullable=False, comment="Sidecar metadata (user-provided)."),
     sa.Column("sidecar", JSONB, comment="The whole <file>.meta.json, incl. compliance_profile and deal."),
@@ -114,6 +117,7 @@ holdings = sa.Table(
         sa.Column(name, kind, nullable=nullable, server_default=None if nullable else sa.false(), comment=comment)
         for name, kind, nullable, comment in HOLDING_TERMS
     ),
+    sa.Column("source_cells", JSONB, comment=SOURCE_CELLS),
     sa.PrimaryKeyConstraint("tenant_id", "partition_key", "holding_id", name="pk_clo_holdings"),
     sa.Index("ix_clo_holdings_workbook", "workbook_id", "row_index"),
     sa.Index("ix_clo_holdings_cusip", "tenant_id", "cusip"),

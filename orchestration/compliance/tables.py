@@ -102,6 +102,24 @@ holding_compliance = sa.Table(
     comment="Per-holding compliance fields, joined into the CLO holdings API.",
 )
 
+contributions = sa.Table(
+    "clo_compliance_contributions",
+    metadata,
+    *partition_columns(),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("test_id", sa.Text, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False, comment="1 = largest contribution; the last row may be the rest."),
+    sa.Column("holding_id", sa.Text, comment="The contributing holding; null on the row that sums the rest."),
+    sa.Column("holdings", sa.Integer, nullable=False, comment="Holdings the row stands for (1, or the rest's count)."),
+    sa.Column("contribution", sa.Numeric, nullable=False, comment="Its part of the test's numerator."),
+    sa.Column("share", sa.Numeric, comment="contribution / numerator; null when the numerator is 0."),
+    sa.Column("measure", sa.Text, nullable=False, comment="What is summed, e.g. par, par x rating factor."),
+    sa.PrimaryKeyConstraint("tenant_id", "partition_key", "test_id", "rank", name="pk_clo_compliance_contributions"),
+    sa.Index("ix_clo_compliance_contributions_workbook", "workbook_id", "test_id"),
+    schema="analytics",
+    comment="The holdings that make up each test's numerator, largest first (issue 18 explained compliance).",
+)
+
 scenarios = sa.Table(
     "clo_scenarios",
     metadata,

@@ -93,6 +93,46 @@ events = sa.Table(
 )
 
 
+lineage = sa.Table(
+    "lineage",
+    metadata,
+    sa.Column("table_name", sa.Text, nullable=False, comment="The written table, schema-qualified."),
+    sa.Column("tenant_id", sa.Text, nullable=False, comment="The partition's tenant; `*` when shared by all."),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("asset_key", sa.Text, nullable=False, comment="The Dagster asset that wrote the rows."),
+    sa.Column("run_id", sa.Text, comment="The Dagster run; null when written outside a run (CLI loaders)."),
+    sa.Column("code_version", sa.Text, comment="The asset's code_version: its modules' and config files' digest."),
+    sa.Column("data_version", sa.Text, comment="The asset's data version (the source file's sha256, if any)."),
+    sa.Column("sources", JSONB, nullable=False, comment="Contributing files: tenant, domain, name, sha256, ..."),
+    sa.Column("inputs", JSONB, nullable=False, comment="Digest of each module and config file behind the code."),
+    sa.Column("conventions", JSONB, nullable=False, comment="The conventions in force (domain-specific)."),
+    sa.Column("materialized_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("table_name", "tenant_id", "partition_key", name="pk_lineage"),
+    sa.Index("ix_lineage_run", "run_id"),
+    schema="ops",
+    comment=(
+        "Provenance (issue 18): one row per (table, tenant, partition), written by the one write path in the "
+        "transaction that replaces the partition's rows, so every row's lineage is its partition's."
+    ),
+)
+
+dbt_models = sa.Table(
+    "dbt_models",
+    metadata,
+    sa.Column("unique_id", sa.Text, nullable=False, comment="dbt's unique id, e.g. model.calcbridge.mart_x."),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("relation", sa.Text, nullable=False, comment="schema.name of the built relation."),
+    sa.Column("checksum", sa.Text, nullable=False, comment="dbt's sha256 of the model's SQL file."),
+    sa.Column("materialized", sa.Text, nullable=False, comment="view | table | incremental"),
+    sa.Column("depends_on", JSONB, nullable=False, comment="unique ids of the models and sources it reads."),
+    sa.Column("run_id", sa.Text, comment="The Dagster run of the last build."),
+    sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("unique_id", name="pk_dbt_models"),
+    schema="ops",
+    comment="Every dbt model as last built, with its checksum (issue 18 provenance).",
+)
+
+
 def landed_files_table_name(domain: str) -> str:
     """One raw table per domain, so each maps onto exactly one Dagster asset."""
     return f"{domain}_landed_files"

@@ -66,6 +66,7 @@ positions = sa.Table(
     sa.Column(
         "asset_id", sa.Text, comment="The administrator's asset id: the internal holding's, else the statement's."
     ),
+    sa.Column("source_cells", JSONB, comment="Statement field -> {cell, column, transform}; null before 0018."),
     sa.PrimaryKeyConstraint(
         "tenant_id", "partition_key", "reconciliation_id", "position_key", name="pk_reconciliation_positions"
     ),
