@@ -5,12 +5,15 @@ defines; every asset it puts on a landing domain's file partitions (`core.partit
 that domain's `<domain>_files_job`, the job the landing sensor launches once per landed file.
 """
 
+from types import ModuleType
+
 import dagster as dg
 
 from orchestration.clo import definitions as clo
 from orchestration.compliance import definitions as compliance
 from orchestration.core import definitions as core
 from orchestration.core.partitions import FILE_PARTITIONS, file_job_name
+from orchestration.core.provenance import with_code_versions
 from orchestration.covenants import definitions as covenants
 from orchestration.equity import definitions as equity
 from orchestration.ops import definitions as ops
@@ -21,10 +24,28 @@ from orchestration.reports import definitions as reports
 DOMAIN_PACKAGES = (core, ops, clo, compliance, reconciliation, reports, equity, covenants, performance)
 """Every package's definitions module; each has `defs() -> dg.Definitions`."""
 
+CODE_CONFIGS: dict[ModuleType, tuple[str, ...]] = {
+    core: (),
+    ops: ("webhooks",),
+    clo: ("mappings",),
+    compliance: ("compliance", "alerts", "mappings"),
+    reconciliation: ("reconciliation", "mappings"),
+    reports: ("reports",),
+    equity: ("factors.yaml", "tags.yaml"),
+    covenants: ("covenants.yaml", "ml"),
+    performance: (),
+}
+"""The `assets_config/` files each package's assets read: part of their code version (core/provenance.py)."""
+
+
+def _versioned(package: ModuleType) -> dg.Definitions:
+    """A package's definitions, every asset given the code version of the package's pure modules and config."""
+    return with_code_versions(package.defs(), package.__name__.rpartition(".")[0], CODE_CONFIGS[package])
+
 
 def _merged() -> dg.Definitions:
     """Every package's definitions in one (built in a function: a code location allows one module-level Definitions)."""
-    return dg.Definitions.merge(*(package.defs() for package in DOMAIN_PACKAGES))
+    return dg.Definitions.merge(*(_versioned(package) for package in DOMAIN_PACKAGES))
 
 
 _assets = [a for a in _merged().assets or [] if isinstance(a, dg.AssetsDefinition)]

@@ -1,5 +1,6 @@
 """dbt integration: the project, a translator that keeps the graph connected and grouped, the assets."""
 
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -11,9 +12,12 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
 
 from orchestration.core import postgres
 from orchestration.core.resources import WarehouseResource
+from orchestration.core.schema import dbt_models as dbt_models_table
 from orchestration.core.settings import PROJECT_ROOT
 from orchestration.core.warehouse import exclusive
 
@@ -122,4 +126,47 @@ def dbt_models(  # noqa: ANN201 - generator of events
     """
     os.environ.update(postgres.dbt_env())  # profiles.yml reads the same server the warehouse resource uses
     with exclusive(warehouse.engine, DBT_LOCK):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        yield from invocation.stream()
+        record_models(
+            warehouse.engine,
+            invocation.get_artifact("manifest.json"),
+            invocation.get_artifact("run_results.json"),
+            context.run_id,
+        )
+
+
+def model_rows(manifest: Mapping[str, Any], run_results: Mapping[str, Any], run_id: str | None) -> list[dict[str, Any]]:
+    """`ops.dbt_models` rows of the models a build built: relation, checksum, what each reads."""
+    built = {r["unique_id"]: r for r in run_results.get("results", []) if r.get("status") == "success"}
+    rows = []
+    for unique_id, result in built.items():
+        node = manifest.get("nodes", {}).get(unique_id)
+        if node is None or node.get("resource_type") not in ("model", "seed", "snapshot"):
+            continue
+        rows.append(
+            {
+                "unique_id": unique_id,
+                "name": node["name"],
+                "relation": f"{node['schema']}.{node.get('alias') or node['name']}",
+                "checksum": node.get("checksum", {}).get("checksum", ""),
+                "materialized": node.get("config", {}).get("materialized", ""),
+                "depends_on": sorted(node.get("depends_on", {}).get("nodes", [])),
+                "run_id": run_id,
+                "built_at": result.get("timing", [{}])[-1].get("completed_at") or dt.datetime.now(dt.UTC),
+            }
+        )
+    return rows
+
+
+def record_models(
+    engine: Engine, manifest: Mapping[str, Any], run_results: Mapping[str, Any], run_id: str | None
+) -> int:
+    """Upsert what a build built into `ops.dbt_models` (provenance names a mart's models and checksums)."""
+    rows = model_rows(manifest, run_results, run_id)
+    if rows:
+        statement = insert(dbt_models_table).values(rows)
+        updates = {c.name: statement.excluded[c.name] for c in dbt_models_table.columns if c.name != "unique_id"}
+        with engine.begin() as conn:
+            conn.execute(statement.on_conflict_do_update(index_elements=["unique_id"], set_=updates))
+    return len(rows)

@@ -24,12 +24,13 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from orchestration.core import landing_log
+from orchestration.core import landing_log, provenance
 from orchestration.core.checks import as_failure, finite_metadata, passed_check, validate
 from orchestration.core.copy_text import column_texts
 from orchestration.core.errors import InputError
 from orchestration.core.events import Event
 from orchestration.core.landing_log import LandedRecord
+from orchestration.core.lineage import Lineage, SourceFile
 from orchestration.core.resources import WarehouseResource
 
 
@@ -75,16 +76,37 @@ def landed(warehouse: WarehouseResource, domain: str, partition_key: str) -> Lan
         return landing_log.require(warehouse.engine, domain, partition_key)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What a write records beside its rows: the further files it read and the conventions in force.
+
+    The partition's own landed file is always a source; these are the others (`core/lineage.py`).
+    """
+
+    sources: Sequence[SourceFile] = ()
+    conventions: Mapping[str, Any] | None = None
+
+
+def lineage_of(
+    record: LandedRecord, extra: Provenance | None = None, asset_keys: Mapping[str, dg.AssetKey] | None = None
+) -> Lineage | None:
+    """The running step's lineage for a write of `record`'s partition (None outside a run)."""
+    extra = extra or Provenance()
+    sources = [provenance.source_file(record), *extra.sources]
+    return provenance.current(sources=sources, conventions=extra.conventions, asset_keys=asset_keys)
+
+
 def _written(
     warehouse: WarehouseResource,
     record: LandedRecord,
     outputs: Sequence[TableFrame],
     on_error: OnError | None = None,
     events: Sequence[Event] = (),
+    lineage: Lineage | None = None,
 ) -> tuple[list[TableFrame], dict[sa.Table, int]]:
     """Every frame validated (a typed failure names the first that is not), then all written in one transaction.
 
-    `events` go into the outbox in that transaction (core/events.py).
+    `events` go into the outbox and `lineage` into ops.lineage in that transaction (core/events.py, lineage.py).
     """
     where = f"{record.domain}/{record.partition_key} ({record.file_name})"
     with input_errors(on_error=on_error):
@@ -99,6 +121,7 @@ def _written(
                 partition_key=record.partition_key,
                 scopes={o.table: o.scope for o in frames if o.scope is not None},
                 events=events,
+                lineage=lineage,
             )
     return frames, written
 
@@ -169,13 +192,20 @@ def _passed(key: dg.AssetKey, output: TableFrame, rows: int) -> dg.AssetCheckRes
     return passed_check(key, output.schema, rows)
 
 
-def _identity(record: LandedRecord, rows: int) -> dict[str, Any]:
-    return {
+def _identity(record: LandedRecord, rows: int, lineage: Lineage | None) -> dict[str, Any]:
+    identity: dict[str, Any] = {
         "dagster/row_count": rows,
         "tenant": record.tenant_id,
         "file_name": record.file_name,
         "sha256": record.sha256,
     }
+    if lineage is not None and len(lineage.sources) > 1:
+        identity["source_files"] = [f"{s.domain}/{s.file_name} ({s.sha256[:12]})" for s in lineage.sources]
+    return identity
+
+
+def _data_version(lineage: Lineage | None) -> dg.DataVersion | None:
+    return dg.DataVersion(lineage.data_version) if lineage is not None and lineage.data_version else None
 
 
 def write(
@@ -186,17 +216,21 @@ def write(
     metadata: Mapping[str, Any] | None = None,
     on_error: OnError | None = None,
     events: Sequence[Event] = (),
+    provenance_of: Provenance | None = None,
 ) -> dg.MaterializeResult:
     """Validate every frame, write them all in one transaction and describe the materialization.
 
     The asset's pandera check passes when every frame validated; its row count is the first table's rows.
-    `events` are announced in the same transaction.
+    `events` are announced in the same transaction, with the partition's lineage (`provenance_of` adds the
+    further files it read and the conventions in force); the data version is the lineage's.
     """
-    frames, written = _written(warehouse, record, outputs, on_error, events)
+    lineage = lineage_of(record, provenance_of)
+    frames, written = _written(warehouse, record, outputs, on_error, events, lineage)
     rows = written[frames[0].table]
     return dg.MaterializeResult(
-        metadata=finite_metadata({**_identity(record, rows), **(metadata or {})}),
+        metadata=finite_metadata({**_identity(record, rows, lineage), **(metadata or {})}),
         check_results=[_passed(key, frames[0], rows)],
+        data_version=_data_version(lineage),
     )
 
 
@@ -209,19 +243,23 @@ def write_assets(
     | None = None,
     on_error: OnError | None = None,
     events: Sequence[Event] = (),
+    provenance_of: Provenance | None = None,
 ) -> Iterator[dg.MaterializeResult]:
     """`write` for a multi-asset: one table per asset, all in one transaction, one result per asset.
 
     `metadata` may be a function of the validated frames, for metadata read from what was written; `events`
-    are announced in the same transaction.
+    are announced in the same transaction, with each table's lineage under its own asset.
     """
-    frames, written = _written(warehouse, record, list(outputs.values()), on_error, events)
+    keys = {output.table.fullname: key for key, output in outputs.items()}
+    lineage = lineage_of(record, provenance_of, keys)
+    frames, written = _written(warehouse, record, list(outputs.values()), on_error, events, lineage)
     if callable(metadata):
         metadata = metadata({key: output.frame for key, output in zip(outputs, frames, strict=True)})
     for key, output in zip(outputs, frames, strict=True):
         rows = written[output.table]
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata=finite_metadata({**_identity(record, rows), **(metadata or {}).get(key, {})}),
+            metadata=finite_metadata({**_identity(record, rows, lineage), **(metadata or {}).get(key, {})}),
             check_results=[_passed(key, output, rows)],
+            data_version=_data_version(lineage),
         )

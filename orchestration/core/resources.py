@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
-from orchestration.core import postgres, warehouse
+from orchestration.core import postgres, provenance, warehouse  # noqa: F401  (provenance registers the run)
 from orchestration.core.events import Event
+from orchestration.core.lineage import Lineage
 from orchestration.core.settings import get_settings
 
 _ENGINES: dict[str, Engine] = {}
@@ -44,9 +45,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def engine(self) -> Engine:
         return engine_for(self.url())
 
-    def replace_partition(self, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str, partition_key: str) -> int:
+    def replace_partition(
+        self, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str | None, partition_key: str
+    ) -> int:
         """Replace all rows of (table, tenant, partition) in one transaction, loading with COPY."""
-        return warehouse.replace_partition(self.engine, table, frame, tenant_id=tenant_id, partition_key=partition_key)
+        return self.replace_partitions([(table, frame)], tenant_id=tenant_id, partition_key=partition_key)[table]
 
     def replace_partitions(
         self,
@@ -56,13 +59,21 @@ class WarehouseResource(dg.ConfigurableResource):
         partition_key: str,
         scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
         events: Sequence[Event] = (),
+        lineage: Lineage | None = None,
     ) -> dict[sa.Table, int]:
         """Replace (tenant, partition) in every table of `frames` in one transaction (see core/warehouse.py).
 
-        `events` are announced in the same transaction (the outbox, core/events.py).
+        `events` are announced in the same transaction (the outbox, core/events.py). Without a `lineage`, the
+        running step's (`core/provenance.py`) is recorded.
         """
         return warehouse.replace_partitions(
-            self.engine, frames, tenant_id=tenant_id, partition_key=partition_key, scopes=scopes, events=events
+            self.engine,
+            frames,
+            tenant_id=tenant_id,
+            partition_key=partition_key,
+            scopes=scopes,
+            events=events,
+            lineage=lineage,
         )
 
 

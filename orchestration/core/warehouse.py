@@ -20,6 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 from orchestration.core.copy_text import encode_rows, gc_paused
 from orchestration.core.events import Event
 from orchestration.core.events import append as append_events
+from orchestration.core.lineage import Lineage
+from orchestration.core.lineage import record as record_lineage
+from orchestration.core.lineage import resolve as resolve_lineage
 
 ALL_TENANTS = None
 """`tenant_id=ALL_TENANTS`: the partition is shared by every tenant (a trading day); frames carry tenant_id."""
@@ -88,6 +91,7 @@ def replace_partitions(
     also: Callable[[Connection], None] | None = None,
     scopes: Mapping[sa.Table, sa.ColumnElement[bool]] | None = None,
     events: Sequence[Event] = (),
+    lineage: Lineage | None = None,
 ) -> dict[sa.Table, int]:
     """Replace (tenant, partition) in every table with its frame in one transaction; rows written per table.
 
@@ -95,7 +99,9 @@ def replace_partitions(
     table's delete further, for tables that several domains write under the same partition key (the three
     statement domains share the reconciliation tables). Tables are replaced in the order given. On any error
     the transaction rolls back and every table keeps its previous rows. `events` go into the outbox in the same
-    transaction (`core/events.py`; a partition shared by every tenant announces nothing).
+    transaction (`core/events.py`; a partition shared by every tenant announces nothing). The partition's
+    `lineage` (`core/lineage.py`; by default the running step's) is recorded for every table in the same
+    transaction.
     """
     items = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
     with engine.begin() as conn:
@@ -110,6 +116,13 @@ def replace_partitions(
                 frame = frame.assign(tenant_id=tenant_id)
             conn.execute(table.delete().where(scope))
             written[table] = copy_frame(conn, table, frame.assign(partition_key=partition_key))
+        record_lineage(
+            conn,
+            [t for t, _ in items],
+            tenant_id=tenant_id,
+            partition_key=partition_key,
+            lineage=resolve_lineage(lineage),
+        )
         if also is not None:
             also(conn)
         if events and tenant_id is not ALL_TENANTS:
