@@ -295,6 +295,26 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Re-run a figure's partition from its archived bytes into scratch schemas; 0 identical, 1 not, 2 refused."""
+    import json
+
+    from orchestration import reproduce
+    from orchestration.core.resources import engine_for
+
+    engine = engine_for(postgres.render(postgres.warehouse_url(get_settings())))
+    try:
+        figure = reproduce.find(engine, args.kind, args.id, args.tenant)
+        outcome = reproduce.reproduce(engine, figure, keep=args.keep)
+    except InputError as error:
+        return _refuse(error)
+    if args.json:
+        print(json.dumps(reproduce.as_json(outcome), indent=2, default=str))
+    else:
+        print("\n".join(outcome.lines()))
+    return 0 if outcome.identical else 1
+
+
 def _verbose(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose",
@@ -351,6 +371,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default="cli")
     create.set_defaults(func=cmd_apikey)
+
+    again_figure = sub.add_parser(
+        "reproduce", help="re-run a served figure's partition from its archived bytes and compare, bit for bit"
+    )
+    again_figure.add_argument("kind", help="holding | compliance_result | variance | covenant_evaluation | pnl")
+    again_figure.add_argument("id", help="the figure's id as the API serves it (links.provenance)")
+    again_figure.add_argument("--tenant", help="only this tenant's figure")
+    again_figure.add_argument("--keep", action="store_true", help="keep the scratch schemas to inspect them")
+    again_figure.add_argument("--json", action="store_true", help="the report as JSON")
+    again_figure.set_defaults(func=cmd_reproduce)
 
     up = sub.add_parser("up", help="database, optional demo, process, then the Dagster UI + daemon and the API")
     up.add_argument("--demo", action="store_true")

@@ -34,6 +34,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     database_url: str | None = None
 
+    schema_map: dict[str, str] | None = None
+    """Write and read these schemas instead (`calcbridge reproduce` runs a partition into scratch schemas)."""
+
     _url: str | None = PrivateAttr(default=None)
 
     def url(self) -> str:
@@ -43,7 +46,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def engine(self) -> Engine:
-        return engine_for(self.url())
+        engine = engine_for(self.url())
+        return engine.execution_options(schema_translate_map=self.schema_map) if self.schema_map else engine
 
     def replace_partition(
         self, table: sa.Table, frame: pd.DataFrame, *, tenant_id: str | None, partition_key: str

@@ -117,8 +117,9 @@ def config_files(names: Iterable[str]) -> list[Path]:
 
 def inputs(package: str, configs: Iterable[str] = ()) -> dict[str, str]:
     """Relative path → sha256 of every module (transitively imported) and config file behind a package's assets."""
-    files = [*module_closure(package_modules(package)), *config_files(configs)]
-    return {p.relative_to(PROJECT_ROOT).as_posix(): _digest(p) for p in sorted(set(files))}
+    modules = {p.relative_to(PROJECT_ROOT).as_posix(): _digest(p) for p in module_closure(package_modules(package))}
+    config = {f"assets_config/{p.relative_to(CONFIG_ROOT).as_posix()}": _digest(p) for p in config_files(configs)}
+    return dict(sorted({**modules, **config}.items()))
 
 
 def version_of(digests: Mapping[str, str]) -> str:

@@ -70,13 +70,17 @@ def _columns(table: sa.Table, frame: pd.DataFrame) -> list[str]:
 
 
 def copy_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
-    """COPY the frame into the table on the connection's open transaction; return the rows written."""
+    """COPY the frame into the table on the connection's open transaction; return the rows written.
+
+    A connection with a `schema_translate_map` (a `calcbridge reproduce` scratch copy) writes the mapped schema.
+    """
     columns = _columns(table, frame)
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
     names = ", ".join(f'"{c}"' for c in columns)
+    schema = conn.get_execution_options().get("schema_translate_map", {}).get(table.schema, table.schema)
     raw = conn.connection.driver_connection
     assert raw is not None
-    with gc_paused(), raw.cursor() as cur, cur.copy(f'COPY "{table.schema}"."{table.name}" ({names}) FROM STDIN') as cp:
+    with gc_paused(), raw.cursor() as cur, cur.copy(f'COPY "{schema}"."{table.name}" ({names}) FROM STDIN') as cp:
         for text in encode_rows(frame, columns, json_columns):
             cp.write(text)
     return len(frame)
