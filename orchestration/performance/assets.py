@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
 from orchestration.core.errors import InputError
-from orchestration.core.materialize import TableFrame, input_errors, landed, write, write_assets
+from orchestration.core.materialize import Provenance, TableFrame, input_errors, landed, write, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.performance import schemas, tables
 from orchestration.performance.engine import Prepared, attribution_frames, contribution_frames, prepare, returns_frames
-from orchestration.performance.inputs import parse_performance
+from orchestration.performance.inputs import SIGN_CONVENTION, PerformanceConfig, parse_performance
 from orchestration.performance.plots import cumulative_return_markdown
 from orchestration.performance.pnl import parse_pnl_facts
 
@@ -170,11 +170,17 @@ def _write(
     outputs: tuple[Output, ...],
     frames: tuple[pd.DataFrame, ...],
     extra: dict[dg.AssetKey, dict[str, Any]],
+    config: PerformanceConfig,
 ) -> Iterator[dg.MaterializeResult]:
-    """Validate every frame, replace the partition in all tables in one transaction, then report per table."""
+    """Validate every frame, replace the partition in all tables in one transaction, then report per table.
+
+    The lineage records the conventions in force: the file's effective config (basis, linking, weighting,
+    periods, precision) and seed 002's sign convention.
+    """
     tables_out = {o.key: TableFrame(o.table, o.schema, f) for o, f in zip(outputs, frames, strict=True)}
     metadata = {o.key: {"preview": preview(f), **extra.get(o.key, {})} for o, f in zip(outputs, frames, strict=True)}
-    yield from write_assets(warehouse, record, tables_out, metadata)
+    conventions = {"config": config.echo(), "signs": SIGN_CONVENTION, "reference": "docs/performance.md"}
+    yield from write_assets(warehouse, record, tables_out, metadata, provenance_of=Provenance(conventions=conventions))
 
 
 @_file_multi_asset(
@@ -206,7 +212,7 @@ def portfolio_returns(
             "residuals": dg.MetadataValue.json({k: str(v) for k, v in prepared.inp.residuals.items()}),
         }
     }
-    yield from _write(warehouse, record, RETURNS_OUTPUTS, (periods, daily, portfolio), extra)
+    yield from _write(warehouse, record, RETURNS_OUTPUTS, (periods, daily, portfolio), extra, prepared.inp.config)
 
 
 @_file_multi_asset(
@@ -231,7 +237,7 @@ def position_contributions(
         _key("contribution_totals"): {"preview": preview(frames.totals[frames.totals.period_name == "ITD"], 20)},
     }
     outputs = (frames.lines, frames.totals, frames.positions, frames.position_daily)
-    yield from _write(warehouse, record, CONTRIBUTION_OUTPUTS, outputs, extra)
+    yield from _write(warehouse, record, CONTRIBUTION_OUTPUTS, outputs, extra, cfg)
 
 
 @_file_multi_asset(
@@ -255,7 +261,9 @@ def brinson_attribution(
         selection = {"group_key": key, "model": "BRINSON_FACHLER", "linking": prepared.inp.config.linking}
         metadata["residuals"] = dg.MetadataValue.json(_residual_summary(frames.totals, selection))
     extra = {ATTRIBUTION_KEY: metadata}
-    yield from _write(warehouse, record, ATTRIBUTION_OUTPUTS, (frames.effects, frames.totals), extra)
+    yield from _write(
+        warehouse, record, ATTRIBUTION_OUTPUTS, (frames.effects, frames.totals), extra, prepared.inp.config
+    )
 
 
 @dg.asset(

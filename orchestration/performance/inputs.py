@@ -107,6 +107,13 @@ class Benchmark:
     rows: tuple[BenchmarkRow, ...]
 
 
+SIGN_CONVENTION = (
+    "seed 002: fees and tx_costs are negative for a charge (a positive value is a rebate, accepted and noted); "
+    "position pnl is after transaction costs and before fees (convention 3)"
+)
+"""The sign convention every performance figure is computed under (recorded in its lineage)."""
+
+
 @dataclass(frozen=True)
 class PerformanceConfig:
     """The file's config with every default filled in; `echo` is what the API reports as effective config."""

@@ -13,6 +13,7 @@ from dagster._utils.test.data_versions import get_stale_status_resolver
 from orchestration.clo import tables
 from orchestration.core import versions
 from orchestration.core.provenance import CODE_METADATA, with_code_versions
+from orchestration.core.resources import WarehouseResource
 from orchestration.core.schema import lineage
 from orchestration.definitions import defs
 from tests.clo.files import holdings_rows, openpyxl_book
@@ -80,7 +81,10 @@ def test_a_code_change_marks_the_materialized_partition_stale(platform, lander, 
     digests = versions.inputs("orchestration.clo", ["mappings"])
     edited = {**digests, "assets_config/mappings/bloomberg_clo.yaml": "0" * 64}
     monkeypatch.setattr(versions, "inputs", lambda package, configs=(): edited)
-    changed = with_code_versions(clo.defs(), "orchestration.clo", ["mappings"])
+    changed = dg.Definitions.merge(
+        with_code_versions(clo.defs(), "orchestration.clo", ["mappings"]),
+        dg.Definitions(resources={"warehouse": WarehouseResource()}),
+    )
     monkeypatch.undo()
     assert changed.resolve_assets_def(CLO_KEYS[1]).code_versions_by_key[CLO_KEYS[1]] != versions.version_of(digests)
     assert status(changed) == StaleStatus.STALE
