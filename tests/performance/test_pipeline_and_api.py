@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from api.keys import create_api_key
 from orchestration.core.resources import LandingZoneResource
+from orchestration.core.schema import lineage
 from orchestration.performance import tables
 from tests.api.helpers import assert_envelope
 from tests.performance.helpers import BY_INSTRUMENT, dumps, land, one_day_doc, two_day_attribution_doc
@@ -84,6 +85,22 @@ def test_assets_record_checks_metadata_and_a_plot(landed):
     assert plot.startswith("![cumulative return](data:image/png;base64,")
     residuals = materializations["performance/position_contributions"]["residuals"].value
     assert residuals["selection"] == {"metric_basis": "NET", "weighting": "BOD", "linking": "CARINO"}
+
+
+def test_lineage_records_the_files_conventions_and_the_seed_signs(platform, landed):
+    """Each performance table's lineage names the landed file and the conventions it was computed under."""
+    key, _ = landed["keys"]["float"]
+    query = sa.select(lineage).where(lineage.c.tenant_id == TENANT, lineage.c.partition_key == key)
+    with platform.warehouse.connect() as conn:
+        rows = {r.table_name: r for r in conn.execute(query)}
+    assert {"analytics.performance_daily_returns", "analytics.performance_attribution"} <= set(rows)
+    written = rows["analytics.performance_attribution"]
+    assert written.asset_key == "performance/brinson_attribution"
+    assert written.run_id is not None
+    assert [s["file_name"] for s in written.sources] == ["float.json"]
+    config = written.conventions["config"]
+    assert (config["precision_mode"], config["rounding"], config["linking"]) == ("FLOAT64", 6, "CARINO")
+    assert "fees and tx_costs are negative for a charge" in written.conventions["signs"]
 
 
 def test_returns_are_served_as_decimal_strings_with_the_envelope(api):
