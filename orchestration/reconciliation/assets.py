@@ -12,11 +12,14 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
+from orchestration.clo import tables as clo_tables
 from orchestration.core import announce
 from orchestration.core.checks import TRANSIENT_RETRY, pandera_check_spec, preview
 from orchestration.core.landing_log import LandedRecord
-from orchestration.core.materialize import TableFrame, input_errors, landed, write
+from orchestration.core.lineage import SourceFile
+from orchestration.core.materialize import Provenance, TableFrame, input_errors, landed, write
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 from orchestration.reconciliation import pipeline, tables
@@ -83,9 +86,22 @@ def build_reconciliation_asset(source_type: str) -> dg.AssetsDefinition:
             "preview": preview(out.variances[columns]),
         }
         events = announce.reconciliation_events(out.reconciliation.iloc[0], out.summary, out.variances, out.workbook_id)
-        return write(warehouse, record, key, _outputs(out, record, source_type), metadata, events=events)
+        also_read = Provenance(sources=workbook_sources(warehouse.engine, record.tenant_id, out.workbook_id))
+        outputs = _outputs(out, record, source_type)
+        return write(warehouse, record, key, outputs, metadata, events=events, provenance_of=also_read)
 
     return _reconciliation
+
+
+def workbook_sources(engine: Engine, tenant_id: str, workbook_id: str) -> list[SourceFile]:
+    """The landed CLO workbook a statement was reconciled against: the second file behind its variances."""
+    workbooks = clo_tables.workbooks
+    query = sa.select(workbooks).where(workbooks.c.tenant_id == tenant_id, workbooks.c.workbook_id == workbook_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        return []
+    return [SourceFile(tenant_id, "clo", row["partition_key"], row["file_name"], row["sha256"], row["landed_at"])]
 
 
 reconciliation_assets: dict[str, dg.AssetsDefinition] = {s: build_reconciliation_asset(s) for s in SOURCE_TYPES}

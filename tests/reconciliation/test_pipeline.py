@@ -7,6 +7,7 @@ below is worked from those plantings, not from the engine's output.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import uuid
 import warnings
@@ -21,6 +22,8 @@ from api.keys import create_api_key
 from api.main import create_app
 from orchestration.clo import demo as clo_demo
 from orchestration.clo.check_digits import cusip_check_digit
+from orchestration.core import landing_log
+from orchestration.core.schema import lineage
 from orchestration.reconciliation import demo, tables
 from orchestration.reconciliation.assets import reconciliation_assets
 from tests.api.helpers import api_settings, assert_envelope, bearer, make_token
@@ -109,6 +112,29 @@ def test_summary_matches_the_planted_differences(world):
     # within: par +0.50, price +0.005, spelling variant; auto: pending buy, price +0.10
     assert (summary["within_tolerance"], summary["auto_resolved"], summary["requires_review"]) == (3, 2, 6)
     assert world["recon"]["report_date"] == demo.REPORT_DATE
+
+
+def test_variances_name_both_files_they_were_worked_from(world):
+    """Lineage of a reconciliation: the statement and the workbook it was reconciled against, with their hashes."""
+    platform, tenant = world["platform"], world["tenants"][0]
+    query = sa.select(lineage).where(
+        lineage.c.table_name == tables.variances.fullname,
+        lineage.c.tenant_id == tenant,
+        lineage.c.partition_key == world["st_key"],
+    )
+    with platform.warehouse.connect() as conn:
+        written = conn.execute(query).mappings().one()
+    files = {
+        (domain, key): landing_log.require(platform.warehouse, domain, key).sha256
+        for domain, key in (("trustee", world["st_key"]), ("clo", world["wb_key"]))
+    }
+    assert files[("trustee", world["st_key"])] == hashlib.sha256(demo.statement_bytes()).hexdigest()
+    assert written["asset_key"] == "trustee/reconciliation"
+    sources = [(s["domain"], s["partition_key"], s["file_name"], s["sha256"]) for s in written["sources"]]
+    assert sources == [
+        ("trustee", world["st_key"], demo.STATEMENT_NAME, files[("trustee", world["st_key"])]),
+        ("clo", world["wb_key"], "clo_2026_01.xlsx", files[("clo", world["wb_key"])]),
+    ]
 
 
 def test_list_and_detail(world):
