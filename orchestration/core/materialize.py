@@ -92,7 +92,8 @@ def lineage_of(
 ) -> Lineage | None:
     """The running step's lineage for a write of `record`'s partition (None outside a run)."""
     extra = extra or Provenance()
-    sources = [provenance.source_file(record), *extra.sources]
+    unique = {(s.domain, s.partition_key): s for s in (provenance.source_file(record), *extra.sources)}
+    sources = list(unique.values())
     return provenance.current(sources=sources, conventions=extra.conventions, asset_keys=asset_keys)
 
 

@@ -16,8 +16,9 @@ from orchestration.core import landing_log
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, passed_check, preview, validate
 from orchestration.core.errors import InputError
 from orchestration.core.landing_log import LandedRecord
-from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
+from orchestration.core.materialize import Provenance, TableFrame, input_errors, landed, lineage_of, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
+from orchestration.core.provenance import source_file
 from orchestration.core.resources import WarehouseResource
 from orchestration.covenants import pipeline, tables
 from orchestration.covenants.config import (
@@ -137,9 +138,14 @@ def covenant_evaluations(context: dg.AssetExecutionContext, warehouse: Warehouse
         frame = validate(frame, EVALUATIONS_SCHEMA, _where(record))
     except InputError as error:
         raise as_failure(error) from error
-    rows = warehouse.replace_partition(
-        tables.evaluations, frame, tenant_id=record.tenant_id, partition_key=context.partition_key
-    )
+    read = [
+        landing_log.lookup(warehouse.engine, DOMAIN, key)
+        for key in pipeline.contributing_partitions(warehouse.engine, record, frame)
+    ]
+    lineage = lineage_of(record, Provenance(sources=[source_file(r) for r in read if r is not None]))
+    rows = warehouse.replace_partitions(
+        [(tables.evaluations, frame)], tenant_id=record.tenant_id, partition_key=context.partition_key, lineage=lineage
+    )[tables.evaluations]
     counts = frame["status"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={

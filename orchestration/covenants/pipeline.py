@@ -95,6 +95,24 @@ def file_evaluations(engine: Engine, record: LandedRecord, tolerance: int) -> pd
     return result
 
 
+def contributing_partitions(engine: Engine, record: LandedRecord, evaluations: pd.DataFrame) -> list[str]:
+    """The partitions (files) whose covenant definitions or measurements the file's evaluations used.
+
+    The same as-of state `file_evaluations` read: the latest version of each definition and measurement
+    landed up to this file, kept for the evaluated covenants and (deal, period) pairs.
+    """
+    if evaluations.empty:
+        return [record.partition_key]
+    moment = as_of(engine, record)
+    covenants = state.current_rows(engine, tables.covenant_definitions, record.tenant_id, moment)
+    measurements = state.current_rows(engine, tables.measurements, record.tenant_id, moment)
+    used = covenants[covenants["covenant_id"].isin(set(evaluations["covenant_id"]))]
+    periods = evaluations[["deal_id", "period_start", "period_end"]].drop_duplicates()
+    measured = measurements.merge(periods, on=["deal_id", "period_start", "period_end"])
+    keys = {record.partition_key, *used["partition_key"], *measured["partition_key"]}
+    return sorted(keys)
+
+
 def training_frame(
     engine: Engine, tenant_id: str, as_of: dt.datetime | None, spec: FeatureSpec | None = None
 ) -> tuple[pd.DataFrame, FeatureSpec]:

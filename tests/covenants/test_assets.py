@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from orchestration.core.schema import lineage
 from orchestration.covenants import tables
 from tests.covenants.test_inputs import COVENANT, COVENANT_ID, DEAL, MEASUREMENTS
 
@@ -14,6 +15,19 @@ def _rows(platform, table, tenant, order_by):
     query = sa.select(table).where(table.c.tenant_id == tenant).order_by(*(table.c[c] for c in order_by))
     with platform.warehouse.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def _sources(platform, tenant: str, key: str) -> tuple[str, set[str]]:
+    """The files the evaluations of one partition were worked from: its own, and the others."""
+    query = sa.select(lineage.c.sources).where(
+        lineage.c.table_name == tables.evaluations.fullname,
+        lineage.c.tenant_id == tenant,
+        lineage.c.partition_key == key,
+    )
+    with platform.warehouse.connect() as conn:
+        sources = conn.execute(query).scalar_one()
+    own, *others = sources
+    return own["file_name"], {s["file_name"] for s in others}
 
 
 def test_files_become_records_and_evaluations_and_later_files_keep_history(platform, lander, tenant):
@@ -40,6 +54,8 @@ def test_files_become_records_and_evaluations_and_later_files_keep_history(platf
     # 1,500,000,000 / 300,000,000 = 5.0 → 500 > 450 → BREACH; the first evaluation is still there
     assert list(evaluations["calculated_value_scaled"]) == [333, 500]
     assert list(evaluations["status"]) == ["OK", "BREACH"]
+    # Its lineage names every file the evaluation read: the restatement, the other metric's file, the covenant.
+    assert _sources(platform, tenant, restated_key) == ("q1-restated.json", {"covenants.json", "q1.json"})
     debt = _rows(platform, tables.measurements, tenant, ["landed_at"])
     debt = debt[debt["metric_name"] == "total_debt"]
     assert list(debt["metric_value_scaled"]) == [1_000_000_000, 1_500_000_000]
@@ -50,6 +66,8 @@ def test_files_become_records_and_evaluations_and_later_files_keep_history(platf
     latest = _rows(platform, tables.evaluations, tenant, ["evaluated_at"]).iloc[-1]
     # 500 ≤ 600 with 100 of headroom > 10 → OK
     assert (latest["calculated_value_scaled"], latest["threshold_value_scaled"], latest["status"]) == (500, 600, "OK")
+
+    assert _sources(platform, tenant, tighter_key) == ("covenants-v2.json", {"q1-restated.json", "q1.json"})
 
     # Re-running a partition gives the same rows.
     before = _rows(platform, tables.evaluations, tenant, ["evaluated_at"])
