@@ -6,8 +6,10 @@ runs in `scenarios_files_job` for each landed scenario file. Calculations live i
 """
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,15 +18,17 @@ import pandas as pd
 from orchestration.clo.assets import HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY
 from orchestration.compliance import pipeline, scenario_runs, tables
 from orchestration.compliance.schemas import (
+    CONTRIBUTIONS_SCHEMA,
     HOLDING_FIELDS_SCHEMA,
     METRICS_SCHEMA,
     RESULTS_SCHEMA,
     SCENARIOS_SCHEMA,
     TRADES_SCHEMA,
 )
-from orchestration.core import announce, landing_log, safe_parse
+from orchestration.compliance.status import LEVEL_TOLERANCE
+from orchestration.core import announce, landing_log, ratings, safe_parse
 from orchestration.core.checks import TRANSIENT_RETRY, as_failure, pandera_check_spec, preview
-from orchestration.core.materialize import TableFrame, input_errors, landed, write_assets
+from orchestration.core.materialize import Provenance, TableFrame, input_errors, landed, write_assets
 from orchestration.core.partitions import FILE_PARTITIONS
 from orchestration.core.resources import WarehouseResource
 
@@ -34,8 +38,10 @@ SCENARIO_PARTITIONS = FILE_PARTITIONS["scenarios"]
 RESULTS_KEY = dg.AssetKey(["clo", "compliance_results"])
 METRICS_KEY = dg.AssetKey(["clo", "compliance_metrics"])
 HOLDING_FIELDS_KEY = dg.AssetKey(["clo", "holding_compliance"])
+CONTRIBUTIONS_KEY = dg.AssetKey(["clo", "compliance_contributions"])
 SCENARIO_RESULTS_KEY = dg.AssetKey(["scenarios", "scenario_results"])
 SCENARIO_TRADES_KEY = dg.AssetKey(["scenarios", "scenario_trades"])
+RATINGS_MODULE = Path(ratings.__file__)
 RESULT_FLOATS = dict.fromkeys(("current_value", "profile_trigger_level", "profile_target_level"), float)
 """Nullable numeric result columns: float (NaN for None) whatever the run's values, as the schema expects."""
 
@@ -73,6 +79,17 @@ RESULT_FLOATS = dict.fromkeys(("current_value", "profile_trigger_level", "profil
             metadata={"table": "analytics.clo_holding_compliance"},
             skippable=False,
         ),
+        dg.AssetSpec(
+            CONTRIBUTIONS_KEY,
+            deps=[HOLDINGS_KEY, SHEETS_KEY, WORKBOOKS_KEY],
+            description=(
+                "Explained compliance (issue 18): per test, the 20 holdings contributing most to its numerator, "
+                "the rest summed on one row. Table analytics.clo_compliance_contributions."
+            ),
+            kinds={"python", "postgres"},
+            metadata={"table": "analytics.clo_compliance_contributions"},
+            skippable=False,
+        ),
     ],
     group_name="compliance",
     partitions_def=CLO_PARTITIONS,
@@ -80,6 +97,7 @@ RESULT_FLOATS = dict.fromkeys(("current_value", "profile_trigger_level", "profil
         pandera_check_spec(RESULTS_KEY, RESULTS_SCHEMA),
         pandera_check_spec(METRICS_KEY, METRICS_SCHEMA),
         pandera_check_spec(HOLDING_FIELDS_KEY, HOLDING_FIELDS_SCHEMA),
+        pandera_check_spec(CONTRIBUTIONS_KEY, CONTRIBUTIONS_SCHEMA),
     ],
     retry_policy=TRANSIENT_RETRY,
     description="Run every compliance test of one workbook and write results, intermediates and holding fields.",
@@ -96,6 +114,7 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             RESULTS_KEY: TableFrame(tables.compliance_results, RESULTS_SCHEMA, out.results.astype(RESULT_FLOATS)),
             METRICS_KEY: TableFrame(tables.compliance_metrics, METRICS_SCHEMA, out.metrics),
             HOLDING_FIELDS_KEY: TableFrame(tables.holding_compliance, HOLDING_FIELDS_SCHEMA, out.holdings),
+            CONTRIBUTIONS_KEY: TableFrame(tables.contributions, CONTRIBUTIONS_SCHEMA, out.contributions),
         },
         metadata=_results_metadata(out),
         events=announce.compliance_events(
@@ -106,7 +125,23 @@ def compliance_results(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             deal_id=out.deal_id,
             report_date=out.deal.as_of_date,
         ),
+        provenance_of=Provenance(conventions=conventions(out.deal.sources)),
     )
+
+
+def conventions(deal_sources: Mapping[str, str]) -> dict[str, Any]:
+    """The conventions a compliance run is computed under, recorded in its lineage (issue 18)."""
+    return {
+        "reference": "docs/compliance.md: conventions C1-C24 (issues 4 and 21), clarifications L1-L9",
+        "rating_tables": "orchestration/core/ratings.py@" + _digest(RATINGS_MODULE),
+        "status_tolerance": LEVEL_TOLERANCE,
+        "rounding": "current_value rounded once to 4 decimals, half up; status on the unrounded value",
+        "deal_inputs_from": dict(deal_sources),
+    }
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def _results_metadata(out: pipeline.WorkbookCompliance) -> dict[dg.AssetKey, dict[str, Any]]:

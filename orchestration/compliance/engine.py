@@ -40,6 +40,7 @@ class ComplianceRun:
     tests: list[TestResult]
     holdings: pd.DataFrame
     details: dict[str, pd.DataFrame] = field(default_factory=dict)
+    pool: indenture.ConcentrationPool | None = None  # the holdings' arrays the tests read (contributions.py)
 
     def summary(self) -> dict[str, int]:
         """Seed summary counts."""
@@ -501,7 +502,7 @@ def compute(
         }
     )
     details = {name: frame for part in parts for name, frame in part.details.items() if frame is not None}
-    return ComplianceRun(metrics=metrics, tests=tests, holdings=holding_fields, details=details)
+    return ComplianceRun(metrics, tests, holding_fields, details, concentration_pool)
 
 
 def _concentration_pool(
@@ -511,6 +512,7 @@ def _concentration_pool(
     h = p.h
     return indenture.ConcentrationPool(
         par=h.par,
+        spread=h.spread,
         performing=p.perf,
         obligor=h.issuer,
         industry=h.industry,

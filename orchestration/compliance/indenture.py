@@ -215,9 +215,13 @@ def ranking(labels: np.ndarray, amounts: np.ndarray) -> list[tuple[str, float]]:
 
 @dataclass(frozen=True)
 class ConcentrationPool:
-    """What every C23 concentration reads: performing holdings' attributes and the pool's rankings."""
+    """What every C23 concentration reads: performing holdings' attributes and the pool's rankings.
+
+    Issue 18's contributions (contributions.py) read it too, with the spread (bps; NaN = fixed rate).
+    """
 
     par: np.ndarray
+    spread: np.ndarray
     performing: np.ndarray
     obligor: np.ndarray
     industry: np.ndarray
@@ -255,8 +259,33 @@ def _largest_by(labels: np.ndarray, amounts: np.ndarray) -> tuple[float, list[st
     return best, sorted(str(u) for u, s in zip(uniques, sums, strict=True) if s == best)
 
 
-def concentration_numerator(test_id: str, params: Mapping[str, Any], p: ConcentrationPool) -> tuple[float, list[str]]:
-    """C23: a concentration test's numerator in USD and the names it picked (ranked and largest-of tests).
+@dataclass(frozen=True)
+class Concentration:
+    """A C23 concentration's numerator in USD, the names it picked and the holdings it sums (issue 18 explains it)."""
+
+    numerator: float
+    names: list[str]
+    members: np.ndarray
+    """The performing holdings the numerator sums; a k-th ranked test's are those of the k-th name of the ranking."""
+    amounts: np.ndarray
+    """Each holding's amount in the numerator: par (par + unfunded for conc_revolver_ddtl)."""
+    cash: float = 0.0
+    """Principal cash in the numerator (conc_senior_secured), which is no holding's."""
+
+
+def _named(labels: np.ndarray, names: list[str]) -> np.ndarray:
+    """Which holdings carry one of the names (an obligor, industry or country)."""
+    return np.isin(labels.astype(str), names)
+
+
+def _largest_of(mask: np.ndarray, labels: np.ndarray, par: np.ndarray) -> Concentration:
+    """The largest group of the masked holdings by label; its holdings are the first name's (ties ascending)."""
+    best, names = _largest_by(labels[mask], par[mask])
+    return Concentration(best, names, mask & _named(labels, names[:1]), par)
+
+
+def concentration(test_id: str, params: Mapping[str, Any], p: ConcentrationPool) -> Concentration:
+    """C23: a concentration test's numerator, the names it picked (ranked and largest-of tests) and its holdings.
 
     Raises KeyError for an id that is not a C23 concentration (the engine checks first).
     """
@@ -264,37 +293,42 @@ def concentration_numerator(test_id: str, params: Mapping[str, Any], p: Concentr
     if test_id in RANK_DEFAULTS:
         key, k = RANK_DEFAULTS[test_id]
         k = int(params.get(key, k))
-        ranked = p.obligor_ranking if "obligor" in test_id else p.industry_ranking
+        ranked, labels = (p.obligor_ranking, p.obligor) if "obligor" in test_id else (p.industry_ranking, p.industry)
         if key == "top_n":
-            return float(sum(a for _, a in ranked[:k])), [n for n, _ in ranked[:k]]
-        return _kth(ranked, k)
+            names = [n for n, _ in ranked[:k]]
+            return Concentration(float(sum(a for _, a in ranked[:k])), names, perf & _named(labels, names), par)
+        amount, names = _kth(ranked, k)
+        return Concentration(amount, names, perf & _named(labels, [ranked[k - 1][0]] if names else []), par)
     if test_id in GROUP_DEFAULTS:
         group = str(params.get("country_group", GROUP_DEFAULTS[test_id]))
         members = set(p.deal_terms.country_groups.get(group, ()))
-        return float(par[perf & np.isin(p.country, list(members))].sum()), sorted(members)
+        mask = perf & np.isin(p.country, list(members))
+        return Concentration(float(par[mask].sum()), sorted(members), mask, par)
     if test_id == "conc_largest_non_ss_obligor":
-        mask = perf & (t.seniority != "senior_secured")
-        return _largest_by(p.obligor[mask], par[mask])
+        return _largest_of(perf & (t.seniority != "senior_secured"), p.obligor, par)
     if test_id == "conc_single_group_country":
         groups = p.deal_terms.country_groups
         members = set(groups.get("group_i", ())) | set(groups.get("group_ii", ())) | set(groups.get("group_iii", ()))
-        mask = perf & np.isin(p.country, list(members))
-        return _largest_by(p.country[mask], par[mask])
+        return _largest_of(perf & np.isin(p.country, list(members)), p.country, par)
     if test_id == "conc_senior_secured":
         mask = perf & (t.seniority == "senior_secured") & (t.asset_type != "bond")
-        return float(par[mask].sum()) + p.principal_cash, []
+        return Concentration(float(par[mask].sum()) + p.principal_cash, [], mask, par, p.principal_cash)
     if test_id == "conc_revolver_ddtl":
-        mask = perf & np.isin(t.asset_type, ["revolver", "delayed_draw"])
-        return float((par + t.unfunded)[mask].sum()), []
+        mask, amounts = perf & np.isin(t.asset_type, ["revolver", "delayed_draw"]), par + t.unfunded
+        return Concentration(float(amounts[mask].sum()), [], mask, amounts)
     if test_id == "conc_long_dated":
         stated = p.deal_terms.stated_maturity_date
-        if stated is None:
-            return 0.0, []
-        with np.errstate(invalid="ignore"):
-            mask = perf & (p.maturity > np.datetime64(stated, "D"))  # NaT compares False
-        return float(par[mask].sum()), []
-    mask = _SIMPLE[test_id](p)
-    return float(par[perf & mask].sum()), []
+        with np.errstate(invalid="ignore"):  # NaT compares False
+            mask = perf & (p.maturity > np.datetime64(stated, "D")) if stated is not None else np.zeros_like(perf)
+        return Concentration(float(par[mask].sum()), [], mask, par)
+    mask = perf & _SIMPLE[test_id](p)
+    return Concentration(float(par[mask].sum()), [], mask, par)
+
+
+def concentration_numerator(test_id: str, params: Mapping[str, Any], p: ConcentrationPool) -> tuple[float, list[str]]:
+    """C23: a concentration test's numerator in USD and the names it picked (ranked and largest-of tests)."""
+    found = concentration(test_id, params, p)
+    return found.numerator, found.names
 
 
 _SIMPLE = {

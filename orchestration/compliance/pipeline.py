@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from orchestration.clo import tables as clo_tables
-from orchestration.compliance import tables
+from orchestration.compliance import contributions, tables
 from orchestration.compliance.config import load_profiles
 from orchestration.compliance.deal import DealInputs, parse_structure_sheets, resolve_deal
 from orchestration.compliance.engine import ComplianceRun, compute
@@ -198,6 +198,8 @@ class WorkbookCompliance:
     metrics: pd.DataFrame
     holdings: pd.DataFrame
     history: dict[str, list[tuple[dt.date, float | None, str]]]
+    contributions: pd.DataFrame
+    """Issue 18: the holdings that make up each explained test's numerator (`contribution_rows`)."""
 
 
 def run_workbook(engine: Engine, tenant_id: str, partition_key: str, executed_at: dt.datetime) -> WorkbookCompliance:
@@ -273,7 +275,21 @@ def run_workbook(engine: Engine, tenant_id: str, partition_key: str, executed_at
             "carrying_value": [round_half_up(v) for v in fields["carrying_value"].astype(float)],
         }
     )
-    return WorkbookCompliance(workbook, deal, deal_id, run, results, metrics, holding_rows, history)
+    explained = contribution_rows(workbook.workbook_id, run, deal)
+    return WorkbookCompliance(workbook, deal, deal_id, run, results, metrics, holding_rows, history, explained)
+
+
+def contribution_rows(workbook_id: str, run: ComplianceRun, deal: DealInputs) -> pd.DataFrame:
+    """Each explained test's top holdings, the rest and its non-holding terms, rounded once (convention 1).
+
+    A contribution to 4 decimals; its share (a fraction of the numerator) to 6, i.e. 4 in percent.
+    """
+    rows = contributions.ranked_rows(contributions.explain(run, deal), run.holdings["holding_id"].astype(str))
+    return rows.assign(
+        workbook_id=workbook_id,
+        contribution=[round_half_up(v) for v in rows["contribution"]],
+        share=pd.Series([round_half_up(v, 6) for v in rows["share"]], index=rows.index, dtype="float64"),
+    ).astype({"rank": "int64", "holdings": "int64", "contribution": "float64"})
 
 
 def deal_json(deal: DealInputs) -> dict[str, Any]:

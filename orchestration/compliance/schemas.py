@@ -63,6 +63,25 @@ HOLDING_FIELDS_SCHEMA = pa.DataFrameSchema(
 )
 
 
+CONTRIBUTIONS_SCHEMA = pa.DataFrameSchema(
+    {
+        "workbook_id": pa.Column(str, pa.Check.str_matches(UUID)),
+        "test_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "rank": pa.Column("int64", pa.Check.ge(1)),
+        "holding_id": pa.Column(str, nullable=True),
+        "holdings": pa.Column("int64", pa.Check.ge(0)),
+        "contribution": pa.Column(float),
+        "share": pa.Column(float, nullable=True),
+        "measure": pa.Column(str, pa.Check.str_length(min_value=1)),
+    },
+    checks=[
+        pa.Check(lambda f: (f["holding_id"].isna() | (f["holdings"] == 1)).all(), name="a holding's row is 1 holding"),
+    ],
+    unique=["test_id", "rank"],
+    name="clo_compliance_contributions",
+)
+
+
 SCENARIOS_SCHEMA = pa.DataFrameSchema(
     {
         "scenario_id": pa.Column(str, pa.Check.str_matches(UUID)),

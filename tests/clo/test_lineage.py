@@ -48,9 +48,10 @@ def test_a_landed_workbook_records_its_run_asset_code_version_and_file(platform,
     assert source["sha256"] == hashlib.sha256(content).hexdigest()
     assert (source["tenant_id"], source["domain"], source["file_name"]) == (tenant, "clo", "lineage.xlsx")
     # The code version is the digest of the files it lists, worked here from the files themselves.
-    assert holdings["inputs"]["orchestration/clo/pipeline.py"] == hashlib.sha256(
-        (versions.PROJECT_ROOT / "orchestration/clo/pipeline.py").read_bytes()
-    ).hexdigest()
+    assert (
+        holdings["inputs"]["orchestration/clo/pipeline.py"]
+        == hashlib.sha256((versions.PROJECT_ROOT / "orchestration/clo/pipeline.py").read_bytes()).hexdigest()
+    )
     assert any(p.startswith("assets_config/mappings/") for p in holdings["inputs"])
     assert holdings["code_version"] == versions.version_of(holdings["inputs"])
     assert "orchestration/clo/assets.py" not in holdings["inputs"]  # wiring is not part of it

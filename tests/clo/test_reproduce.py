@@ -47,9 +47,12 @@ def _scratch_schemas(platform) -> list[str]:
 def test_an_untouched_partition_reproduces_bit_for_bit(platform, landed, tenant):
     key, holding_id = landed
     outcome = reproduce.reproduce(platform.warehouse, _figure(tenant, key, holding_id))
-    assert outcome.identical and outcome.figure_identical, outcome.lines()
-    assert outcome.code_changes == {} and outcome.source_changes == []
-    assert outcome.stored["holding_id"] == holding_id and outcome.stored["par_amount"] is not None
+    assert outcome.identical, outcome.lines()
+    assert outcome.figure_identical
+    assert outcome.code_changes == {}
+    assert outcome.source_changes == []
+    assert outcome.stored["holding_id"] == holding_id
+    assert outcome.stored["par_amount"] is not None
     compared = {t.table: t for t in outcome.tables}
     holdings = compared[tables.holdings.fullname]
     assert holdings.stored_rows == holdings.reproduced_rows == len(holdings_rows()) - 1
@@ -77,13 +80,15 @@ def test_a_config_edit_is_named_and_the_figure_differs(platform, landed, tenant,
 
     outcome = reproduce.reproduce(platform.warehouse, _figure(tenant, key, holding_id))
 
-    assert not outcome.identical and not outcome.figure_identical
+    assert not outcome.identical
+    assert not outcome.figure_identical
     assert outcome.code_changes == {PROFILE: "changed"}
     assert outcome.stored["issuer_name"] != outcome.reproduced["issuer_name"]
     assert outcome.reproduced["issuer_name"] == outcome.stored["issuer_name"].upper()
     assert outcome.recorded_code_version != outcome.current_code_version
     report = "\n".join(outcome.lines())
-    assert f"{PROFILE}: changed" in report and "issuer_name" in report
+    assert f"{PROFILE}: changed" in report
+    assert "issuer_name" in report
     # What is served is untouched.
     query = sa.select(tables.holdings.c.issuer_name).where(tables.holdings.c.holding_id == holding_id)
     with platform.warehouse.connect() as conn:
@@ -94,11 +99,13 @@ def test_the_cli_reports_identical_and_refuses_an_unknown_figure(platform, lande
     _, holding_id = landed
     result = platform.run_cli("reproduce", "holding", holding_id)
     assert result.returncode == 0
-    assert "identical" in result.stdout and "DIFFERENT" not in result.stdout
+    assert "identical" in result.stdout
+    assert "DIFFERENT" not in result.stdout
     assert f"{tables.holdings.fullname}: " in result.stdout
 
     missing = platform.run_cli("reproduce", "holding", "no-such-holding", check=False)
     assert missing.returncode == 2
     assert "error: NOT_FOUND: no holding 'no-such-holding'" in missing.stderr
     unknown = platform.run_cli("reproduce", "beta-ish", "x", check=False)
-    assert unknown.returncode == 2 and "error: UNKNOWN_KIND" in unknown.stderr
+    assert unknown.returncode == 2
+    assert "error: UNKNOWN_KIND" in unknown.stderr

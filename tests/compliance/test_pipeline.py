@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import uuid
 import warnings
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from orchestration.compliance.pipeline import deal_for, deal_json, load_holdings
 from orchestration.compliance.registry import INDENTURE_TEST_IDS
 from orchestration.core import landing_log
 from orchestration.core.resources import WarehouseResource
+from orchestration.core.schema import lineage
+from orchestration.core.settings import PROJECT_ROOT
 from tests.api.helpers import api_settings, assert_envelope
 from tests.compliance import reference_indenture as reference
 
@@ -148,6 +151,27 @@ def test_results_use_the_structure_sheet_and_match_a_recomputation(platform, wor
     assert float(rows["conc_bonds"]["current_value"]) > 0
     assert float(rows["conc_revolver_ddtl"]["current_value"]) > 0
     assert float(rows["wac_test"]["current_value"]) > 0
+
+
+def test_lineage_records_the_compliance_conventions(platform, world):
+    """The results' lineage: the workbook file, the rating tables' digest, C24's tolerance, where the deal came from."""
+    query = sa.select(lineage).where(
+        lineage.c.table_name == tables.compliance_results.fullname,
+        lineage.c.tenant_id == world["a"],
+        lineage.c.partition_key == world["keys"][0],
+    )
+    with platform.warehouse.connect() as conn:
+        written = conn.execute(query).mappings().one()
+    ratings_file = PROJECT_ROOT / "orchestration" / "core" / "ratings.py"
+    conventions = written["conventions"]
+    assert (
+        conventions["rating_tables"]
+        == f"orchestration/core/ratings.py@{sha256(ratings_file.read_bytes()).hexdigest()[:16]}"
+    )
+    assert conventions["status_tolerance"] == 1e-9
+    assert conventions["deal_inputs_from"]  # sidecar / structure sheet / profile, per input
+    assert [s["file_name"] for s in written["sources"]] == [f"clo_{clo_demo.REPORT_DATES[0]:%Y_%m}.xlsx"]
+    assert written["asset_key"] == "clo/compliance_results"
 
 
 def test_second_month_has_history_and_the_ccc_bucket_deteriorates(platform, world):
