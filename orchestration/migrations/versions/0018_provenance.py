@@ -80,9 +80,12 @@ def upgrade() -> None:
         sa.Column(
             "rank", sa.Integer(), nullable=False, comment="1 = largest contribution; the last row may be the rest."
         ),
-        sa.Column("holding_id", sa.Text(), comment="The contributing holding; null on the row that sums the rest."),
+        sa.Column("holding_id", sa.Text(), comment="The contributing holding; null on the rest row and on term rows."),
         sa.Column(
-            "holdings", sa.Integer(), nullable=False, comment="Holdings the row stands for (1, or the rest's count)."
+            "holdings",
+            sa.Integer(),
+            nullable=False,
+            comment="Holdings the row stands for: 1, the rest's count, or 0 (cash, fees).",
         ),
         sa.Column("contribution", sa.Numeric(), nullable=False, comment="Its part of the test's numerator."),
         sa.Column("share", sa.Numeric(), comment="contribution / numerator; null when the numerator is 0."),
