@@ -202,7 +202,7 @@ def _metadata(frames: Mapping[dg.AssetKey, pd.DataFrame]) -> dict[dg.AssetKey, d
         },
         SHEETS_KEY: {"sheets": len(workbook["sheets"])},
         HOLDINGS_KEY: {
-            "preview": preview(holdings.drop(columns=["raw_data", "workbook_id", "holding_id"])),
+            "preview": preview(holdings.drop(columns=["raw_data", "source_cells", "workbook_id", "holding_id"])),
             "total_par": float(holdings["par_amount"].sum()),
             **{k: stats[k] for k in ("formula_cells", "formulas_evaluated", "formulas_failed")},
         },

@@ -106,8 +106,9 @@ def workbook_row(
     error_code: str | None = None,
     error_message: str | None = None,
     processed_at: dt.datetime | None = None,
+    mapping_profile_version: str | None = None,
 ) -> pd.DataFrame:
-    """The one `raw.clo_workbooks` row of a partition in any status."""
+    """The one `raw.clo_workbooks` row of a partition in any status (a profile's version once it mapped)."""
     side = sidecar_fields(record)
     if report_date is None and side["report_date"] is not None:
         report_date, report_date_source = side["report_date"], "sidecar"
@@ -126,6 +127,7 @@ def workbook_row(
                 "report_date_source": report_date_source,
                 "source": side["source"],
                 "mapping_profile_id": side["mapping_profile_id"],
+                "mapping_profile_version": mapping_profile_version,
                 "tags": _json_safe(side["tags"]),
                 "metadata": _json_safe(side["metadata"]),
                 "sidecar": _json_safe(side["sidecar"]),
@@ -372,6 +374,7 @@ def process(
         report_date_source=date_source,
         data_quality_score=dq["overall_score"],
         processed_at=now,
+        mapping_profile_version=diag.profile_version,
     )
     return WorkbookOutputs(
         workbook=_floats(workbook, ["data_quality_score"]).astype({"file_size": "int64"}),

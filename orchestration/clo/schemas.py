@@ -23,6 +23,7 @@ WORKBOOKS_SCHEMA = pa.DataFrameSchema(
         "file_size": pa.Column("int64", pa.Check.ge(0)),
         "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$")),
         "data_quality_score": pa.Column(float, pa.Check.in_range(0, 100), nullable=True),
+        "mapping_profile_version": pa.Column(object, pa.Check.str_matches(r"^[0-9a-f]{64}$"), nullable=True),
     },
     name="clo_workbooks",
 )
@@ -68,6 +69,7 @@ HOLDINGS_SCHEMA = pa.DataFrameSchema(
         "figi": pa.Column(object, nullable=True),
         "asset_id": pa.Column(object, nullable=True),
         "figi_valid": pa.Column("boolean", nullable=True),
+        "source_cells": pa.Column(object, nullable=True),
     },
     checks=[
         pa.Check(

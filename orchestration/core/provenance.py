@@ -28,7 +28,7 @@ the code this process runs, so a write records digests that agree with its code 
 def with_code_versions(defs: dg.Definitions, package: str, configs: Sequence[str] = ()) -> dg.Definitions:
     """The package's definitions with every asset lacking one given the package's code version."""
     digests = versions.inputs(package, configs)
-    _DIGESTS[package] = digests
+    _DIGESTS.setdefault(package, digests)  # the first load is the code this process runs
     version = versions.version_of(digests)
     covered = {"package": package, "configs": [f"assets_config/{c}" for c in configs], "files": len(digests)}
 

@@ -111,6 +111,7 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "external_par",
     "variance_count",
     "review_status",
+    "source_cells",
 )
 
 
@@ -170,7 +171,7 @@ def issuer_similarity(a: str, b: str) -> float:
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.reset_index(drop=True).copy()
-    for column in (*CANONICAL_VALUE_COLUMNS, "holding_id", "row_index"):
+    for column in (*CANONICAL_VALUE_COLUMNS, "holding_id", "row_index", "source_cells"):
         if column not in out.columns:
             out[column] = None
     for column in ("par_amount", "price", "market_value", "accrued_interest"):
@@ -423,6 +424,7 @@ def _positions(
     unmatched_i: np.ndarray,
     unmatched_e: np.ndarray,
 ) -> pd.DataFrame:
+    """Matched, internal-only and statement-only positions; source_cells are the statement row's (null internal)."""
     ext_row = external["row_index"].where(external["row_index"].notna(), pd.Series(external.index))
     int_fallback = internal["holding_id"].where(internal["holding_id"].notna(), pd.Series(internal.index))
     matched_part = pd.DataFrame(
@@ -443,6 +445,7 @@ def _positions(
             "issuer_name": internal["issuer_name"].iloc[matched["i"]].to_numpy(),
             "internal_par": internal["par_amount"].iloc[matched["i"]].to_numpy(),
             "external_par": external["par_amount"].iloc[matched["e"]].to_numpy(),
+            "source_cells": external["source_cells"].iloc[matched["e"]].to_numpy(),
         }
     )
     internal_part = pd.DataFrame(
@@ -458,6 +461,7 @@ def _positions(
             "issuer_name": internal["issuer_name"].iloc[unmatched_i].to_numpy(),
             "internal_par": internal["par_amount"].iloc[unmatched_i].to_numpy(),
             "external_par": np.nan,
+            "source_cells": None,
         }
     )
     external_part = pd.DataFrame(
@@ -473,12 +477,13 @@ def _positions(
             "issuer_name": external["issuer_name"].iloc[unmatched_e].to_numpy(),
             "internal_par": np.nan,
             "external_par": external["par_amount"].iloc[unmatched_e].to_numpy(),
+            "source_cells": external["source_cells"].iloc[unmatched_e].to_numpy(),
         }
     )
     parts = [p for p in (matched_part, internal_part, external_part) if not p.empty]
     frame = pd.concat(parts, ignore_index=True) if parts else matched_part
     frame["external_row"] = pd.to_numeric(frame["external_row"], errors="coerce").astype("Int64")
-    for column in ("matched_on", "holding_id", *IDENTIFIER_FIELDS, "issuer_name"):
+    for column in ("matched_on", "holding_id", *IDENTIFIER_FIELDS, "issuer_name", "source_cells"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
 

@@ -33,7 +33,14 @@ POSITIONS_SCHEMA = pa.DataFrameSchema(
         "position_key": pa.Column(str, unique=True),
         "match_status": pa.Column(str, pa.Check.isin(list(MATCH_STATUSES))),
         "variance_count": pa.Column("int64", pa.Check.ge(0)),
+        "source_cells": pa.Column(object, nullable=True),
     },
+    checks=[
+        pa.Check(
+            lambda f: f.loc[f["match_status"] == "unmatched_internal", "source_cells"].isna().all(),
+            name="no statement cells for a position found only in the workbook",
+        ),
+    ],
     name="reconciliation_positions",
 )
 

@@ -11,7 +11,8 @@ cells are spread over their range; blank rows and total rows are skipped and cou
 Modules, in pipeline order: `fields` (canonical fields, result shapes), `profiles` (YAML profiles and
 aliases), `headers` (sheet and header row), `detect` (auto-detect), `transforms` (per-field transforms and
 validation rules), `identifiers` (check flags, at least one identifier per holding), `extract` (the extraction
-itself), `workbook_facts` (schema drift, report date).
+itself), `source_cells` (each holding field's cell, header and transform), `workbook_facts` (schema drift, report
+date).
 """
 
 from orchestration.clo.mapping.detect import auto_detect

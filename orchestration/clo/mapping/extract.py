@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.clo import normalize as nz
-from orchestration.clo.mapping import identifiers
+from orchestration.clo.mapping import identifiers, source_cells
 from orchestration.clo.mapping.detect import _infer_type, _json_safe, _json_safe_column, auto_detect
 from orchestration.clo.mapping.fields import (
     _TOTAL_ROW,
@@ -26,7 +26,7 @@ from orchestration.clo.mapping.fields import (
     MappingProfile,
 )
 from orchestration.clo.mapping.headers import _column_names, _find_header, choose_sheet
-from orchestration.clo.mapping.profiles import _alias_index, load_profiles
+from orchestration.clo.mapping.profiles import header_index, resolve_profile
 from orchestration.clo.mapping.transforms import (
     _IDENTIFIER_WIDTH,
     _PLAIN_TYPES,
@@ -107,12 +107,14 @@ class _Rows:
 
 @dataclass(frozen=True)
 class _Normalised:
-    """Canonical column values, every validation failure, the unit-fix notes and the identifier check flags."""
+    """Canonical values, validation failures, unit-fix notes, check flags, fields rescaled and LoanX IDs moved."""
 
     columns: dict[str, list[Any]]
     failures: list[dict[str, Any]]
     notes: list[str]
     flags: dict[str, list[bool | None]]
+    rescaled: set[str]
+    moved: list[int]
 
 
 def _extract_holdings(
@@ -126,8 +128,8 @@ def _extract_holdings(
     profiles: dict[str, MappingProfile] | None,
 ) -> HoldingsExtraction:
     """`extract_holdings`'s steps in order: profile, sheet and header, mapping, required fields, rows, values."""
-    profile = _resolve_profile(parsed, profile_id, profiles)
-    index = _header_index(profile)
+    profile = resolve_profile(parsed.file_name, profile_id, profiles)
+    index = header_index(profile)
     table = _locate_table(parsed, index, sheet_name or (profile.sheet if profile else None))
     samples = _sample_columns(table.data_rows, table.width)
     mapping = _choose_mapping(profile, table.names, samples, index)
@@ -142,35 +144,9 @@ def _extract_holdings(
     identifiers.require_identifier(
         parsed.file_name, table.sheet.name, identifier_sources, normalised.columns, rows.row_index
     )
-    frame = _holdings_frame(workbook_id or "", table, rows, normalised)
+    frame = _holdings_frame(workbook_id or "", table, mapping, rows, normalised)
     diagnostics = _diagnostics(parsed, profile, table, samples, mapping, rows, normalised)
     return HoldingsExtraction(holdings=frame, diagnostics=diagnostics)
-
-
-def _resolve_profile(
-    parsed: ParsedWorkbook, profile_id: str | None, profiles: dict[str, MappingProfile] | None
-) -> MappingProfile | None:
-    """The profile named by `profile_id` (None without one); MAPPING_PROFILE_UNKNOWN for an id not catalogued."""
-    catalogue = profiles if profiles is not None else load_profiles()
-    if not profile_id:
-        return None
-    profile = catalogue.get(profile_id)
-    if profile is None:
-        raise InputError(
-            "MAPPING_PROFILE_UNKNOWN",
-            f"mapping profile {profile_id!r} does not exist; known: {sorted(catalogue)}",
-            parsed.file_name,
-        )
-    return profile
-
-
-def _header_index(profile: MappingProfile | None) -> dict[str, str]:
-    """Normalised header → field: the alias dictionaries (the profile's first), then the profile's source columns."""
-    index = _alias_index([profile.alias_profile if profile else None])
-    if profile:
-        for field_name, mapping in profile.mappings.items():
-            index[nz.normalize_header(mapping.source)] = field_name
-    return index
 
 
 def _locate_table(parsed: ParsedWorkbook, index: dict[str, str], preferred: str | None) -> _Table:
@@ -298,12 +274,12 @@ def _normalise(profile: MappingProfile | None, mapping: _Mapping, rows: _Rows) -
     """Canonical values with unit fixes, and the failures: types, then check digits, then the profile's rules."""
     columns, failures = _normalise_fields(mapping, rows)
     notes: list[str] = []
-    _rescale(columns, notes)
-    identifiers.split_combined_column(columns, notes)
+    rescaled = _rescale(columns, notes)
+    moved = identifiers.split_combined_column(columns, notes)
     flags, digit_failures = identifiers.check_flags(columns, rows.row_index)
     failures += digit_failures
     failures += _profile_rule_failures(profile, columns, rows.row_index)
-    return _Normalised(columns=columns, failures=failures, notes=notes, flags=flags)
+    return _Normalised(columns, failures, notes, flags, rescaled, moved)
 
 
 def _normalise_fields(mapping: _Mapping, rows: _Rows) -> tuple[dict[str, list[Any]], list[dict[str, Any]]]:
@@ -342,9 +318,14 @@ def _raw_data(names: list[str], rows: _Rows) -> list[dict[str, Any]]:
     return list(map(dict, map(zip, itertools.repeat(names), zip(*safe_columns, strict=True))))
 
 
-def _holdings_frame(workbook_id: str, table: _Table, rows: _Rows, normalised: _Normalised) -> pd.DataFrame:
-    """The holdings frame in HOLDING_COLUMNS order: ids, canonical fields (numbers as float64), raw data, flags."""
+def _holdings_frame(
+    workbook_id: str, table: _Table, mapping: _Mapping, rows: _Rows, normalised: _Normalised
+) -> pd.DataFrame:
+    """The holdings frame in HOLDING_COLUMNS order: ids, canonical fields (floats), raw data, flags, source cells."""
     sheet, row_index, columns = table.sheet.name, rows.row_index, normalised.columns
+    cells = source_cells.holding_documents(
+        sheet, mapping.detected, mapping.transforms, rows.by_column, row_index, normalised.rescaled, normalised.moved
+    )
     frame = pd.DataFrame(
         {
             "workbook_id": workbook_id,
@@ -357,6 +338,7 @@ def _holdings_frame(workbook_id: str, table: _Table, rows: _Rows, normalised: _N
             },
             "raw_data": _object_array(_raw_data(table.names, rows)),
             **{name: pd.Series(flags, dtype="boolean") for name, flags in normalised.flags.items()},
+            "source_cells": _object_array(cells),
         },
         columns=list(HOLDING_COLUMNS),
     )
@@ -394,4 +376,5 @@ def _diagnostics(
         skipped_rows=rows.skipped,
         normalisations=normalised.notes,
         sheets_found=parsed.sheet_names,
+        profile_version=profile.version_sha256 if profile else None,
     )

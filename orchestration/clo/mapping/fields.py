@@ -1,5 +1,7 @@
 """The canonical holding fields, the detection thresholds and the shapes a mapping returns."""
 
+import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,7 +35,7 @@ TEXT_FIELDS = ("issuer_name", "industry", "country", "currency")
 RATING_AGENCY = {"rating_moodys": "moodys", "rating_sp": "sp", "rating_fitch": "fitch"}
 HOLDING_COLUMNS: tuple[str, ...] = (
     "workbook_id", "holding_id", "sheet", "row_index", *CANONICAL_FIELDS, "raw_data", "cusip_valid", "isin_valid",
-    "figi_valid",
+    "figi_valid", "source_cells",
 )  # fmt: skip
 """Columns of `HoldingsExtraction.holdings` (the table's, less tenant_id and partition_key)."""
 
@@ -61,6 +63,15 @@ _TOTAL_ROW = re.compile(r"^\s*(grand\s+)?(sub\s*-?\s*)?totals?\b|^\s*sum\b", re.
 _DATE_LABEL = re.compile(r"\b(as\s*of|as-of|report(ing)?\s+date|determination\s+date|valuation\s+date)\b", re.I)
 
 
+def canonical_sha256(document: dict[str, Any]) -> str:
+    """The sha256 of a document in canonical JSON (keys sorted, no spaces, UTF-8; a YAML date as its text).
+
+    A mapping profile's version (raw.clo_workbooks.mapping_profile_version) is this of its YAML document as loaded.
+    """
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     """A canonical field's source column and transform in a profile."""
@@ -83,12 +94,20 @@ class MappingProfile:
     sheet: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    definition_sha256: str | None = field(default=None, compare=False)
+    """`canonical_sha256` of the YAML document as loaded; None for a profile built in code."""
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as the API returns it."""
         out = asdict(self)
+        out.pop("definition_sha256")
         out["validation_rules"] = list(self.validation_rules)
         return out
+
+    @property
+    def version_sha256(self) -> str:
+        """The profile's version as recorded with a workbook: its document's sha256, else that of `to_dict()`."""
+        return self.definition_sha256 or canonical_sha256(self.to_dict())
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,8 @@ class MappingDiagnostics:
     skipped_rows: dict[str, int]
     normalisations: list[str] = field(default_factory=list)
     sheets_found: list[str] = field(default_factory=list)
+    profile_version: str | None = None
+    """The profile's `version_sha256` (raw.clo_workbooks.mapping_profile_version); None when auto-detected."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready diagnostics."""

@@ -25,20 +25,22 @@ LABELS: dict[str, str] = {
 MAX_ROWS_LISTED = 20
 
 
-def split_combined_column(columns: dict[str, list[Any]], notes: list[str]) -> None:
+def split_combined_column(columns: dict[str, list[Any]], notes: list[str]) -> list[int]:
     """Move LoanX IDs out of the CUSIP column (trustee reports' "CUSIP/LoanX ID") into rows without a LoanX ID.
 
     A value of the LoanX shape (`LX` + six digits) is never a CUSIP (eight characters, no check digit); the move
     is listed in `normalisations`. A row that has a LoanX ID of its own keeps both values where they are.
+    Returns the positions of the rows moved.
     """
     cusips, loanx = columns["cusip"], columns["loanx_id"]
-    moved = 0
+    moved: list[int] = []
     for i, value in enumerate(cusips):
         if value is not None and loanx[i] is None and len(value) == 8 and is_loanx_id(value):
             loanx[i], cusips[i] = value, None
-            moved += 1
+            moved.append(i)
     if moved:
-        notes.append(f"{moved} LoanX ID(s) in the CUSIP column moved to loanx_id")
+        notes.append(f"{len(moved)} LoanX ID(s) in the CUSIP column moved to loanx_id")
+    return moved
 
 
 def check_flags(

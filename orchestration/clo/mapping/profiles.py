@@ -12,8 +12,10 @@ from orchestration.clo.mapping.fields import (
     AliasProfile,
     FieldMapping,
     MappingProfile,
+    canonical_sha256,
 )
 from orchestration.core.config import ConfigError, read_yaml
+from orchestration.core.errors import InputError
 
 MAPPING_PROFILE_INVALID = "MAPPING_PROFILE_INVALID"
 
@@ -52,6 +54,7 @@ def _load_profiles(directory: Path) -> dict[str, MappingProfile]:
             sheet=doc.get("sheet"),
             created_at=str(doc["created_at"]) if doc.get("created_at") else None,
             updated_at=str(doc["updated_at"]) if doc.get("updated_at") else None,
+            definition_sha256=canonical_sha256(doc),
         )
         profiles[profile.id] = profile
     return profiles
@@ -93,4 +96,30 @@ def _alias_index(alias_names: Sequence[str | None]) -> dict[str, str]:
         for field_name, values in profile.fields.items():
             for value in values:
                 index.setdefault(nz.normalize_header(value), field_name)
+    return index
+
+
+def resolve_profile(
+    file_name: str, profile_id: str | None, profiles: dict[str, MappingProfile] | None = None
+) -> MappingProfile | None:
+    """The profile named by `profile_id` (None without one); MAPPING_PROFILE_UNKNOWN for an id not catalogued."""
+    catalogue = profiles if profiles is not None else load_profiles()
+    if not profile_id:
+        return None
+    profile = catalogue.get(profile_id)
+    if profile is None:
+        raise InputError(
+            "MAPPING_PROFILE_UNKNOWN",
+            f"mapping profile {profile_id!r} does not exist; known: {sorted(catalogue)}",
+            file_name,
+        )
+    return profile
+
+
+def header_index(profile: MappingProfile | None) -> dict[str, str]:
+    """Normalised header → field: the alias dictionaries (the profile's first), then the profile's source columns."""
+    index = _alias_index([profile.alias_profile if profile else None])
+    if profile:
+        for field_name, mapping in profile.mappings.items():
+            index[nz.normalize_header(mapping.source)] = field_name
     return index

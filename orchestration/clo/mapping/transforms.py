@@ -44,6 +44,37 @@ def _transform_for(field_name: str, transform: str | None) -> Callable[[Any], An
     return nz.TRANSFORMS[transform] if transform in ("trim", "upper") else nz.to_text
 
 
+_UNIT_FIXES = {"spread": "percent_to_bps", "price": "fraction_to_percent", "purchase_price": "fraction_to_percent",
+               "coupon": "fraction_to_percent"}  # fmt: skip
+"""The name of `_rescale`'s unit fix of each field (a whole column multiplied by 100)."""
+
+
+def transform_name(field_name: str, transform: str | None, rescaled: bool = False) -> str:
+    """The short stable name of what `_transform_for` (then `_rescale`) does to a field's cell (docs/clo.md).
+
+    identifier[:cusip|:isin] (trimmed, upper case, spaces removed; an all-digit CUSIP/ISIN zero-padded), upper,
+    text, rating:<agency>, country, bool, flag, seniority, asset_type, watch, date, number, integer, and for a
+    column rescaled by 100 percent_to_bps / fraction_to_percent (`integer+…` when rounded first).
+    """
+    if field_name in _IDENTIFIER_WIDTH:
+        return {"cusip": "identifier:cusip", "isin": "identifier:isin"}.get(field_name, "identifier")
+    if field_name in RATING_AGENCY:
+        return f"rating:{RATING_AGENCY[field_name]}"
+    if field_name in terms.NORMALISERS:
+        return "flag" if field_name in terms.FLAG_FIELDS else {"moodys_watch": "watch"}.get(field_name, field_name)
+    if field_name in NUMERIC_FIELDS:
+        base = "integer" if transform == "to_integer" else "number"
+        if not rescaled:
+            return base
+        return _UNIT_FIXES[field_name] if base == "number" else f"{base}+{_UNIT_FIXES[field_name]}"
+    return _NAMED.get(field_name, "upper" if transform == "upper" else "text")
+
+
+_NAMED = {"asset_id": "upper", "currency": "upper", "country": "country", "is_defaulted": "bool",
+          "maturity_date": "date"}  # fmt: skip
+"""The transform names of the fields with a fixed canonicaliser not named by their kind."""
+
+
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 """Cell types stored in raw_data as they are (the readers never produce NaN or infinities)."""
 
@@ -140,12 +171,16 @@ def _median(values: list[float]) -> float | None:
     return float(np.partition(numbers, middle)[middle])
 
 
-def _rescale(columns: dict[str, list[Any]], notes: list[str]) -> None:
-    """Unit fixes: (purchase) prices as a fraction of par → percent; spreads in percent → bps; coupons as fractions."""
+def _rescale(columns: dict[str, list[Any]], notes: list[str]) -> set[str]:
+    """Unit fixes: (purchase) prices as a fraction of par → percent; spreads in percent → bps; coupons as fractions.
+
+    Returns the fields rescaled.
+    """
     rules = (("price", 2.0, 100.0, "price looked like a fraction of par; multiplied by 100"),
              ("purchase_price", 2.0, 100.0, "purchase price looked like a fraction of par; multiplied by 100"),
              ("spread", 20.0, 100.0, "spread looked like percent; converted to bps (x100)"),
              ("coupon", 1.0, 100.0, "coupon looked like a fraction; converted to percent (x100)"))  # fmt: skip
+    rescaled: set[str] = set()
     for field_name, ceiling, factor, note in rules:
         values = columns.get(field_name)
         if not values:
@@ -154,6 +189,8 @@ def _rescale(columns: dict[str, list[Any]], notes: list[str]) -> None:
         if median is not None and 0 < abs(median) <= ceiling:
             columns[field_name] = [v * factor if v is not None else None for v in values]
             notes.append(note)
+            rescaled.add(field_name)
+    return rescaled
 
 
 def _rule_failures(rule: dict[str, Any], values: list[Any], row_index: list[int]) -> list[int]:

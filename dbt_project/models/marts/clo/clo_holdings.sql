@@ -1,6 +1,6 @@
 -- Canonical holdings of processed workbooks (served by /workbooks/{id}/holdings), with the holding terms of
 -- issue 21 as stored: seniority / asset_type / moodys_watch null when blank (the engine reads blank seniority as
--- senior_secured and blank asset_type as loan), flags never null.
+-- senior_secured and blank asset_type as loan), flags never null; source_cells names each field's cell (issue 18).
 with holdings as (
     select * from {{ ref('stg_clo_holdings') }}
 ),
@@ -53,6 +53,7 @@ final as (
         holdings.cusip_valid,
         holdings.isin_valid,
         holdings.figi_valid,
+        holdings.source_cells,
         holdings.is_ccc,
         workbooks.report_date
     from holdings

@@ -67,7 +67,8 @@ final as (
         coalesce(anomalies.anomaly_count, 0) as anomaly_count,
         coalesce(insights.insight_count, 0) as insight_count,
         workbooks.landed_at as created_at,
-        coalesce(workbooks.processed_at, workbooks.landed_at) as updated_at
+        coalesce(workbooks.processed_at, workbooks.landed_at) as updated_at,
+        workbooks.mapping_profile_version
     from workbooks
     left join holdings on workbooks.workbook_key = holdings.workbook_key
     left join quality on workbooks.workbook_key = quality.workbook_key

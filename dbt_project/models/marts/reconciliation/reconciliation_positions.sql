@@ -31,7 +31,8 @@ final as (
             when 'unmatched_external' then external_par
         end as unmatched_par,
         variance_count,
-        review_status
+        review_status,
+        source_cells
     from positions
 )
 

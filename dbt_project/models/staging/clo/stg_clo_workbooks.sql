@@ -33,7 +33,8 @@ final as (
         (processing_stats -> 'metrics' ->> 'wa_spread')::numeric as wa_spread,
         (processing_stats -> 'metrics' ->> 'wa_price')::numeric as wa_price,
         landed_at,
-        processed_at
+        processed_at,
+        mapping_profile_version
     from source
 )
 

@@ -23,7 +23,8 @@ final as (
         internal_par,
         external_par,
         variance_count,
-        review_status
+        review_status,
+        source_cells
     from source
 )
 
