@@ -89,7 +89,8 @@ def documents(
         texts = []
         for (head, tail), source in zip(parts, sources, strict=True):
             text = head + chunk + tail
-            text[np.equal(np.array(by_column[source.column][start:stop], dtype=object), None)] = ""
+            values = by_column[source.column][start:stop]
+            text[np.fromiter((v is None for v in values), dtype=bool, count=len(values))] = ""
             texts.append(text)
         out.extend(orjson.Fragment("{" + ",".join(filter(None, row)) + "}") for row in zip(*texts, strict=True))
     for position, overrides in (moved or {}).items():
