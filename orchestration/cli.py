@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     again_figure = sub.add_parser(
         "reproduce", help="re-run a served figure's partition from its archived bytes and compare, bit for bit"
     )
-    again_figure.add_argument("kind", help="holding | compliance_result | variance | covenant_evaluation | pnl")
+    again_figure.add_argument("kind", help="holding | compliance_result | variance | covenant_evaluation")
     again_figure.add_argument("id", help="the figure's id as the API serves it (links.provenance)")
     again_figure.add_argument("--tenant", help="only this tenant's figure")
     again_figure.add_argument("--keep", action="store_true", help="keep the scratch schemas to inspect them")

@@ -107,9 +107,10 @@ KINDS: dict[str, Kind] = {
     "compliance_result": Kind("analytics.clo_compliance_results", ("workbook_id", "test_id")),
     "variance": Kind("analytics.reconciliation_variances", ("variance_id",)),
     "covenant_evaluation": Kind("analytics.covenants_evaluations", ("covenant_id", "period_start", "period_end")),
-    "pnl": Kind("analytics.pnl_facts", ("partition_key", "line_number")),
 }
-"""The kinds `calcbridge reproduce` takes, written from landed files; ids as the API serves them."""
+"""The kinds `calcbridge reproduce` takes: figures one landed file's partition writes; ids as the provenance route
+takes them. Equity figures are per trading day (shared by every tenant), a P&L row sums several files and a
+performance line is addressed by its mart's opaque id: `calcbridge backfill` / `rerun` re-run those."""
 
 
 def find(engine: Engine, kind: str, figure_id: str, tenant_id: str | None = None) -> Figure:

@@ -237,3 +237,28 @@ alert_last_fired = sa.Table(
     sa.Column("firing_count", sa.BigInteger, nullable=False),
     schema="marts",
 )
+
+compliance_contributions = sa.Table(
+    "clo_compliance_contributions",
+    metadata,
+    sa.Column("contribution_key", sa.Text, primary_key=True),
+    sa.Column("result_key", sa.Text, nullable=False, comment="clo_compliance_tests.result_key of the test."),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False),
+    sa.Column("workbook_id", sa.Text, nullable=False),
+    sa.Column("test_id", sa.Text, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("row_kind", sa.Text, nullable=False, comment="holding | rest | term"),
+    sa.Column("holding_id", sa.Text),
+    sa.Column("holdings", sa.Integer, nullable=False),
+    sa.Column("contribution", sa.Numeric, nullable=False),
+    sa.Column("share", sa.Numeric),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("cusip", sa.Text),
+    sa.Column("issuer_name", sa.Text),
+    sa.Column("sheet", sa.Text),
+    sa.Column("row_index", sa.Integer),
+    sa.Column("source_cells", JSONB),
+    schema="marts",
+    comment="Explained compliance (issue 18): the holdings and terms a test's numerator sums, largest first.",
+)

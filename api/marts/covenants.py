@@ -72,6 +72,7 @@ evaluations = sa.Table(
     sa.Column("formula", sa.Text, nullable=False),
     sa.Column("evaluation_count", sa.BigInteger, nullable=False),
     sa.Column("sort_key", sa.Text, nullable=False),
+    sa.Column("partition_key", sa.Text, nullable=False, comment="The file whose landing made this evaluation."),
     sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
     schema="marts",
 )

@@ -95,6 +95,7 @@ performance_period_returns = sa.Table(
 performance_contributions = sa.Table(
     "performance_contributions",
     metadata,
+    sa.Column("contribution_id", sa.Text, comment="A line's id: its provenance is /provenance/attribution/<id>."),
     *_common(),
     sa.Column("period_name", sa.Text),
     sa.Column("metric_basis", sa.Text),
@@ -110,6 +111,7 @@ performance_contributions = sa.Table(
 performance_contribution_groups = sa.Table(
     "performance_contribution_groups",
     metadata,
+    sa.Column("contribution_group_id", sa.Text, comment="A group line's id (/provenance/attribution/<id>)."),
     *_common(),
     sa.Column("period_name", sa.Text),
     sa.Column("metric_basis", sa.Text),
@@ -142,6 +144,7 @@ performance_contribution_totals = sa.Table(
 performance_attribution = sa.Table(
     "performance_attribution",
     metadata,
+    sa.Column("attribution_id", sa.Text, comment="A group's id (/provenance/attribution/<id>)."),
     *_common(),
     sa.Column("period_name", sa.Text),
     sa.Column("group_key", sa.Text),
@@ -191,6 +194,20 @@ pnl_period_figures = sa.Table(
     sa.Column("period_end", sa.Date),
     sa.Column("as_of_from", sa.Date),
     sa.Column("as_of_to", sa.Date),
+    sa.Column("amount", sa.Numeric),
+    schema="marts",
+)
+
+pnl_daily_figures = sa.Table(
+    "pnl_daily_figures",
+    metadata,
+    sa.Column("pnl_daily_figure_id", sa.Text),
+    sa.Column("tenant_id", sa.Text),
+    sa.Column("portfolio_id", sa.Text),
+    sa.Column("figure", sa.Text),
+    sa.Column("is_offsetting", sa.Boolean),
+    sa.Column("fact_date", sa.Date),
+    sa.Column("partition_key", sa.Text, comment="The landed file whose facts count for the day (the latest)."),
     sa.Column("amount", sa.Numeric),
     schema="marts",
 )

@@ -17,6 +17,7 @@ from api.routers import (
     ops,
     performance,
     pnl,
+    provenance,
     reconciliation,
     reports,
     scenarios,
@@ -43,6 +44,7 @@ API_V1_ROUTERS: tuple[APIRouter, ...] = (
     scenarios.router,
     alerts.router,
     webhooks.router,
+    provenance.router,
 )
 """Mounted under /api/v1; each needs auth and is scoped to the caller's tenant."""
 

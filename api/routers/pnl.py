@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Caller, Db, Reader, requires
 from api.errors import DESCRIPTIONS, ApiError, ErrorCode, ErrorDetail, error_responses
 from api.marts.performance import pnl_period_figures
+from api.routers.provenance.links import ProvenanceLinks, composite_id, provenance_link
 
 MAX_RANGE_DAYS = 3660
 """The longest reporting range one request may ask for: ten years of months and quarters."""
@@ -50,6 +51,7 @@ class _SeedRoute(APIRoute):
 router = APIRouter(prefix="/portfolio", tags=["pnl"], dependencies=[requires("read:pnl")], route_class=_SeedRoute)
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PNL_LINK = "/api/v1/provenance/pnl/E0002:{}:2019-01-01:2019-04-15"
 
 
 class RequestEcho(BaseModel):
@@ -78,6 +80,9 @@ class FigureRowOut(BaseModel):
     figure: str
     is_offsetting: bool = Field(alias="isOffsetting")
     values: dict[str, float]
+    links: ProvenanceLinks = Field(
+        description="The figure's provenance (`<portfolioId>:<figure>:<first day shown>:<endDate>`): its files."
+    )
 
 
 class ProfitLossOut(BaseModel):
@@ -106,11 +111,13 @@ class ProfitLossOut(BaseModel):
                             "figure": "interest_income",
                             "isOffsetting": False,
                             "values": {"2019-01": 1200.0, "2019-Q1": 3500.0, "MTD": 400.0, "YTD": 3900.0},
+                            "links": {"provenance": PNL_LINK.format("interest_income")},
                         },
                         {
                             "figure": "management_fees",
                             "isOffsetting": True,
                             "values": {"2019-01": 300.0, "2019-Q1": 900.0, "MTD": 150.0, "YTD": 1050.0},
+                            "links": {"provenance": PNL_LINK.format("management_fees")},
                         },
                     ],
                     "totals": {"2019-01": 900.0, "2019-Q1": 2600.0, "MTD": 250.0, "YTD": 2850.0},
@@ -316,6 +323,7 @@ async def get_profit_loss(
     zeros = dict.fromkeys((c[0] for c in shown), 0)
     rows: dict[tuple[str, bool], dict[str, Any]] = {}
     totals = dict(zeros)
+    first_day = min(c[2] for c in shown)
     for line_kind, figure, offsetting, kind, label, period_start, amount in found:
         values = totals if line_kind == "total" else rows.setdefault((figure, offsetting), dict(zeros))
         for column_id in _column_ids(kind, label, period_start, end):
@@ -329,7 +337,12 @@ async def get_profit_loss(
             "endDate": end,
             "columns": [{"id": c[0], "type": c[1], "startDate": c[2], "endDate": c[3]} for c in shown],
             "rows": [
-                {"figure": figure, "isOffsetting": offsetting, "values": values}
+                {
+                    "figure": figure,
+                    "isOffsetting": offsetting,
+                    "values": values,
+                    "links": provenance_link("pnl", composite_id(portfolio_id, figure, first_day, end)),
+                }
                 for (figure, offsetting), values in rows.items()
             ],
             "totals": totals,

@@ -42,6 +42,7 @@ from api.routers.clo_workbooks.schemas import (
     WorkbookOut,
 )
 from api.routers.compliance.queries import compliance_metrics, holding_compliance_fields
+from api.routers.provenance.links import provenance_link
 from orchestration.core.ids import sheet_id
 
 router = APIRouter(tags=["clo workbooks"], dependencies=[requires_clo()])
@@ -134,6 +135,7 @@ def _holding(row: Any) -> dict[str, Any]:
     fields["maturity_date"] = iso(row.maturity_date)
     fields["is_defaulted"] = bool(row.is_defaulted)
     fields["raw_data"] = row.raw_data or {}
+    fields["links"] = provenance_link("holding", row.holding_id)
     return fields
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.marts import clo as t
 from api.routers.clo_common import WORKBOOK_ID, InsightOut
+from api.routers.provenance.links import ProvenanceLinks
 
 HOLDING_ID = "7c9e6679-7425-5de4-944b-e07fc1f90ae7"
 DIMENSION_DEFINITIONS: dict[str, str] = {
@@ -119,9 +120,7 @@ class WorkbookOut(BaseModel):
     sheets: list[SheetOut]
     metrics: MetricsSummary
     data_quality: QualitySummary
-    processing_stats: dict[str, Any] | None = Field(
-        default=None, description="Timings, formula counts (cells, cached, evaluated, failed); detail only."
-    )
+    processing_stats: dict[str, Any] | None = Field(None, description="Timings, formula counts; detail only.")
     links: dict[str, str]
 
 
@@ -191,6 +190,7 @@ class HoldingOut(BaseModel):
                     "is_discount_obligation": None,
                     "par_in_ccc_excess": None,
                     "carrying_value": None,
+                    "links": {"provenance": f"/api/v1/provenance/holding/{HOLDING_ID}"},
                 }
             ]
         }
@@ -246,6 +246,7 @@ class HoldingOut(BaseModel):
     is_discount_obligation: bool | None = Field(None, description="A discount obligation (C17).")
     par_in_ccc_excess: float | None = Field(None, description="This holding's par inside the CCC excess (C18).")
     carrying_value: float | None = Field(None, description="Its carrying value in the ACPA (C18).")
+    links: ProvenanceLinks
 
 
 class MetricsOut(BaseModel):
@@ -357,9 +358,7 @@ class DataQualityOut(BaseModel):
     workbook_id: str
     overall_score: float
     dimensions: dict[str, float]
-    weights: dict[str, float] = Field(
-        description="Weights of the overall score as the scorer recorded them ({} for a workbook without holdings)."
-    )
+    weights: dict[str, float] = Field(description="The overall score's weights as recorded ({} without holdings).")
     issues: int
     definitions: dict[str, str]
     details: dict[str, Any]

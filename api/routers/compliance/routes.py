@@ -40,6 +40,7 @@ from api.routers.compliance.schemas import (
     TestDefinitionOut,
     TrendOut,
 )
+from api.routers.provenance.links import composite_id, provenance_link
 
 router = APIRouter(tags=["clo compliance"], dependencies=[requires_clo()])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -47,6 +48,11 @@ LIST_ERRORS = error_responses(401, 403, 422, 429, 503)
 TestId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="Test id.")]
 HISTORY = TypeAdapter(list[HistoryEntryOut])
 DEFINITIONS = TypeAdapter(list[TestDefinitionOut])
+
+
+def _linked(test: dict[str, Any], workbook_id: str) -> dict[str, Any]:
+    """A test row with its `links.provenance` (compliance_result `<workbook_id>:<test_id>`)."""
+    return test | {"links": provenance_link("compliance_result", composite_id(workbook_id, test["id"]))}
 
 
 @router.get("/workbooks/{workbook_id}/compliance", summary="Get all compliance test results", responses=ERRORS)
@@ -61,7 +67,7 @@ async def get_compliance(db: Db, caller: Caller, workbook_id: WorkbookId) -> Com
             "report_date": run.report_date.isoformat(),
             "executed_at": run.executed_at,
             "summary": summary_of(run),
-            "tests": [row._asdict() for row in rows],
+            "tests": [_linked(row._asdict(), run.workbook_id) for row in rows],
         }
     )
 
@@ -147,5 +153,5 @@ async def get_compliance_test(
     names = (explained.get(test_id) or explained.get(DEFAULT_INTERMEDIATES) or {}).get("intermediates", [])
     intermediates = {k: _own(metrics[k], k, test_id) for k in names if k in metrics}
     return ComplianceTestDetailOut.model_validate(
-        rows[0]._asdict() | {"workbook_id": run.workbook_id, "intermediates": intermediates}
+        _linked(rows[0]._asdict(), run.workbook_id) | {"workbook_id": run.workbook_id, "intermediates": intermediates}
     )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.routers.clo_common import WORKBOOK_ID
+from api.routers.provenance.links import ProvenanceLinks
 
 Status = Literal["passed", "warning", "failed"]
 Trend = Literal["improving", "stable", "deteriorating"]
@@ -37,6 +38,7 @@ class ComplianceTestOut(BaseModel):
     cushion_pct: float | None = Field(description="cushion / |trigger| × 100.")
     trend: Trend
     history: list[HistoryPoint] = Field(description="Newest first, this workbook's value included.")
+    links: ProvenanceLinks = Field(description="Its provenance lists the holdings that make up its value.")
 
 
 class ComplianceSummaryOut(BaseModel):
@@ -78,6 +80,7 @@ class ComplianceOut(BaseModel):
                                 {"date": "2026-01-25", "value": 125.5, "status": "passed"},
                                 {"date": "2025-12-25", "value": 124.8, "status": "passed"},
                             ],
+                            "links": {"provenance": f"/api/v1/provenance/compliance_result/{WORKBOOK_ID}:oc_senior"},
                         }
                     ],
                 }
@@ -113,6 +116,7 @@ class ComplianceTestDetailOut(ComplianceTestOut):
                     "cushion_pct": -9.3333,
                     "trend": "deteriorating",
                     "history": [{"date": "2026-01-25", "value": 8.2, "status": "failed"}],
+                    "links": {"provenance": f"/api/v1/provenance/compliance_result/{WORKBOOK_ID}:ccc_bucket"},
                     "workbook_id": WORKBOOK_ID,
                     "intermediates": {"ccc_par": 41000000, "ccc_excess": 3500000},
                 }

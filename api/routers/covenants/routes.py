@@ -23,6 +23,7 @@ from api.marts import covenants as t
 from api.pagination import Page, PageParams, PageQuery, keyset
 from api.routers.covenants.queries import require_covenant, require_deal, result_columns
 from api.routers.covenants.schemas import CovenantOut, CovenantResultOut, DealOut, MeasurementOut
+from api.routers.provenance.links import composite_id, provenance_link
 from api.runtime import Runtime
 
 router = APIRouter(tags=["covenants"], dependencies=[requires("read:covenants")])
@@ -91,6 +92,9 @@ def _result(row: Row[Any]) -> dict[str, Any]:
         "tolerance_ratio_scaled": row.tolerance_scaled,
         "reason": row.reason,
         "evaluation_count": row.evaluation_count,
+        "links": provenance_link(
+            "covenant_evaluation", composite_id(row.covenant_id, row.period_start, row.period_end)
+        ),
     }
 
 

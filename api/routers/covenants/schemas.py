@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.routers.provenance.links import ProvenanceLinks
+
 DEAL_ID = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 COVENANT_ID = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
 
@@ -116,6 +118,9 @@ class CovenantResultOut(BaseModel):
                     "tolerance_ratio_scaled": 10,
                     "reason": None,
                     "evaluation_count": 1,
+                    "links": {
+                        "provenance": f"/api/v1/provenance/covenant_evaluation/{COVENANT_ID}:2024-01-01:2024-03-31"
+                    },
                 }
             ]
         }
@@ -132,3 +137,4 @@ class CovenantResultOut(BaseModel):
     tolerance_ratio_scaled: int = Field(description="The NEAR_BREACH band the status was computed with.")
     reason: str | None = Field(description="Missing metrics or the error, for MISSING_DATA and ERROR.")
     evaluation_count: int = Field(description="How many evaluations of this covenant and period are kept.")
+    links: ProvenanceLinks = Field(description="Its provenance: `<covenant_id>:<period_start>:<period_end>`.")

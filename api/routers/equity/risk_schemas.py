@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.routers.equity.schemas import AS_OF, PORTFOLIO, example
+from api.routers.provenance.links import ProvenanceLinks
 
 
 class GreeksOut(BaseModel):
@@ -70,6 +71,7 @@ class PositionBetaOut(BaseModel):
     n_obs: int
     status: str
     reason: str | None
+    links: ProvenanceLinks = Field(description="The beta's provenance: `<position_id>:<factor>:<as_of_date>`.")
 
 
 class DiagnosticOut(BaseModel):
@@ -120,6 +122,7 @@ class RiskMetricsOut(BaseModel):
         risk_free_rate=0.05,
         status="ok",
         reasons={},
+        links={"provenance": f"/api/v1/provenance/risk_metric/{PORTFOLIO}:{AS_OF}"},
     )
 
     portfolio_id: str
@@ -142,6 +145,7 @@ class RiskMetricsOut(BaseModel):
         "VaRs need at least `min_observations` daily returns (factors.yaml, default 20); factor VaR needs that "
         "many factor ETF returns and a position with a beta. Empty when every metric is computed."
     )
+    links: ProvenanceLinks = Field(description="The metrics' provenance: `<portfolio_id>:<as_of_date>`.")
 
 
 class PriceOut(BaseModel):

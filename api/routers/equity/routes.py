@@ -41,6 +41,7 @@ from api.routers.equity.schemas import (
     SnapshotOut,
     TagList,
 )
+from api.routers.provenance.links import composite_id, provenance_link
 
 router = APIRouter(tags=["equity"], dependencies=[requires("read:equity")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -67,7 +68,7 @@ PositionId = Annotated[str, Path(max_length=100, description="Position id (from 
 
 GREEKS = ("source", "delta", "gamma", "theta", "vega", "rho", "delta_adjusted_exposure")
 POSITION_COLUMNS = [
-    *(m.position_daily.c[name] for name in PositionOut.model_fields if name != "greeks"),
+    *(m.position_daily.c[name] for name in PositionOut.model_fields if name not in ("greeks", "links")),
     *(m.position_daily.c[f"greeks_{name}"] for name in GREEKS),
 ]
 SNAPSHOT_COLUMNS = [m.portfolio_daily.c[name] for name in SnapshotOut.model_fields]
@@ -88,6 +89,8 @@ def _position(row: Any) -> dict[str, Any]:
     values = row._asdict()
     greeks = {name: values.pop(f"greeks_{name}") for name in GREEKS}
     values["greeks"] = greeks if greeks["source"] is not None else None
+    item_id = composite_id(values["position_id"], values["as_of_date"])
+    values["links"] = provenance_link("position_valuation", item_id)
     return values
 
 
@@ -247,7 +250,7 @@ async def risk_factors(
         db,
         betas,
         day,
-        [betas.c[k] for k in PositionBetaOut.model_fields],
+        [betas.c[k] for k in PositionBetaOut.model_fields if k != "links"],
         q.scope(betas, tenant, portfolio),
         order_by=[betas.c.ticker, betas.c.factor],
     )
@@ -258,6 +261,8 @@ async def risk_factors(
         [diagnostics.c[k] for k in DiagnosticOut.model_fields],
         order_by=[q.factor_rank(diagnostics.c.factor)],
     )
+    for beta in positions:
+        beta["links"] = provenance_link("beta", composite_id(beta["position_id"], beta["factor"], day))
     return FactorsOut.model_validate(
         {
             "portfolio_id": portfolio,
@@ -276,9 +281,10 @@ async def risk_metrics(
 ) -> RiskMetricsOut:
     """Beta to SPY, volatility, Sharpe, max drawdown and 1-day 95% VaR (parametric, historical, factor)."""
     portfolio = await q.require_portfolio(db, caller.tenant_id, portfolio_id)
-    columns = [m.risk_metrics.c[name] for name in RiskMetricsOut.model_fields]
+    columns = [m.risk_metrics.c[name] for name in RiskMetricsOut.model_fields if name != "links"]
     row = await q.risk_metrics_row(db, caller.tenant_id, portfolio, as_of, columns)
-    return RiskMetricsOut.model_validate(row._asdict())
+    links = provenance_link("risk_metric", composite_id(row.portfolio_id, row.as_of_date))
+    return RiskMetricsOut.model_validate({**row._asdict(), "links": links})
 
 
 @router.get("/market-data/prices", summary="End-of-day prices of a ticker", responses=ERRORS)

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.routers.provenance.links import ProvenanceLinks
+
 PORTFOLIO = "acme-long-short"
 AS_OF = "2026-11-20"
 
@@ -115,6 +117,7 @@ class PositionOut(BaseModel):
         exposure_pct_gross=3.0,
         tags=["momentum", "technology"],
         greeks=None,
+        links={"provenance": f"/api/v1/provenance/position_valuation/3f1c…:{AS_OF}"},
     )
 
     position_id: str
@@ -156,6 +159,7 @@ class PositionOut(BaseModel):
     exposure_pct_gross: float
     tags: list[str]
     greeks: PositionGreeksOut | None
+    links: ProvenanceLinks = Field(description="The valuation's provenance: `<position_id>:<as_of_date>`.")
 
 
 class PositionGroupOut(BaseModel):

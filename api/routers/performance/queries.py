@@ -87,7 +87,7 @@ async def grouped_contributions(
     label = sa.case((t.c.is_fee_line, FEES_LINE), else_=sa.func.concat_ws("|", *values)).label("line")
     filters = [*_of(t, portfolio), t.c.key_set == sorted(keys)]
     filters += [t.c[column] == value for column, value in selection.items()]
-    stmt = sa.select(label, t.c.contribution).where(*filters).order_by(label)
+    stmt = sa.select(label, t.c.contribution, t.c.contribution_group_id).where(*filters).order_by(label)
     return (await db.execute(stmt)).mappings().all()
 
 
@@ -95,7 +95,8 @@ async def position_contributions(db: Reader, portfolio: sa.RowMapping, **selecti
     """Contribution per position (id, name, group keys), by position id."""
     t = performance_contributions
     filters = [*_of(t, portfolio), *(t.c[column] == value for column, value in selection.items())]
-    stmt = sa.select(t.c.position_id, t.c.position_name, t.c.group_keys, t.c.contribution).where(*filters)
+    columns = (t.c.position_id, t.c.position_name, t.c.group_keys, t.c.contribution, t.c.contribution_id)
+    stmt = sa.select(*columns).where(*filters)
     return (await db.execute(stmt.order_by(t.c.position_id))).mappings().all()
 
 

@@ -43,6 +43,7 @@ from api.routers.performance.schemas import (
     Weighting,
 )
 from api.routers.performance.schemas_linked import AttributionEnvelope, ContributionEnvelope
+from api.routers.provenance.links import provenance_link
 
 router = APIRouter(prefix="/performance", tags=["performance"], dependencies=[requires("read:performance")])
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
@@ -270,7 +271,12 @@ async def get_contribution(
     pick = {"period_name": name, "metric_basis": basis, "weighting": weighting, "linking": linking}
     if keys:
         lines = [
-            {"line": r["line"], "contribution": fmt(r["contribution"]), "contribution_bp": fmt.bp(r["contribution"])}
+            {
+                "line": r["line"],
+                "contribution": fmt(r["contribution"]),
+                "contribution_bp": fmt.bp(r["contribution"]),
+                "links": provenance_link("attribution", r["contribution_group_id"]),
+            }
             for r in await grouped_contributions(db, portfolio, keys, **pick)
         ]
     else:
@@ -281,6 +287,7 @@ async def get_contribution(
                 "group_keys": r["group_keys"] or {},
                 "contribution": fmt(r["contribution"]),
                 "contribution_bp": fmt.bp(r["contribution"]),
+                "links": provenance_link("attribution", r["contribution_id"]),
             }
             for r in await position_contributions(db, portfolio, **pick)
         ]
@@ -370,7 +377,14 @@ async def get_attribution(
                 "benchmark_return": fmt(total["benchmark_return"]),
                 "active_return": fmt(total["active_return"]),
                 "active_return_bp": fmt.bp(total["active_return"]),
-                "groups": [{"group": r["group_value"], **_effects(fmt, r, "total")} for r in rows],
+                "groups": [
+                    {
+                        "group": r["group_value"],
+                        **_effects(fmt, r, "total"),
+                        "links": provenance_link("attribution", r["attribution_id"]),
+                    }
+                    for r in rows
+                ],
                 "totals": _effects(fmt, total, "total_effects"),
             },
             "meta": _meta(request, portfolio, selection),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.routers.performance.schemas import BrinsonModel, Diagnostics, Linking, Meta, MetricBasis, Value, Weighting
+from api.routers.provenance.links import ProvenanceLinks
+
+LINK = "/api/v1/provenance/attribution/"
 
 
 class ContributionLineOut(BaseModel):
@@ -17,6 +20,7 @@ class ContributionLineOut(BaseModel):
     group_keys: dict[str, str] | None = None
     contribution: Value
     contribution_bp: Value
+    links: ProvenanceLinks = Field(description="The line's provenance (its id: the mart's line id).")
 
 
 class ContributionData(BaseModel):
@@ -56,8 +60,18 @@ class ContributionEnvelope(BaseModel):
                         "lines_total": "0.052",
                         "lines_total_bp": "520",
                         "lines": [
-                            {"line": "Technology", "contribution": "0.031", "contribution_bp": "310"},
-                            {"line": "__FEES__", "contribution": "-0.0065", "contribution_bp": "-65"},
+                            {
+                                "line": "Technology",
+                                "contribution": "0.031",
+                                "contribution_bp": "310",
+                                "links": {"provenance": LINK + "5d41402abc4b2a76b9719d911017c592"},
+                            },
+                            {
+                                "line": "__FEES__",
+                                "contribution": "-0.0065",
+                                "contribution_bp": "-65",
+                                "links": {"provenance": LINK + "7d793037a0760186574b0282f2f435e7"},
+                            },
                         ],
                     },
                     "meta": {"request_id": "req_1", "as_of": "2024-11-24", "config": {"linking": "CARINO"}},
@@ -91,6 +105,7 @@ class EffectsOut(BaseModel):
 
 class GroupEffectsOut(EffectsOut):
     group: str
+    links: ProvenanceLinks = Field(description="The group's provenance (its id: the mart's attribution id).")
 
 
 class AttributionData(BaseModel):

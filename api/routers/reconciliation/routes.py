@@ -24,6 +24,7 @@ from api.downloads import attachment
 from api.errors import error_responses
 from api.pagination import Page, PageQuery
 from api.routers.clo_common import WorkbookId, iso, number, require_landed_workbook
+from api.routers.provenance.links import provenance_link
 from api.routers.reconciliation.queries import (
     require_reconciliation,
     require_variance,
@@ -116,6 +117,7 @@ def _variance(row: Row[Any]) -> dict[str, Any]:
         "within_tolerance": row.within_tolerance,
         "status": row.status,
         "resolution": resolution,
+        "links": provenance_link("variance", row.variance_id),
     }
 
 

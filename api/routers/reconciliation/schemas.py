@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.routers.clo_common import WORKBOOK_ID
+from api.routers.provenance.links import ProvenanceLinks
 
 RECON_ID = "7c9e6679-7425-50de-944b-e07fc1f90ae7"
 VARIANCE_ID = "1b4e28ba-2fa1-51d2-883f-0016d3cca427"
@@ -120,6 +121,7 @@ class VarianceOut(BaseModel):
                     "within_tolerance": False,
                     "status": "open",
                     "resolution": None,
+                    "links": {"provenance": f"/api/v1/provenance/variance/{VARIANCE_ID}"},
                 }
             ]
         }
@@ -142,6 +144,7 @@ class VarianceOut(BaseModel):
     within_tolerance: bool
     status: Literal["open", "explained", "resolved", "ignored"]
     resolution: ResolutionOut | None
+    links: ProvenanceLinks = Field(description="Its provenance shows the workbook's and the statement's cells.")
 
 
 class EventOut(BaseModel):
