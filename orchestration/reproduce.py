@@ -30,10 +30,16 @@ from orchestration.definitions import FILE_PARTITIONS, defs, file_assets
 from orchestration.schema import metadata
 
 PYTHON_SCHEMAS = ("raw", "analytics", "ops")
-VOLATILE = frozenset({"executed_at", "created_at", "processed_at", "computed_at", "generated_at", "updated_at"})
+VOLATILE = frozenset(
+    {"executed_at", "created_at", "processed_at", "computed_at", "generated_at", "updated_at", "predicted_at"}
+)
 """Columns that hold the run's own clock; every other column must match for a figure to be identical."""
-VOLATILE_JSON = frozenset({("clo_workbooks", "processing_stats")})
-"""JSON columns that hold timings."""
+VOLATILE_BY_TABLE: dict[str, frozenset[str]] = {
+    "clo_workbooks": frozenset({"processing_stats"}),
+    "clo_workbook_reports": frozenset({"content", "size_bytes", "sha256"}),
+}
+"""Columns that hold the run's clock inside them: the workbook's timings, and a rendered PDF or xlsx file (its
+document properties carry its creation time; its sections and the figures in them are compared)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class TableComparison:
     stored_rows: int
     reproduced_rows: int
     differing_rows: int
+    differing_columns: list[str] = field(default_factory=list)
+    """The columns whose values differ between rows with the same primary key (the first rows that do)."""
 
 
 @dataclass
@@ -85,6 +93,8 @@ class Reproduction:
                 out.append(f"  {column}: served {before!r}, reproduced {after!r}")
         for t in self.tables:
             state = "identical" if t.differing_rows == 0 else f"{t.differing_rows} row(s) differ"
+            if t.differing_columns:
+                state += f" in {', '.join(t.differing_columns)}"
             out.append(f"  {t.table}: {t.stored_rows} served, {t.reproduced_rows} reproduced, {state}")
         out.append(f"code version: recorded {self.recorded_code_version}, now {self.current_code_version}")
         out.extend(f"  {path}: {change}" for path, change in self.code_changes.items())
@@ -222,6 +232,7 @@ def _run_partition(domain: str, partition_key: str, schema_map: dict[str, str]) 
         resources=resources,
         raise_on_error=False,
         tags={"tenant": partition_key.split(".")[0], "domain": domain, "calcbridge/reproduce": "true"},
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
     )
     if not result.success:
         failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
@@ -231,7 +242,7 @@ def _run_partition(domain: str, partition_key: str, schema_map: dict[str, str]) 
 
 def _compared(table: sa.Table, figure: Figure) -> sa.Select[Any]:
     """The partition's rows on every column but the run's clock."""
-    skip = VOLATILE | {c for t, c in VOLATILE_JSON if t == table.name}
+    skip = VOLATILE | VOLATILE_BY_TABLE.get(table.name, frozenset())
     columns = [c for c in table.columns if c.name not in skip]
     return sa.select(*columns).where(
         table.c.tenant_id == figure.tenant_id, table.c.partition_key == figure.partition_key
@@ -245,7 +256,19 @@ def _rows_differing(conn: Connection, table: sa.Table, scratch_schema: str, figu
     count = conn.execute(missing).scalar_one() + conn.execute(extra).scalar_one()
     n_stored = conn.execute(sa.select(sa.func.count()).select_from(stored.subquery())).scalar_one()
     n_again = conn.execute(sa.select(sa.func.count()).select_from(again.subquery())).scalar_one()
-    return TableComparison(table.fullname, int(n_stored), int(n_again), int(count))
+    columns = _differing_columns(conn, table, stored, again) if count else []
+    return TableComparison(table.fullname, int(n_stored), int(n_again), int(count), columns)
+
+
+def _differing_columns(conn: Connection, table: sa.Table, stored: sa.Select[Any], again: sa.Select[Any]) -> list[str]:
+    """Which columns differ, row by row on the primary key (rows present on one side only are not counted)."""
+    key = [c.name for c in table.primary_key.columns]
+    before = {tuple(r[k] for k in key): r for r in conn.execute(stored).mappings()}
+    after = {tuple(r[k] for k in key): r for r in conn.execute(again).mappings()}
+    differing: set[str] = set()
+    for k in before.keys() & after.keys():
+        differing.update(c for c in before[k] if before[k][c] != after[k][c])
+    return sorted(differing)
 
 
 def _figure_row(conn: Connection, table: sa.Table, figure: Figure) -> dict[str, Any]:

@@ -83,6 +83,10 @@ def test_a_config_edit_is_named_and_the_figure_differs(platform, landed, tenant,
     assert not outcome.identical
     assert not outcome.figure_identical
     assert outcome.code_changes == {PROFILE: "changed"}
+    holdings = next(t for t in outcome.tables if t.table == tables.holdings.fullname)
+    assert holdings.differing_rows > 0
+    assert "issuer_name" in holdings.differing_columns
+    assert "par_amount" not in holdings.differing_columns
     assert outcome.stored["issuer_name"] != outcome.reproduced["issuer_name"]
     assert outcome.reproduced["issuer_name"] == outcome.stored["issuer_name"].upper()
     assert outcome.recorded_code_version != outcome.current_code_version
