@@ -81,6 +81,8 @@ class Pool:
     """Every id-like value a tenant was served, by key and by the collection it was listed in."""
 
     by_key: dict[str, list[str]] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    """API paths the answers linked to (`links.provenance`): a route's ids are best taken from its own links."""
 
     def harvest(self, body: Any, context: str = "") -> None:
         """Collect `id`, `*_id` and `name` values; `context` is the list they sat in (or the route's resource)."""
@@ -88,6 +90,8 @@ class Pool:
             if set(body) == {"value"} and isinstance(body["value"], str):  # seed 001's {"id": {"value": ...}}
                 self._add("id", context, body["value"])
             for k, v in body.items():
+                if k == "links" and isinstance(v, dict):
+                    self.links.extend(u for u in v.values() if isinstance(u, str) and u not in self.links)
                 if isinstance(v, str) and (k == "id" or k.endswith("_id") or k == "name"):
                     self._add(k, context, v)
                 elif k == "id" and isinstance(v, dict):
@@ -157,6 +161,11 @@ def _query(required: list[str], pool: Pool, choice: dict[str, str]) -> dict[str,
 def _reach(world: World, pool: Pool, path: str, names: list[str], required: list[str]) -> tuple[str, dict] | None:
     """The first filling of `path` (and its required id query parameters) that acme gets a 200 for."""
     id_queries = [q for q in required if q not in FIXED_QUERY]
+    template = re.compile("^" + "[^/]+".join(re.escape(part) for part in re.split(r"{\w+}", path)) + "$")
+    linked = [] if id_queries else [u for u in pool.links if template.match(u)]
+    for link in linked[:MAX_TRIES]:  # a route another answer linked to (links.provenance) is reached by its link
+        if world.get(OWNER, link, {}).status_code == 200:
+            return link, {}
     slots = names + id_queries
     options = [pool.candidates(s if s != "portfolioId" else "portfolio_id")[:MAX_TRIES] for s in slots]
     fallback: tuple[str, dict[str, str]] | None = None
