@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # Pure calculation modules that are type-checked (the performance modules' Decimal|float unions are not yet).
 PURE_MODULES := $(filter-out %/assets.py %/definitions.py %/resources.py orchestration/compliance/pipeline.py,$(wildcard orchestration/covenants/*.py) $(wildcard orchestration/clo/*.py) $(wildcard orchestration/clo/mapping/*.py) $(wildcard orchestration/equity/*.py) $(wildcard orchestration/compliance/*.py) $(wildcard orchestration/reconciliation/*.py) $(wildcard orchestration/reports/*.py))
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean redis
 
 setup: $(BIN)/calcbridge
 
@@ -31,8 +31,20 @@ run: setup
 # own embedded Postgres and Dagster instance, and the files of one module stay on one worker.
 PYTEST_WORKERS ?= 2
 
-test: setup
+test: setup redis
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The distributed test (tests/scale/test_celery_distributed.py) starts Debian's redis-server as its Celery broker.
+# Installed here when apt-get may run (root, or sudo without a password); otherwise that test skips, saying why.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1; }; \
+	  fi; \
+	  command -v redis-server >/dev/null 2>&1 || \
+	    echo "redis-server could not be installed: tests/scale/test_celery_distributed.py will be skipped"; }
 
 bench: setup
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done

@@ -92,8 +92,14 @@ def open_runner(settings: PlatformSettings, console: Console) -> Runner:
     return Runner(instance, engine, defs, console)
 
 
-def process(settings: PlatformSettings, console: Console, *, settle_seconds: float = 0.0) -> list[RunOutcome]:
-    """Evaluate every landing sensor once and execute its runs, then the follow-ups, backfills and dbt."""
+def process(
+    settings: PlatformSettings, console: Console, *, settle_seconds: float = 0.0, build_marts: bool = True
+) -> list[RunOutcome]:
+    """Evaluate every landing sensor once and execute its runs, then the follow-ups, backfills and dbt.
+
+    The landing zone may be a folder or an `s3://` prefix (core/landing_objects.py): each sensor takes every new
+    file, however many. `build_marts=False` leaves the dbt build to the daemon's automation sensor.
+    """
     from orchestration.core import landing_log
     from orchestration.core.partitions import FILE_PARTITIONS
     from orchestration.definitions import file_jobs
@@ -143,7 +149,7 @@ def process(settings: PlatformSettings, console: Console, *, settle_seconds: flo
     _follow_ups(runner)
     _equity_backfills(runner)
     marts_missing = instance.get_latest_materialization_event(dg.AssetKey(["marts", "uploads"])) is None
-    if runner.outcomes or marts_missing:
+    if build_marts and (runner.outcomes or marts_missing):
         runner.dbt_build()
     return runner.outcomes
 

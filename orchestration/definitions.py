@@ -12,6 +12,7 @@ import dagster as dg
 from orchestration.clo import definitions as clo
 from orchestration.compliance import definitions as compliance
 from orchestration.core import definitions as core
+from orchestration.core.executors import with_step_executor
 from orchestration.core.partitions import FILE_PARTITIONS, file_job_name
 from orchestration.core.provenance import with_code_versions
 from orchestration.covenants import definitions as covenants
@@ -67,4 +68,5 @@ file_jobs = {
     for domain, partitions in FILE_PARTITIONS.items()
 }
 
-defs = dg.Definitions.merge(_merged(), dg.Definitions(jobs=list(file_jobs.values())))
+defs = with_step_executor(dg.Definitions.merge(_merged(), dg.Definitions(jobs=list(file_jobs.values()))))
+"""Every job runs in-process by default; `CALCBRIDGE_EXECUTOR=celery` makes each step a Celery task (docs/deploy.md)."""

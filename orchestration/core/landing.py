@@ -1,9 +1,10 @@
 """The landing zone: find newly arrived files, validate them, archive them by content hash.
 
 Pure file-system logic with no Dagster import; the sensors and `calcbridge process` both call
-`scan_landing`, and record its outcome through `orchestration.core.landing_log`. The zone is written by
-tenants, so nothing here follows a symbolic link: links are listed as refusals, files are opened beneath
-the landing root one folder at a time with `O_NOFOLLOW`, and one bad candidate never stops the scan.
+`scan_landing` (a folder; `core/landing_objects.py` scans an `s3://` root with the same rules), and record its
+outcome through `orchestration.core.landing_log`. The zone is written by tenants, so nothing here follows a
+symbolic link: links are listed as refusals, files are opened beneath the landing root one folder at a time
+with `O_NOFOLLOW`, and one bad candidate never stops the scan.
 """
 
 from __future__ import annotations
@@ -12,21 +13,30 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import shutil
 import stat
-import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from upath import UPath
 
-from orchestration.core import safe_files, safe_parse
+from orchestration.core import objectstore, safe_files, safe_parse
 from orchestration.core.errors import InputError
+from orchestration.core.ingest import copy_into_landing  # noqa: F401 - `calcbridge ingest` and the demos' name
 from orchestration.core.settings import DOMAINS, is_tenant_id
+from orchestration.core.sidecars import (  # noqa: F401 - the landing zone's names for them
+    INVALID_SIDECAR,
+    SIDECAR_MAX_BYTES,
+    SIDECAR_SUFFIX,
+    Sidecar,
+    SidecarMetadata,
+    is_sidecar,
+    read_sidecar,
+    sidecar_path,
+)
 
-SIDECAR_SUFFIX = ".meta.json"
 SUPPORTED_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "clo": (".xlsx", ".xlsm", ".csv"),
     "trustee": (".xlsx", ".xlsm", ".csv"),
@@ -49,30 +59,8 @@ DEFAULT_MAX_BYTES: dict[str, int] = {
     ".xml": 64 * 1024 * 1024,
 }
 """The size limit of each file kind; the JSON and YAML ones are their parsers' own bounds."""
-SIDECAR_MAX_BYTES = 1024 * 1024
-INVALID_SIDECAR = "INVALID_SIDECAR"
 NAME_MAX = 255
 """Longest file name (bytes) the file systems we run on accept: a data file's name leaves room for its sidecar's."""
-
-
-class SidecarMetadata(BaseModel):
-    """`metadata` inside a sidecar: the seed's upload fields."""
-
-    model_config = ConfigDict(extra="allow")
-    report_date: dt.date | None = None
-    source: str | None = None
-
-
-class Sidecar(BaseModel):
-    """A `<file>.meta.json`: seed 000's upload fields; domains may add their own keys (kept as given)."""
-
-    model_config = ConfigDict(extra="allow")
-    name: str | None = None
-    mapping_profile_id: str | None = None
-    tags: list[str] = []
-    metadata: SidecarMetadata | None = None
-    compliance_profile: str | None = None
-    deal: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +70,7 @@ class Candidate:
     tenant_id: str
     domain: str
     relative_path: str
-    path: Path
+    path: Path | UPath
     arrived_ns: int
     size_bytes: int
     root: Path | None = None
@@ -105,7 +93,8 @@ class Accepted:
 
     candidate: Candidate
     sha256: str
-    archive_path: Path
+    archive_path: Path | UPath
+    """A file in the archive folder, or an `s3://` object in the archive prefix."""
     sidecar: dict[str, Any] | None
 
     @property
@@ -150,9 +139,9 @@ class LandingCursor:
 
     @classmethod
     def from_json(cls, raw: str | None) -> LandingCursor:
-        if not raw:
+        data = json.loads(raw) if raw else {}
+        if "arrived_ns" not in data:  # none yet, or an object store's (the root was an s3:// prefix before)
             return cls()
-        data = json.loads(raw)
         return cls(arrived_ns=int(data["arrived_ns"]), at_mark=list(data.get("at_mark", [])))
 
 
@@ -173,14 +162,6 @@ def partition_key_for(tenant_id: str, sha256: str) -> str:
 def run_key_for(tenant_id: str, sha256: str) -> str:
     """Run key from tenant + content hash, so the same file landing twice runs once."""
     return f"{tenant_id}:{sha256}"
-
-
-def is_sidecar(path: Path) -> bool:
-    return path.name.endswith(SIDECAR_SUFFIX)
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def max_bytes_for(domain: str, suffix: str, overrides: Mapping[str, int] | None = None) -> int:
@@ -271,35 +252,18 @@ def _domain_candidates(root: Path, tenant: str, domain: str, tenant_stat: os.sta
 
 def _open_folder(candidate: Candidate) -> int:
     """A descriptor of the candidate's folder, each folder below the landing root opened without following links."""
+    path = candidate.path
+    assert isinstance(path, Path), "a folder's candidate"  # an object store's are evaluated in landing_objects
     if candidate.root is None:  # built by hand, not listed: only its own name is guarded
-        return os.open(candidate.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    parts = candidate.path.relative_to(candidate.root).parts[:-1]
+        return os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    parts = path.relative_to(candidate.root).parts[:-1]
     return safe_files.open_folder_beneath(candidate.root, parts, where=candidate.relative_path)
 
 
 def _read_sidecar_at(folder: int, name: str) -> dict[str, Any] | None:
     """Parse and validate the sidecar of `name` in `folder`; None when absent; a typed InputError when unusable."""
     side = name + SIDECAR_SUFFIX
-    try:
-        data = safe_files.read_regular(side, folder, limit=SIDECAR_MAX_BYTES, where=side)
-        raw = safe_parse.load_json(data, code=INVALID_SIDECAR, where=side, max_bytes=SIDECAR_MAX_BYTES, max_depth=32)
-    except FileNotFoundError:
-        return None
-    except InputError as error:
-        code = error.code if error.code == safe_files.SYMLINK_REFUSED else INVALID_SIDECAR
-        raise InputError(code, f"its sidecar {side}: {error.message}", side) from error
-    except OSError as exc:
-        raise InputError(INVALID_SIDECAR, f"cannot read its sidecar {side}: {exc.strerror or exc}", side) from exc
-    if not isinstance(raw, dict):
-        raise InputError(INVALID_SIDECAR, f"{side} must hold a JSON object, not {type(raw).__name__}", side)
-    if safe_parse.contains_nul(raw):
-        raise InputError(INVALID_SIDECAR, f"{side} holds a NUL character (\\u0000)", side)
-    try:
-        Sidecar.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(INVALID_SIDECAR, f"{side}: {problems}", side) from exc
-    return raw
+    return read_sidecar(lambda: safe_files.read_regular(side, folder, limit=SIDECAR_MAX_BYTES, where=side), side)
 
 
 def _check_name(candidate: Candidate) -> Rejected | None:
@@ -318,10 +282,8 @@ def _check_name(candidate: Candidate) -> Rejected | None:
     return None
 
 
-def evaluate_candidate(
-    candidate: Candidate, archive_root: Path, *, max_bytes: Mapping[str, int] | None = None
-) -> Accepted | Rejected:
-    """Validate one file and archive it; every problem with it becomes a typed rejection, never an exception."""
+def precheck(candidate: Candidate, max_bytes: Mapping[str, int] | None = None) -> Rejected | int:
+    """The rules that need no read: refusal, tenant, name, extension, listed size; else the file's size limit."""
     if candidate.refusal is not None:
         return Rejected(candidate, *candidate.refusal)
     if (bad_name := _check_name(candidate)) is not None:
@@ -340,6 +302,26 @@ def evaluate_candidate(
             f"{candidate.size_bytes} bytes exceeds the limit of {limit} bytes for {suffix} files in {candidate.domain}/"
         )
         return Rejected(candidate, "FILE_TOO_LARGE", why)
+    return limit
+
+
+def outcome(
+    candidate: Candidate, sha: str, archived: Path | UPath, size: int, sidecar: dict[str, Any] | None
+) -> Accepted | Rejected:
+    """An archived file's verdict: EMPTY_FILE when it holds nothing, else accepted with its size as read."""
+    landed = dataclasses.replace(candidate, size_bytes=size)
+    if size == 0:
+        return Rejected(landed, "EMPTY_FILE", f"{candidate.file_name} is empty", sha256=sha)
+    return Accepted(landed, sha, archived, sidecar)
+
+
+def evaluate_candidate(
+    candidate: Candidate, archive_root: Path | UPath, *, max_bytes: Mapping[str, int] | None = None
+) -> Accepted | Rejected:
+    """Validate one file and archive it; every problem with it becomes a typed rejection, never an exception."""
+    limit = precheck(candidate, max_bytes)
+    if isinstance(limit, Rejected):
+        return limit
     try:
         folder = _open_folder(candidate)
         try:
@@ -351,61 +333,68 @@ def evaluate_candidate(
         return Rejected(candidate, refusal.code, f"{candidate.file_name}: {refusal.message}")
     except OSError as exc:
         return Rejected(candidate, "UNREADABLE_FILE", f"cannot read {candidate.file_name}: {exc.strerror or exc}")
-    landed = dataclasses.replace(candidate, size_bytes=size)
-    if size == 0:
-        return Rejected(landed, "EMPTY_FILE", f"{candidate.file_name} is empty", sha256=sha)
-    return Accepted(landed, sha, archived, sidecar)
+    return outcome(candidate, sha, archived, size, sidecar)
 
 
 def scan_landing(
     landing_root: Path,
-    archive_root: Path,
+    archive_root: Path | UPath,
     domain: str,
     cursor: LandingCursor,
     *,
     now_ns: int,
     settle_seconds: float,
     max_bytes: Mapping[str, int] | None = None,
+    max_files: int | None = None,
+    deadline: float | None = None,
 ) -> ScanResult:
     """Evaluate every file that arrived after `cursor` and has settled; return results and the new cursor.
 
-    `max_bytes` overrides the size limits (see `max_bytes_for`). Whatever goes wrong with one candidate is its
-    rejection; only an unwritable archive (safe_files.ArchiveError) stops the scan, before the cursor moves.
+    `max_bytes` overrides the size limits (see `max_bytes_for`). `max_files` and `deadline` (time.monotonic)
+    bound a scan: it evaluates files in arrival order, at most `max_files` and none started after `deadline`
+    (but always one), and the cursor stops after the last one evaluated; the rest are the next scan's.
+    Whatever goes wrong with one candidate is its rejection; only an unwritable archive (safe_files.ArchiveError)
+    stops the scan, before the cursor moves.
     """
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}")
     settled_before = now_ns - int(settle_seconds * 1e9)
     fresh = [c for c in list_candidates(landing_root, domain) if cursor.is_new(c) and c.arrived_ns <= settled_before]
     fresh.sort(key=lambda c: (c.arrived_ns, c.relative_path))
-    accepted: list[Accepted] = []
-    rejected: list[Rejected] = []
     next_cursor = LandingCursor(cursor.arrived_ns, list(cursor.at_mark))
-    for candidate in fresh:
-        try:
-            outcome = evaluate_candidate(candidate, archive_root, max_bytes=max_bytes)
-        except safe_files.ArchiveError:
-            raise
-        except Exception as exc:  # a fault we did not foresee stays this candidate's, never everyone's
-            outcome = Rejected(candidate, "EVALUATION_FAILED", f"{type(exc).__name__}: {exc}")
-        (accepted if isinstance(outcome, Accepted) else rejected).append(outcome)  # type: ignore[arg-type]
+    accepted, rejected = evaluate_all(fresh[:max_files], archive_root, max_bytes, evaluate_candidate, deadline)
+    for candidate in fresh[: len(accepted) + len(rejected)]:
         next_cursor.advance(candidate)
     return ScanResult(accepted, rejected, next_cursor)
 
 
-def copy_into_landing(source: Path, landing_root: Path, tenant_id: str, domain: str) -> Path:
-    """Copy a file (and its sidecar first) into the landing zone atomically, as `calcbridge ingest` does."""
-    if not is_tenant_id(tenant_id):
-        raise ValueError(f"tenant {tenant_id!r} must be a lowercase slug ([a-z0-9_-], at most 63 characters)")
-    if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {', '.join(DOMAINS)}")
-    target_dir = landing_root / tenant_id / domain
-    target_dir.mkdir(parents=True, exist_ok=True)
-    if (landing_root / tenant_id).is_symlink() or target_dir.is_symlink():
-        raise ValueError(f"{target_dir} is reached through a symbolic link: refused (the scan would refuse it too)")
-    side = sidecar_path(source)
-    for src in ([side] if side.exists() else []) + [source]:
-        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".", suffix=".part")
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target_dir / src.name)
-    return target_dir / source.name
+Evaluator = Callable[..., "Accepted | Rejected"]
+"""`evaluate_candidate` for a folder, `landing_objects.evaluate_object` for an object store."""
+
+
+def evaluate_all(
+    candidates: list[Candidate],
+    archive_root: Path | UPath,
+    max_bytes: Mapping[str, int] | None,
+    evaluate: Evaluator,
+    deadline: float | None = None,
+) -> tuple[list[Accepted], list[Rejected]]:
+    """Evaluate candidates in order, none started after `deadline` (time.monotonic) but always one.
+
+    A fault nobody foresaw is that candidate's EVALUATION_FAILED; only platform faults stop the whole scan: an
+    unwritable archive (safe_files.ArchiveError) or an object store that cannot be reached
+    (objectstore.StoreError). The candidates evaluated are the first len(accepted) + len(rejected).
+    """
+    accepted: list[Accepted] = []
+    rejected: list[Rejected] = []
+    for candidate in candidates:
+        if deadline is not None and (accepted or rejected) and time.monotonic() >= deadline:
+            break  # the tick's time is spent: the rest are the next tick's
+        try:
+            result = evaluate(candidate, archive_root, max_bytes=max_bytes)
+        except (safe_files.ArchiveError, objectstore.StoreError):
+            raise
+        except Exception as exc:  # a fault we did not foresee stays this candidate's, never everyone's
+            result = Rejected(candidate, "EVALUATION_FAILED", f"{type(exc).__name__}: {exc}")
+        (accepted if isinstance(result, Accepted) else rejected).append(result)  # type: ignore[arg-type]
+    return accepted, rejected

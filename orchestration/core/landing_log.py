@@ -1,8 +1,12 @@
-"""Record what the landing sensors saw in `ops.landing_log`, and resolve a partition back to its file."""
+"""Record what the landing sensors saw in `ops.landing_log`, and resolve a partition back to its file.
+
+The landing and archive roots are folders or `s3://` prefixes; `archive_path` holds a file name or an `s3://`
+URL, and `read_archived` reads either, so a run needs the archive store, never the sensor host's disk.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
+from upath import UPath
 
+from orchestration.core import objectstore
 from orchestration.core.landing import Accepted, Rejected
 from orchestration.core.schema import landing_log, sensor_cursors
 
@@ -26,7 +32,8 @@ class LandedRecord:
     sha256: str
     size_bytes: int
     partition_key: str
-    archive_path: Path
+    archive_path: Path | UPath
+    """The archived copy: a file, or an `s3://` object."""
     sidecar: dict[str, Any] | None
     landed_at: Any
 
@@ -142,7 +149,7 @@ def lookup(engine: Engine, domain: str, partition_key: str) -> LandedRecord | No
         sha256=row["sha256"],
         size_bytes=row["size_bytes"],
         partition_key=row["partition_key"],
-        archive_path=Path(row["archive_path"]),
+        archive_path=objectstore.as_root(row["archive_path"]),
         sidecar=row["sidecar"],
         landed_at=row["landed_at"],
     )
@@ -168,7 +175,7 @@ def read_archived(record: LandedRecord) -> bytes:
 
     where = f"{record.domain}/{record.partition_key} ({record.file_name})"
     try:
-        content = record.archive_path.read_bytes()
+        content = record.archive_path.read_bytes()  # a file, or one GET from the archive store
     except FileNotFoundError as exc:
         raise InputError("ARCHIVE_MISSING", f"archived copy {record.archive_path} is gone", where) from exc
     actual = hashlib.sha256(content).hexdigest()
@@ -216,38 +223,83 @@ class Evaluation:
     cursor: str
 
 
+def logged(engine: Engine, domain: str) -> Callable[[list[tuple[str, Any]]], set[tuple[str, Any]]]:
+    """Which (relative_path, landed_at) observations of `domain` ops.landing_log holds (its unique index)."""
+
+    def seen(observations: list[tuple[str, Any]]) -> set[tuple[str, Any]]:
+        found: set[tuple[str, Any]] = set()
+        pair = sa.tuple_(landing_log.c.relative_path, landing_log.c.landed_at)
+        with engine.connect() as conn:
+            for start in range(0, len(observations), 1000):
+                batch = observations[start : start + 1000]
+                query = sa.select(landing_log.c.relative_path, landing_log.c.landed_at).where(
+                    landing_log.c.domain == domain, pair.in_(batch)
+                )
+                found.update((path, at) for path, at in conn.execute(query).tuples())
+        return found
+
+    return seen
+
+
 def evaluate(
     engine: Engine,
     domain: str,
     cursor: str | None,
     *,
-    landing_root: Path,
-    archive_root: Path,
+    landing_root: Path | UPath,
+    archive_root: Path | UPath,
     settle_seconds: float,
     now_ns: int | None = None,
     max_bytes: Mapping[str, int] | None = None,
+    max_files: int | None = None,
+    sweep_keys: int | None = None,
+    tick_seconds: float | None = None,
 ) -> Evaluation:
     """Scan, archive and log new files of one domain; one run request per accepted (tenant, content).
 
     Re-evaluated files are requested again with the same run key: Dagster skips a run key it has
     seen, and a tick that failed after logging still gets its run when the file is seen again.
     Links, unreadable files and files over their size limit (`max_bytes`, else the settings'
-    `landing_max_bytes`) are logged as rejections and never requested.
+    `landing_max_bytes`) are logged as rejections and never requested. `max_files` and `tick_seconds` bound the
+    files one evaluation archives (the rest are the next one's); `sweep_keys` bounds an object store's
+    re-listing (core/landing_objects.py; None lists the whole domain). None: no bound (`calcbridge process`).
     """
     import time
 
     from orchestration.core.landing import LandingCursor, scan_landing
+    from orchestration.core.landing_objects import ObjectCursor, scan_objects
     from orchestration.core.settings import get_settings
 
-    result = scan_landing(
-        landing_root,
-        archive_root,
-        domain,
-        LandingCursor.from_json(cursor),
-        now_ns=now_ns if now_ns is not None else time.time_ns(),
-        settle_seconds=settle_seconds,
-        max_bytes=get_settings().landing_max_bytes if max_bytes is None else max_bytes,
-    )
+    now = now_ns if now_ns is not None else time.time_ns()
+    deadline = None if tick_seconds is None else time.monotonic() + tick_seconds
+    limits = get_settings().landing_max_bytes if max_bytes is None else max_bytes
+    if objectstore.is_object_root(landing_root):
+        result: Any = scan_objects(
+            landing_root,  # type: ignore[arg-type]
+            archive_root,
+            domain,
+            ObjectCursor.from_json(cursor),
+            now_ns=now,
+            settle_seconds=settle_seconds,
+            seen=logged(engine, domain),
+            max_bytes=limits,
+            max_files=max_files,
+            sweep_keys=sweep_keys,
+            deadline=deadline,
+        )
+    else:
+        assert isinstance(landing_root, Path)
+        result = scan_landing(
+            landing_root,
+            archive_root,
+            domain,
+            LandingCursor.from_json(cursor),
+            now_ns=now,
+            settle_seconds=settle_seconds,
+            max_bytes=limits,
+            max_files=max_files,
+            deadline=deadline,
+        )
     to_run, duplicates = record(engine, domain, result.accepted, result.rejected)
     requests: dict[str, FileRunRequest] = {}
     for item in to_run + duplicates:

@@ -11,10 +11,12 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
+from upath import UPath
 
 from orchestration.core import postgres, provenance, warehouse  # noqa: F401  (provenance registers the run)
 from orchestration.core.events import Event
 from orchestration.core.lineage import Lineage
+from orchestration.core.objectstore import as_root
 from orchestration.core.settings import get_settings
 
 _ENGINES: dict[str, Engine] = {}
@@ -33,7 +35,6 @@ class WarehouseResource(dg.ConfigurableResource):
     """The warehouse Postgres. Leave `database_url` empty to use DATABASE_URL or the embedded server."""
 
     database_url: str | None = None
-
     schema_map: dict[str, str] | None = None
     """Write and read these schemas instead (`calcbridge reproduce` runs a partition into scratch schemas)."""
 
@@ -82,20 +83,41 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """Where files land and where they are archived by content hash; empty values use the settings."""
+    """Where files land and where they are archived by content hash: folders or `s3://bucket/prefix` URLs.
+
+    Empty values use the settings (CALCBRIDGE_LANDING_ROOT, CALCBRIDGE_ARCHIVE_ROOT, ...).
+    """
 
     landing_root: str | None = None
     archive_root: str | None = None
     settle_seconds: float | None = None
+    max_files_per_tick: int | None = None
+    tick_seconds: float | None = None
+    sweep_keys: int | None = None
 
     @property
-    def landing(self) -> Path:
-        return Path(self.landing_root) if self.landing_root else get_settings().landing
+    def landing(self) -> Path | UPath:
+        return as_root(self.landing_root) if self.landing_root else get_settings().landing
 
     @property
-    def archive(self) -> Path:
-        return Path(self.archive_root) if self.archive_root else get_settings().archive
+    def archive(self) -> Path | UPath:
+        return as_root(self.archive_root) if self.archive_root else get_settings().archive
 
     @property
     def settle(self) -> float:
         return get_settings().landing_settle_seconds if self.settle_seconds is None else self.settle_seconds
+
+    @property
+    def tick_files(self) -> int:
+        """At most this many files archived per sensor tick."""
+        return self.max_files_per_tick or get_settings().landing_max_files_per_tick
+
+    @property
+    def tick_budget(self) -> float:
+        """Seconds after which a sensor tick starts archiving no further file."""
+        return self.tick_seconds or get_settings().landing_tick_seconds
+
+    @property
+    def tick_sweep_keys(self) -> int:
+        """Keys an object-store landing zone re-lists per tick (core/landing_objects.py)."""
+        return self.sweep_keys or get_settings().landing_sweep_keys

@@ -2,7 +2,8 @@
 
 The landing zone is written by tenants: a link points at another tenant's files, a FIFO blocks its reader, a
 file may be swapped for a link after it was listed. Every folder below the landing root and every file is
-opened here with `O_NOFOLLOW` (files also non-blocking, and checked to be regular). Pure: no Dagster.
+opened here with `O_NOFOLLOW` (files also non-blocking, and checked to be regular). The archive is a folder or an
+object-store prefix (`core/objectstore.py`). Pure: no Dagster.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from upath import UPath
+
+from orchestration.core import objectstore
 from orchestration.core.errors import InputError
 from orchestration.core.safe_parse import FILE_TOO_LARGE
 
@@ -23,6 +27,8 @@ SYMLINK_REFUSED = "SYMLINK_REFUSED"
 NOT_A_REGULAR_FILE = "NOT_A_REGULAR_FILE"
 
 _OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+SPOOL_BYTES = 16 * 1024 * 1024
+"""An object-store archive copy is hashed in memory up to this size, then in a temporary file."""
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 """Never through a link; non-blocking, so a FIFO put in a file's place cannot hang its reader."""
 
@@ -92,25 +98,48 @@ def read_chunk(source: Any, name: str) -> bytes:
         raise InputError("UNREADABLE_FILE", f"cannot be read: {exc.strerror or exc}", name) from exc
 
 
-def archive_at(folder: int, name: str, archive_root: Path, limit: int) -> tuple[str, Path, int]:
+def copy_hashed(source: Any, sink: Any, name: str, limit: int) -> tuple[str, int]:
+    """Copy `source` into `sink`, hashing as it goes; FILE_TOO_LARGE once it passes `limit` (it grew after listing)."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := read_chunk(source, name):
+        size += len(chunk)
+        if size > limit:
+            raise InputError(FILE_TOO_LARGE, f"grew past {limit} bytes while read", name)
+        digest.update(chunk)
+        sink.write(chunk)
+    return digest.hexdigest(), size
+
+
+def archive_at(folder: int, name: str, archive_root: Path | UPath, limit: int) -> tuple[str, Path | UPath, int]:
     """Copy `name` into the content-addressed archive, hashing as it copies; return (sha256, path, bytes).
 
     The copy stops past `limit` (the file grew after listing); a failure to write the archive is ArchiveError.
     """
     source = os.fdopen(open_regular(name, folder, where=name), "rb")  # its OSErrors are the file's
+    with source:
+        return archive_stream(source, name, archive_root, limit)
+
+
+def archive_path_for(archive_root: Path | UPath, sha: str, name: str) -> Path | UPath:
+    """`<archive>/<sha[:2]>/<sha256><ext>`: where content with this hash is kept, in a folder or an object store."""
+    return archive_root / sha[:2] / f"{sha}{Path(name).suffix.lower()}"
+
+
+def archive_stream(source: Any, name: str, archive_root: Path | UPath, limit: int) -> tuple[str, Path | UPath, int]:
+    """Archive what `source` (an open landed file or object) holds; see `archive_at`.
+
+    A folder archive gets a temporary file renamed into place; an object-store archive gets one PUT of the
+    hashed bytes (spooled locally first: the key is the hash), which readers see only once complete.
+    """
+    if objectstore.is_object_root(archive_root):
+        return _archive_to_store(source, name, archive_root, limit)  # type: ignore[arg-type]
+    assert isinstance(archive_root, Path)
     tmp: Path | None = None
     try:
-        with source:
-            archive_root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=archive_root, delete=False, suffix=".part") as sink:
-                tmp, digest, size = Path(sink.name), hashlib.sha256(), 0
-                while chunk := read_chunk(source, name):
-                    size += len(chunk)
-                    if size > limit:
-                        raise InputError(FILE_TOO_LARGE, f"grew past {limit} bytes while read", name)
-                    digest.update(chunk)
-                    sink.write(chunk)
-        sha = digest.hexdigest()
+        archive_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=archive_root, delete=False, suffix=".part") as sink:
+            tmp = Path(sink.name)
+            sha, size = copy_hashed(source, sink, name, limit)
         target = archive_root / sha[:2] / f"{sha}{Path(name).suffix.lower()}"
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
@@ -122,7 +151,23 @@ def archive_at(folder: int, name: str, archive_root: Path, limit: int) -> tuple[
     return sha, target, size
 
 
-def archive_file(source: Path, archive_root: Path, max_bytes: int) -> tuple[str, Path]:
+def _archive_to_store(source: Any, name: str, archive_root: UPath, limit: int) -> tuple[str, UPath, int]:
+    """Hash into a local spool, then PUT it under its hash (again, when present: the same bytes, and it repairs)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        try:
+            sha, size = copy_hashed(source, spool, name, limit)
+            spool.seek(0)
+        except OSError as exc:
+            raise ArchiveError(f"cannot spool {name} for the archive: {exc}") from exc
+        target = archive_path_for(archive_root, sha, name)
+        try:
+            objectstore.write_object(target, spool)  # type: ignore[arg-type]
+        except Exception as exc:  # any failure to store it is the platform's, never the file's
+            raise ArchiveError(f"cannot write the archive {archive_root}: {exc}") from exc
+    return sha, target, size  # type: ignore[return-value]
+
+
+def archive_file(source: Path, archive_root: Path | UPath, max_bytes: int) -> tuple[str, Path | UPath]:
     """Archive `source` (not through a link) by content hash; return (sha256, path)."""
     folder = os.open(source.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveInt
+from pydantic import AfterValidator, BeforeValidator, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from upath import UPath
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout (or image) root: where dagster.yaml, dbt_project/ and assets_config/ live."""
@@ -58,6 +61,23 @@ def _size_limit_key(key: str) -> str:
 SizeLimitKey = Annotated[str, AfterValidator(_size_limit_key)]
 
 
+def _store_root(value: object) -> object:
+    """A landing/archive root: a local folder, or `s3://bucket[/prefix]` (core/objectstore.py); other URLs refused."""
+    from orchestration.core.objectstore import is_object_url
+
+    if value is None or isinstance(value, Path):
+        return None if value is None else str(value)
+    text = str(value)
+    if "://" in text and not is_object_url(text):
+        raise ValueError(f"{text!r}: a root is a local folder or an s3://bucket/prefix URL")
+    if is_object_url(text) and not text.split("://", 1)[1].strip("/"):
+        raise ValueError(f"{text!r} names no bucket")
+    return text
+
+
+StoreRoot = Annotated[str | None, BeforeValidator(_store_root)]
+
+
 class PlatformSettings(BaseSettings):
     """Settings read from the environment (prefix `CALCBRIDGE_`, plus plain `DATABASE_URL`)."""
 
@@ -73,8 +93,13 @@ class PlatformSettings(BaseSettings):
     )
     dagster_database: str = Field(default="dagster", description="Database for Dagster's run/event/schedule storage.")
     warehouse_database: str = Field(default="calcbridge", description="Warehouse database on the embedded server.")
-    landing_root: Path | None = Field(default=None, description="Landing zone root; default `home/landing`.")
-    archive_root: Path | None = Field(default=None, description="Content-addressed archive; default `home/archive`.")
+    landing_root: StoreRoot = Field(
+        default=None, description="Landing zone root: a folder or `s3://bucket/prefix`; default `home/landing`."
+    )
+    archive_root: StoreRoot = Field(
+        default=None,
+        description="Content-addressed archive: a folder or `s3://bucket/prefix`; default `home/archive`.",
+    )
     landing_settle_seconds: float = Field(
         default=1.0, ge=0, description="A file younger than this is left for the next tick (still being written)."
     )
@@ -87,6 +112,37 @@ class PlatformSettings(BaseSettings):
         ),
     )
 
+    landing_max_files_per_tick: PositiveInt = Field(
+        default=1000,
+        description=(
+            "At most this many new files are archived per landing-sensor tick (the rest wait for the next one), "
+            "so a burst cannot run a tick past Dagster's 60 s budget; `calcbridge process` takes every file."
+        ),
+    )
+    landing_tick_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "A landing-sensor tick starts archiving no file after this many seconds (it always archives one): "
+            "half of Dagster's 60 s sensor budget, whatever the store's latency."
+        ),
+    )
+    landing_sweep_keys: PositiveInt = Field(
+        default=5000,
+        description=(
+            "Object-store landing only: keys re-listed per tick by the rolling sweep that finds files whose "
+            "name sorts before ones already seen (see core/landing_objects.py)."
+        ),
+    )
+    executor: Literal["in_process", "celery"] = Field(
+        default="in_process",
+        description="Where a launched run's steps execute: its own process, or Celery workers (core/executors.py).",
+    )
+    celery_broker: str | None = Field(default=None, description="Celery broker URL, e.g. `redis://host:6379/0`.")
+    celery_backend: str | None = Field(
+        default=None, description="Celery result backend URL; default: the broker's URL."
+    )
+
     @property
     def pg_dir(self) -> Path:
         return self.home / "pg"
@@ -96,12 +152,20 @@ class PlatformSettings(BaseSettings):
         return self.home / "dagster_home"
 
     @property
-    def landing(self) -> Path:
-        return self.landing_root or self.home / "landing"
+    def landing(self) -> Path | UPath:
+        """The landing root: a `Path`, or a `UPath` for an object-store URL."""
+        return _as_root(self.landing_root) if self.landing_root else self.home / "landing"
 
     @property
-    def archive(self) -> Path:
-        return self.archive_root or self.home / "archive"
+    def archive(self) -> Path | UPath:
+        """The archive root: a `Path`, or a `UPath` for an object-store URL."""
+        return _as_root(self.archive_root) if self.archive_root else self.home / "archive"
+
+
+def _as_root(text: str) -> Path | UPath:
+    from orchestration.core.objectstore import as_root
+
+    return as_root(text)
 
 
 @lru_cache(maxsize=1)

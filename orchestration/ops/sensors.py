@@ -43,8 +43,10 @@ def build_landing_sensor(domain: str, job_name: str) -> dg.SensorDefinition:
         minimum_interval_seconds=15,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Watches landing/<tenant>/{domain}/: archives each new file by sha256, adds a {domain}_files "
-            "partition and requests one run per (tenant, content); rejects are logged in ops.landing_log."
+            f"Watches landing/<tenant>/{domain}/ (a folder or an s3:// prefix): archives each new file by sha256, "
+            f"adds a {domain}_files partition and requests one run per (tenant, content); rejects are logged in "
+            "ops.landing_log. At most CALCBRIDGE_LANDING_MAX_FILES_PER_TICK files, and none started after "
+            "CALCBRIDGE_LANDING_TICK_SECONDS, per tick; the rest wait for the next."
         ),
     )
     def _sensor(
@@ -57,6 +59,9 @@ def build_landing_sensor(domain: str, job_name: str) -> dg.SensorDefinition:
             landing_root=landing_zone.landing,
             archive_root=landing_zone.archive,
             settle_seconds=landing_zone.settle,
+            max_files=landing_zone.tick_files,
+            tick_seconds=landing_zone.tick_budget,
+            sweep_keys=landing_zone.tick_sweep_keys,
         )
         for rejected in evaluation.rejected:
             context.log.warning(f"rejected {rejected.candidate.relative_path}: {rejected.code} {rejected.reason}")
