@@ -55,6 +55,8 @@ class Figure:
 
 @dataclass
 class TableComparison:
+    """One table the partition wrote: rows served, rows reproduced, and how many (and which columns) differ."""
+
     table: str
     stored_rows: int
     reproduced_rows: int
