@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -117,7 +117,7 @@ def load_holdings(engine: Engine, tenant_id: str, partition_key: str) -> pd.Data
     return frame
 
 
-def load_structure_sheets(engine: Engine, tenant_id: str, partition_key: str) -> dict[str, list[list[Any]]]:
+def load_structure_sheets(engine: Engine, tenant_id: str, partition_key: str) -> dict[str, list[Sequence[Any]]]:
     """Cells of the workbook's Structure / Tests / Deal sheets (case-insensitive), by sheet name."""
     t = clo_tables.sheet_rows
     query = (
@@ -129,10 +129,11 @@ def load_structure_sheets(engine: Engine, tenant_id: str, partition_key: str) ->
         )
         .order_by(t.c.sheet_name, t.c.row_index)
     )
-    sheets: dict[str, list[list[Any]]] = {}
+    sheets: dict[str, list[Sequence[Any]]] = {}
     last: dict[str, int] = {}
     with engine.connect() as conn:
-        for name, row_index, cells in conn.execute(query):
+        for row in conn.execute(query):
+            name, row_index, cells = str(row[0]), int(row[1]), row[2]
             rows = sheets.setdefault(name, [])
             if name in last and row_index > last[name] + 1:
                 rows.append([])  # a skipped (empty) row ends a table
@@ -181,7 +182,8 @@ def previous_values(
     )
     out: dict[str, dict[dt.date, tuple[float | None, str]]] = {}
     with engine.connect() as conn:
-        for test_id, report_date, value, status, _ in conn.execute(query):
+        for row in conn.execute(query):
+            test_id, report_date, value, status = str(row[0]), cast(dt.date, row[1]), row[2], str(row[3])
             out.setdefault(test_id, {})[report_date] = (None if value is None else float(value), status)
     return {k: [(d, v, s) for d, (v, s) in sorted(by_date.items())] for k, by_date in out.items()}
 
@@ -345,7 +347,7 @@ def trend_png(history: Mapping[str, Sequence[tuple[dt.date, float | None, str]]]
             continue
         sign = 1.0 if test.direction == "min" else -1.0
         ys = [sign * (v - test.trigger_level) / abs(test.trigger_level) * 100.0 for _, v in points]
-        ax.plot([d for d, _ in points], ys, marker="o", label=test.id)
+        ax.plot(cast(Any, [d for d, _ in points]), ys, marker="o", label=test.id)  # matplotlib plots dates
     ax.axhline(0.0, color="red", linewidth=1)
     ax.set_ylabel("cushion, % of trigger")
     ax.set_title(f"Compliance trend: {current.deal_id}")
